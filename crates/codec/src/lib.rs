@@ -1,0 +1,66 @@
+//! framecast's wire format: frames sent as tile diffs against the frame the
+//! viewer already has, each changed tile LZ4-compressed.
+//!
+//! This crate is the single source of truth for the format described in
+//! `PROTOCOL.md`. The server encodes with it, the wasm viewer decodes with it,
+//! and the tests and benchmarks check one against the other natively. It does
+//! no IO, spawns nothing and knows nothing of the web.
+//!
+//! # Layout
+//! - [`frame`]: pixel formats, [`FrameRef`] (validated borrowed pixels) and the
+//!   tile grid.
+//! - [`wire`]: message preamble, frame header, ack and keyframe request, and
+//!   [`parse`](wire::parse) for any message.
+//! - [`encode`]: [`Encoder`], which turns a frame and its base into a frame
+//!   message.
+//! - [`decode`]: [`Decoder`], which applies frame messages to an RGBA
+//!   framebuffer it owns.
+//! - [`error`]: the typed errors of all of the above.
+//!
+//! # Example
+//! ```
+//! use framecast_codec::{Decoder, Encoder, FrameRef, PixelFormat};
+//!
+//! let pixels = vec![200u8; 64 * 48 * 3];
+//! let frame = FrameRef::new(64, 48, PixelFormat::Rgb8, &pixels)?;
+//! let mut message = Vec::new();
+//! Encoder::default().encode_keyframe(1, 0, frame, &mut message);
+//!
+//! let mut decoder = Decoder::new();
+//! let info = decoder.apply(&message)?;
+//! assert_eq!((info.width, info.height), (64, 48));
+//! assert_eq!(&decoder.framebuffer()[..4], &[200, 200, 200, 255]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod decode;
+pub mod encode;
+pub mod error;
+pub mod frame;
+pub mod wire;
+
+pub use decode::{Decoder, FrameInfo};
+pub use encode::{EncodeStats, Encoder};
+pub use error::{DecodeError, FrameError};
+pub use frame::{FrameRef, PixelFormat, Rect, TileGrid};
+pub use wire::{Ack, KeyframeReason, KeyframeRequest, Message};
+
+/// Largest width or height a frame may declare, in pixels.
+pub const MAX_DIMENSION: u32 = 16_384;
+
+/// Largest number of pixels in one frame (8192 x 4096; 8K UHD fits).
+///
+/// A decoder allocates `4 * width * height` bytes for its framebuffer, so this
+/// bounds what a message can make it allocate (128 MiB).
+pub const MAX_FRAME_PIXELS: u64 = 8192 * 4096;
+
+/// Smallest tile side a frame message may declare, in pixels.
+pub const MIN_TILE_SIDE: u16 = 8;
+
+/// Largest tile side a frame message may declare, in pixels.
+pub const MAX_TILE_SIDE: u16 = 512;
+
+/// Tile side the encoder uses unless told otherwise.
+pub const DEFAULT_TILE_SIDE: u16 = 64;

@@ -1,0 +1,699 @@
+//! Message layouts. `PROTOCOL.md` is the prose version of this file; keep the
+//! two in step.
+//!
+//! Every message starts with the same 8-byte preamble:
+//!
+//! | offset | size | field                                   |
+//! |--------|------|-----------------------------------------|
+//! | 0      | 4    | magic `FCST`                            |
+//! | 4      | 1    | protocol version ([`VERSION`])          |
+//! | 5      | 1    | kind ([`Kind`])                         |
+//! | 6      | 2    | reserved, zero                          |
+//!
+//! All integers are little-endian.
+
+use crate::error::DecodeError;
+use crate::frame::{PixelFormat, TileGrid};
+
+/// The first four bytes of every message.
+pub const MAGIC: [u8; 4] = *b"FCST";
+
+/// The protocol version this build speaks.
+pub const VERSION: u8 = 1;
+
+/// Bytes in the preamble.
+pub const PREAMBLE_LEN: usize = 8;
+
+/// Bytes in a frame message before its first tile record.
+pub const FRAME_HEADER_LEN: usize = PREAMBLE_LEN + 41;
+
+/// Bytes in a tile record before its payload.
+pub const TILE_HEADER_LEN: usize = 9;
+
+/// Bytes in an ack message.
+pub const ACK_LEN: usize = PREAMBLE_LEN + 16;
+
+/// Bytes in a keyframe request.
+pub const KEYFRAME_REQUEST_LEN: usize = PREAMBLE_LEN + 1;
+
+/// Message kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// Server to viewer: a frame as a delta against an earlier one.
+    Frame = 1,
+    /// Viewer to server: a frame was decoded and painted.
+    Ack = 2,
+    /// Viewer to server: send the next frame as a keyframe.
+    KeyframeRequest = 3,
+}
+
+impl Kind {
+    fn from_code(code: u8) -> Result<Self, DecodeError> {
+        match code {
+            1 => Ok(Kind::Frame),
+            2 => Ok(Kind::Ack),
+            3 => Ok(Kind::KeyframeRequest),
+            other => Err(DecodeError::UnknownKind(other)),
+        }
+    }
+
+    /// Name for error messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Frame => "frame",
+            Kind::Ack => "ack",
+            Kind::KeyframeRequest => "keyframe request",
+        }
+    }
+}
+
+/// How a tile's payload holds the XOR of the tile and its base.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum TileEncoding {
+    /// The XOR bytes as they are (for tiles LZ4 cannot shrink).
+    Raw = 0,
+    /// The XOR bytes as one LZ4 block (lz4_flex block format, no size prefix).
+    Lz4 = 1,
+}
+
+/// The fixed fields of a frame message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameHeader {
+    /// This frame's sequence number; the first frame of a stream is 1.
+    pub seq: u64,
+    /// The frame this one is a delta against; 0 means a black frame, which
+    /// makes this a keyframe.
+    pub base_seq: u64,
+    /// When the producer captured the frame, in microseconds since the Unix
+    /// epoch (0 if unknown).
+    pub capture_us: u64,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Tile width in pixels.
+    pub tile_width: u16,
+    /// Tile height in pixels.
+    pub tile_height: u16,
+    /// Pixel format of the source and of the tile payloads.
+    pub format: PixelFormat,
+    /// Number of tile records that follow.
+    pub tile_count: u32,
+}
+
+impl FrameHeader {
+    /// Whether the frame is a delta against black (a keyframe).
+    pub fn is_keyframe(&self) -> bool {
+        self.base_seq == 0
+    }
+
+    /// Appends the preamble and header to `out`.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        write_preamble(out, Kind::Frame);
+        out.extend_from_slice(&self.seq.to_le_bytes());
+        out.extend_from_slice(&self.base_seq.to_le_bytes());
+        out.extend_from_slice(&self.capture_us.to_le_bytes());
+        out.extend_from_slice(&self.width.to_le_bytes());
+        out.extend_from_slice(&self.height.to_le_bytes());
+        out.extend_from_slice(&self.tile_width.to_le_bytes());
+        out.extend_from_slice(&self.tile_height.to_le_bytes());
+        out.push(self.format.code());
+        out.extend_from_slice(&self.tile_count.to_le_bytes());
+    }
+}
+
+/// A frame message whose header has been checked; its tiles are read by
+/// [`tiles`](Self::tiles).
+#[derive(Debug, Clone, Copy)]
+pub struct FrameMessage<'a> {
+    /// The fixed fields.
+    pub header: FrameHeader,
+    /// The tile grid the header declares.
+    pub grid: TileGrid,
+    /// The bytes after the header: the tile records.
+    tile_bytes: &'a [u8],
+}
+
+impl<'a> FrameMessage<'a> {
+    /// Iterates over the tile records, checking each one's index, encoding and
+    /// length, then that nothing follows the last.
+    pub fn tiles(&self) -> Tiles<'a> {
+        Tiles {
+            reader: Reader::new(self.tile_bytes, FRAME_HEADER_LEN),
+            grid: self.grid,
+            bytes_per_pixel: self.header.format.bytes_per_pixel(),
+            remaining: self.header.tile_count,
+            previous: None,
+        }
+    }
+}
+
+/// One tile record of a frame message.
+#[derive(Debug, Clone, Copy)]
+pub struct TileRecord<'a> {
+    /// Index in the grid, row-major.
+    pub index: u32,
+    /// How `payload` holds the tile's XOR bytes.
+    pub encoding: TileEncoding,
+    /// The payload.
+    pub payload: &'a [u8],
+}
+
+/// Iterator over a frame message's tile records; see [`FrameMessage::tiles`].
+#[derive(Debug)]
+pub struct Tiles<'a> {
+    reader: Reader<'a>,
+    grid: TileGrid,
+    bytes_per_pixel: usize,
+    remaining: u32,
+    previous: Option<u32>,
+}
+
+impl<'a> Iterator for Tiles<'a> {
+    type Item = Result<TileRecord<'a>, DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.remaining == 0 {
+            let trailing = self.reader.remaining();
+            self.remaining = u32::MAX; // report trailing bytes once, then stop
+            return (trailing > 0).then_some(Err(DecodeError::TrailingBytes(trailing)));
+        }
+        if self.remaining == u32::MAX {
+            return None;
+        }
+        self.remaining -= 1;
+        let record = self.read_record();
+        if record.is_err() {
+            self.remaining = u32::MAX;
+        }
+        Some(record)
+    }
+}
+
+impl<'a> Tiles<'a> {
+    fn read_record(&mut self) -> Result<TileRecord<'a>, DecodeError> {
+        let index = self.reader.u32()?;
+        let grid_len = self.grid.len();
+        if index >= grid_len || self.previous.is_some_and(|previous| index <= previous) {
+            return Err(DecodeError::TileIndex {
+                index,
+                previous: self.previous,
+                grid_len,
+            });
+        }
+        self.previous = Some(index);
+        let encoding = match self.reader.u8()? {
+            0 => TileEncoding::Raw,
+            1 => TileEncoding::Lz4,
+            encoding => return Err(DecodeError::UnknownTileEncoding { index, encoding }),
+        };
+        let length = self.reader.u32()?;
+        let rect = self.grid.tile(index);
+        let tile_len = rect.width as usize * rect.height as usize * self.bytes_per_pixel;
+        match encoding {
+            TileEncoding::Raw if length as usize != tile_len => {
+                return Err(DecodeError::TileLength {
+                    index,
+                    length,
+                    expected: format!("a raw tile has exactly {tile_len}"),
+                })
+            }
+            TileEncoding::Lz4
+                if length as usize > lz4_flex::block::get_maximum_output_size(tile_len) =>
+            {
+                return Err(DecodeError::TileLength {
+                    index,
+                    length,
+                    expected: format!(
+                        "LZ4 of {tile_len} bytes takes at most {}",
+                        lz4_flex::block::get_maximum_output_size(tile_len)
+                    ),
+                })
+            }
+            _ => {}
+        }
+        let payload = self.reader.bytes(length as usize)?;
+        Ok(TileRecord {
+            index,
+            encoding,
+            payload,
+        })
+    }
+}
+
+/// Why a viewer asks for a keyframe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum KeyframeReason {
+    /// The viewer has just (re)connected or (re)started.
+    Start = 0,
+    /// A message failed to decode; the framebuffer is not to be trusted.
+    DecodeError = 1,
+}
+
+/// Viewer to server: send the next frame as a keyframe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyframeRequest {
+    /// Why.
+    pub reason: KeyframeReason,
+}
+
+impl KeyframeRequest {
+    /// Appends the message to `out`.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        write_preamble(out, Kind::KeyframeRequest);
+        out.push(self.reason as u8);
+    }
+}
+
+/// Viewer to server: the frame `seq` (and every frame before it) has been
+/// decoded and painted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ack {
+    /// The newest frame applied.
+    pub seq: u64,
+    /// Microseconds spent decoding the frames this ack covers.
+    pub decode_us: u32,
+    /// Microseconds spent painting them.
+    pub paint_us: u32,
+}
+
+impl Ack {
+    /// Appends the message to `out`.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        write_preamble(out, Kind::Ack);
+        out.extend_from_slice(&self.seq.to_le_bytes());
+        out.extend_from_slice(&self.decode_us.to_le_bytes());
+        out.extend_from_slice(&self.paint_us.to_le_bytes());
+    }
+}
+
+/// Any framecast message.
+#[derive(Debug, Clone, Copy)]
+pub enum Message<'a> {
+    /// Server to viewer.
+    Frame(FrameMessage<'a>),
+    /// Viewer to server.
+    Ack(Ack),
+    /// Viewer to server.
+    KeyframeRequest(KeyframeRequest),
+}
+
+/// Parses any message: checks the preamble and the fixed fields. A frame's
+/// tile records are checked as [`FrameMessage::tiles`] reads them.
+pub fn parse(bytes: &[u8]) -> Result<Message<'_>, DecodeError> {
+    let mut reader = Reader::new(bytes, 0);
+    let kind = read_preamble(&mut reader)?;
+    let message = match kind {
+        Kind::Frame => return parse_frame_body(reader).map(Message::Frame),
+        Kind::Ack => Message::Ack(Ack {
+            seq: reader.u64()?,
+            decode_us: reader.u32()?,
+            paint_us: reader.u32()?,
+        }),
+        Kind::KeyframeRequest => Message::KeyframeRequest(KeyframeRequest {
+            reason: match reader.u8()? {
+                0 => KeyframeReason::Start,
+                1 => KeyframeReason::DecodeError,
+                other => return Err(DecodeError::UnknownKeyframeReason(other)),
+            },
+        }),
+    };
+    match reader.remaining() {
+        0 => Ok(message),
+        trailing => Err(DecodeError::TrailingBytes(trailing)),
+    }
+}
+
+/// Parses a frame message; any other kind is an error.
+pub fn parse_frame(bytes: &[u8]) -> Result<FrameMessage<'_>, DecodeError> {
+    let mut reader = Reader::new(bytes, 0);
+    match read_preamble(&mut reader)? {
+        Kind::Frame => parse_frame_body(reader),
+        other => Err(DecodeError::UnexpectedKind {
+            expected: Kind::Frame.name(),
+            found: other.name(),
+        }),
+    }
+}
+
+fn parse_frame_body(mut reader: Reader<'_>) -> Result<FrameMessage<'_>, DecodeError> {
+    let seq = reader.u64()?;
+    let base_seq = reader.u64()?;
+    let capture_us = reader.u64()?;
+    let width = reader.u32()?;
+    let height = reader.u32()?;
+    let tile_width = reader.u16()?;
+    let tile_height = reader.u16()?;
+    let format_code = reader.u8()?;
+    let tile_count = reader.u32()?;
+    let format =
+        PixelFormat::from_code(format_code).ok_or(DecodeError::UnknownPixelFormat(format_code))?;
+    let grid = TileGrid::new(width, height, tile_width, tile_height)?;
+    if tile_count > grid.len() {
+        return Err(DecodeError::TooManyTiles {
+            count: tile_count,
+            max: grid.len(),
+        });
+    }
+    Ok(FrameMessage {
+        header: FrameHeader {
+            seq,
+            base_seq,
+            capture_us,
+            width,
+            height,
+            tile_width,
+            tile_height,
+            format,
+            tile_count,
+        },
+        grid,
+        tile_bytes: reader.rest(),
+    })
+}
+
+fn write_preamble(out: &mut Vec<u8>, kind: Kind) {
+    out.extend_from_slice(&MAGIC);
+    out.push(VERSION);
+    out.push(kind as u8);
+    out.extend_from_slice(&[0, 0]);
+}
+
+fn read_preamble(reader: &mut Reader<'_>) -> Result<Kind, DecodeError> {
+    let magic = reader.array::<4>()?;
+    if magic != MAGIC {
+        return Err(DecodeError::BadMagic { found: magic });
+    }
+    let version = reader.u8()?;
+    if version != VERSION {
+        return Err(DecodeError::UnsupportedVersion {
+            found: version,
+            supported: VERSION,
+        });
+    }
+    let kind = Kind::from_code(reader.u8()?)?;
+    match reader.u16()? {
+        0 => Ok(kind),
+        reserved => Err(DecodeError::Reserved(u32::from(reserved))),
+    }
+}
+
+/// A cursor over a message that turns running out of bytes into
+/// [`DecodeError::Truncated`]. `base` is the offset of `bytes` in the whole
+/// message, so that errors count from the message's start.
+#[derive(Debug)]
+struct Reader<'a> {
+    bytes: &'a [u8],
+    position: usize,
+    base: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8], base: usize) -> Self {
+        Reader {
+            bytes,
+            position: 0,
+            base,
+        }
+    }
+
+    fn remaining(&self) -> usize {
+        self.bytes.len() - self.position
+    }
+
+    fn rest(self) -> &'a [u8] {
+        &self.bytes[self.position..]
+    }
+
+    fn bytes(&mut self, count: usize) -> Result<&'a [u8], DecodeError> {
+        if count > self.remaining() {
+            return Err(DecodeError::Truncated {
+                needed: self.base + self.position + count,
+                available: self.base + self.bytes.len(),
+            });
+        }
+        let slice = &self.bytes[self.position..self.position + count];
+        self.position += count;
+        Ok(slice)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let mut array = [0; N];
+        array.copy_from_slice(self.bytes(N)?);
+        Ok(array)
+    }
+
+    fn u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    fn u16(&mut self) -> Result<u16, DecodeError> {
+        self.array().map(u16::from_le_bytes)
+    }
+
+    fn u32(&mut self) -> Result<u32, DecodeError> {
+        self.array().map(u32::from_le_bytes)
+    }
+
+    fn u64(&mut self) -> Result<u64, DecodeError> {
+        self.array().map(u64::from_le_bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::FrameError;
+
+    fn header() -> FrameHeader {
+        FrameHeader {
+            seq: 7,
+            base_seq: 6,
+            capture_us: 123,
+            width: 100,
+            height: 50,
+            tile_width: 64,
+            tile_height: 64,
+            format: PixelFormat::Rgb8,
+            tile_count: 0,
+        }
+    }
+
+    fn frame_bytes(header: FrameHeader) -> Vec<u8> {
+        let mut out = Vec::new();
+        header.write(&mut out);
+        out
+    }
+
+    #[test]
+    fn frame_header_round_trips() {
+        let bytes = frame_bytes(header());
+        assert_eq!(bytes.len(), FRAME_HEADER_LEN);
+        let Message::Frame(frame) = parse(&bytes).unwrap() else {
+            panic!("not a frame")
+        };
+        assert_eq!(frame.header, header());
+        assert_eq!(frame.tiles().count(), 0);
+    }
+
+    #[test]
+    fn ack_and_keyframe_request_round_trip() {
+        let ack = Ack {
+            seq: u64::MAX - 1,
+            decode_us: 1500,
+            paint_us: 70,
+        };
+        let mut bytes = Vec::new();
+        ack.write(&mut bytes);
+        assert_eq!(bytes.len(), ACK_LEN);
+        assert!(matches!(parse(&bytes), Ok(Message::Ack(a)) if a == ack));
+
+        let request = KeyframeRequest {
+            reason: KeyframeReason::DecodeError,
+        };
+        let mut bytes = Vec::new();
+        request.write(&mut bytes);
+        assert_eq!(bytes.len(), KEYFRAME_REQUEST_LEN);
+        assert!(matches!(parse(&bytes), Ok(Message::KeyframeRequest(r)) if r == request));
+    }
+
+    #[test]
+    fn every_truncation_is_an_error() {
+        let mut ack = Vec::new();
+        Ack {
+            seq: 1,
+            decode_us: 2,
+            paint_us: 3,
+        }
+        .write(&mut ack);
+        for bytes in [frame_bytes(header()), ack] {
+            for len in 0..bytes.len() {
+                assert!(
+                    matches!(parse(&bytes[..len]), Err(DecodeError::Truncated { available, .. }) if available == len),
+                    "length {len}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bad_preamble() {
+        let mut bytes = frame_bytes(header());
+        bytes[0] = b'X';
+        assert!(matches!(parse(&bytes), Err(DecodeError::BadMagic { .. })));
+
+        let mut bytes = frame_bytes(header());
+        bytes[4] = 9;
+        assert_eq!(
+            parse(&bytes).unwrap_err(),
+            DecodeError::UnsupportedVersion {
+                found: 9,
+                supported: 1
+            }
+        );
+
+        let mut bytes = frame_bytes(header());
+        bytes[5] = 42;
+        assert_eq!(parse(&bytes).unwrap_err(), DecodeError::UnknownKind(42));
+
+        let mut bytes = frame_bytes(header());
+        bytes[7] = 1;
+        assert_eq!(parse(&bytes).unwrap_err(), DecodeError::Reserved(0x100));
+    }
+
+    #[test]
+    fn bad_header_fields() {
+        let mut bytes = frame_bytes(header());
+        bytes[FRAME_HEADER_LEN - 5] = 9; // format
+        assert_eq!(
+            parse(&bytes).unwrap_err(),
+            DecodeError::UnknownPixelFormat(9)
+        );
+
+        let bytes = frame_bytes(FrameHeader {
+            width: 0,
+            ..header()
+        });
+        assert!(matches!(
+            parse(&bytes),
+            Err(DecodeError::Frame(FrameError::ZeroDimension { .. }))
+        ));
+
+        let bytes = frame_bytes(FrameHeader {
+            width: 1 << 20,
+            height: 1 << 20,
+            ..header()
+        });
+        assert!(matches!(
+            parse(&bytes),
+            Err(DecodeError::Frame(FrameError::TooLarge { .. }))
+        ));
+
+        let bytes = frame_bytes(FrameHeader {
+            tile_width: 3,
+            ..header()
+        });
+        assert!(matches!(
+            parse(&bytes),
+            Err(DecodeError::Frame(FrameError::TileSize { .. }))
+        ));
+
+        // 100x50 in 64x64 tiles is a 2x1 grid.
+        let bytes = frame_bytes(FrameHeader {
+            tile_count: 3,
+            ..header()
+        });
+        assert_eq!(
+            parse(&bytes).unwrap_err(),
+            DecodeError::TooManyTiles { count: 3, max: 2 }
+        );
+    }
+
+    fn with_tiles(records: &[(u32, u8, &[u8])]) -> Vec<u8> {
+        let mut bytes = frame_bytes(FrameHeader {
+            tile_count: records.len() as u32,
+            ..header()
+        });
+        for (index, encoding, payload) in records {
+            bytes.extend_from_slice(&index.to_le_bytes());
+            bytes.push(*encoding);
+            bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(payload);
+        }
+        bytes
+    }
+
+    fn first_tile_error(bytes: &[u8]) -> DecodeError {
+        let frame = parse_frame(bytes).unwrap();
+        let error = frame.tiles().find_map(Result::err).expect("an error");
+        error
+    }
+
+    #[test]
+    fn bad_tile_records() {
+        // Tile 0 of the 2x1 grid is 64x50 RGB: 9600 raw bytes.
+        let raw = vec![0u8; 64 * 50 * 3];
+        assert!(parse_frame(&with_tiles(&[(0, 0, &raw)]))
+            .unwrap()
+            .tiles()
+            .all(|t| t.is_ok()));
+
+        assert!(matches!(
+            first_tile_error(&with_tiles(&[(0, 0, &raw[1..])])),
+            DecodeError::TileLength {
+                index: 0,
+                length: 9599,
+                ..
+            }
+        ));
+        assert!(matches!(
+            first_tile_error(&with_tiles(&[(2, 1, b"x")])),
+            DecodeError::TileIndex { index: 2, .. }
+        ));
+        assert!(matches!(
+            first_tile_error(&with_tiles(&[(1, 1, b"x"), (1, 1, b"x")])),
+            DecodeError::TileIndex {
+                index: 1,
+                previous: Some(1),
+                ..
+            }
+        ));
+        assert_eq!(
+            first_tile_error(&with_tiles(&[(0, 7, b"x")])),
+            DecodeError::UnknownTileEncoding {
+                index: 0,
+                encoding: 7
+            }
+        );
+        assert!(matches!(
+            first_tile_error(&with_tiles(&[(0, 1, &vec![0u8; 20_000])])),
+            DecodeError::TileLength { index: 0, .. }
+        ));
+
+        let mut bytes = with_tiles(&[(0, 1, b"abc")]);
+        bytes.push(0);
+        assert_eq!(first_tile_error(&bytes), DecodeError::TrailingBytes(1));
+
+        let bytes = with_tiles(&[(0, 1, b"abc")]);
+        assert!(matches!(
+            first_tile_error(&bytes[..bytes.len() - 1]),
+            DecodeError::Truncated { .. }
+        ));
+    }
+
+    #[test]
+    fn parse_frame_rejects_other_kinds() {
+        let mut bytes = Vec::new();
+        KeyframeRequest {
+            reason: KeyframeReason::Start,
+        }
+        .write(&mut bytes);
+        assert!(matches!(
+            parse_frame(&bytes),
+            Err(DecodeError::UnexpectedKind { .. })
+        ));
+    }
+}
