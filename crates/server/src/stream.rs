@@ -1,0 +1,352 @@
+//! Streams: a named place that holds the newest frame, and the encode cache
+//! that lets viewers on the same base share one encoded message.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use framecast_codec::{Encoder, FrameError, FrameRef, PixelFormat};
+use tokio::sync::{watch, OnceCell};
+
+/// Longest stream name, in bytes.
+pub const MAX_STREAM_NAME: usize = 64;
+
+/// One published frame, owned. Viewers hold the last frame they were sent as
+/// an `Arc<Frame>`: that is the base of their next delta.
+#[derive(Debug)]
+pub struct Frame {
+    /// Sequence number in its stream, from 1.
+    pub seq: u64,
+    /// When the producer captured it, microseconds since the Unix epoch.
+    pub capture_us: u64,
+    /// Pixels, checked against size and format when published.
+    width: u32,
+    height: u32,
+    format: PixelFormat,
+    pixels: Vec<u8>,
+}
+
+impl Frame {
+    /// The pixels as a codec frame.
+    pub fn as_frame_ref(&self) -> FrameRef<'_> {
+        FrameRef::new(self.width, self.height, self.format, &self.pixels)
+            .expect("checked when published")
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Pixel format.
+    pub fn format(&self) -> PixelFormat {
+        self.format
+    }
+
+    /// The pixel bytes, row-major and tightly packed.
+    pub fn pixels(&self) -> &[u8] {
+        &self.pixels
+    }
+}
+
+/// A named stream of frames. Only the newest frame is kept.
+#[derive(Debug)]
+pub struct Stream {
+    name: String,
+    /// The newest frame; viewers wait on it for changes.
+    latest: watch::Sender<Option<Arc<Frame>>>,
+    /// Encoded messages for the newest frame, by base sequence.
+    encoded: Mutex<EncodeCache>,
+    /// Viewers connected now, for `/api/streams`.
+    viewers: std::sync::atomic::AtomicUsize,
+}
+
+/// Messages encoded for one frame, keyed by the base they are a delta
+/// against (0 for the keyframe). Cleared when a newer frame is encoded, so it
+/// holds at most one frame's worth of messages.
+#[derive(Debug, Default)]
+struct EncodeCache {
+    seq: u64,
+    by_base: HashMap<u64, Arc<OnceCell<Bytes>>>,
+}
+
+impl Stream {
+    fn new(name: String) -> Self {
+        Stream {
+            name,
+            latest: watch::Sender::new(None),
+            encoded: Mutex::new(EncodeCache::default()),
+            viewers: Default::default(),
+        }
+    }
+
+    /// The stream's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Publishes a frame captured now; returns its sequence number.
+    pub fn publish(
+        &self,
+        width: u32,
+        height: u32,
+        format: PixelFormat,
+        pixels: Vec<u8>,
+    ) -> Result<u64, FrameError> {
+        self.publish_at(width, height, format, pixels, now_us())
+    }
+
+    /// Publishes a frame captured at `capture_us` (microseconds since the Unix
+    /// epoch); returns its sequence number. The frame replaces the newest one;
+    /// viewers that are behind skip to it.
+    pub fn publish_at(
+        &self,
+        width: u32,
+        height: u32,
+        format: PixelFormat,
+        pixels: Vec<u8>,
+        capture_us: u64,
+    ) -> Result<u64, FrameError> {
+        FrameRef::new(width, height, format, &pixels)?;
+        let mut seq = 0;
+        self.latest.send_modify(|latest| {
+            seq = latest.as_ref().map_or(1, |frame| frame.seq + 1);
+            *latest = Some(Arc::new(Frame {
+                seq,
+                capture_us,
+                width,
+                height,
+                format,
+                pixels,
+            }));
+        });
+        Ok(seq)
+    }
+
+    /// The newest frame, if any was published.
+    pub fn latest(&self) -> Option<Arc<Frame>> {
+        self.latest.borrow().clone()
+    }
+
+    /// A receiver that is told of every new frame.
+    pub fn subscribe(&self) -> watch::Receiver<Option<Arc<Frame>>> {
+        self.latest.subscribe()
+    }
+
+    /// Viewers connected now.
+    pub fn viewer_count(&self) -> usize {
+        self.viewers.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Counts a viewer until the guard is dropped.
+    pub fn viewer_guard(self: &Arc<Self>) -> ViewerGuard {
+        self.viewers
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ViewerGuard(Arc::clone(self))
+    }
+
+    /// The frame message for `frame` as a delta against `base`, or a keyframe
+    /// when `base` is `None` or of another size or format.
+    ///
+    /// Encoded once per (frame, base) pair however many viewers ask: the first
+    /// encodes on the blocking pool, the others wait for it and share the bytes.
+    pub async fn message(&self, frame: &Arc<Frame>, base: Option<&Arc<Frame>>) -> Bytes {
+        let base = base
+            .filter(|base| base.as_frame_ref().same_geometry(&frame.as_frame_ref()))
+            .cloned();
+        let base_seq = base.as_ref().map_or(0, |base| base.seq);
+        let cell = {
+            let mut cache = self.encoded.lock().expect("encode cache lock");
+            if frame.seq > cache.seq {
+                cache.seq = frame.seq;
+                cache.by_base.clear();
+            }
+            if frame.seq == cache.seq {
+                Arc::clone(cache.by_base.entry(base_seq).or_default())
+            } else {
+                // An older frame than the cache's: encode it, but do not keep it.
+                Arc::default()
+            }
+        };
+        let frame = Arc::clone(frame);
+        cell.get_or_init(|| async move {
+            tokio::task::spawn_blocking(move || encode(&frame, base.as_deref()))
+                .await
+                .expect("encoding does not panic")
+        })
+        .await
+        .clone()
+    }
+}
+
+/// Decrements the stream's viewer count when dropped.
+#[derive(Debug)]
+pub struct ViewerGuard(Arc<Stream>);
+
+impl Drop for ViewerGuard {
+    fn drop(&mut self) {
+        self.0
+            .viewers
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+thread_local! {
+    /// Each blocking-pool thread keeps its encoder and so its scratch space.
+    static ENCODER: std::cell::RefCell<Encoder> = std::cell::RefCell::new(Encoder::default());
+}
+
+fn encode(frame: &Frame, base: Option<&Frame>) -> Bytes {
+    let mut out = Vec::new();
+    let stats = ENCODER.with_borrow_mut(|encoder| {
+        encoder.encode(
+            frame.seq,
+            frame.capture_us,
+            frame.as_frame_ref(),
+            base.map(|base| (base.seq, base.as_frame_ref())),
+            &mut out,
+        )
+    });
+    tracing::trace!(
+        seq = frame.seq,
+        base = base.map(|b| b.seq),
+        ?stats,
+        "encoded"
+    );
+    Bytes::from(out)
+}
+
+/// Microseconds since the Unix epoch.
+pub fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+/// A stream name that is not acceptable in a URL path segment.
+#[derive(Debug, thiserror::Error)]
+#[error("stream names are 1 to {MAX_STREAM_NAME} characters of A-Z a-z 0-9 _ - . ; got {0:?}")]
+pub struct BadStreamName(pub String);
+
+/// All streams of a server, by name. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Streams {
+    by_name: Arc<RwLock<BTreeMap<String, Arc<Stream>>>>,
+}
+
+impl Streams {
+    /// No streams.
+    pub fn new() -> Self {
+        Streams::default()
+    }
+
+    /// The stream called `name`, if it exists.
+    pub fn get(&self, name: &str) -> Option<Arc<Stream>> {
+        self.by_name
+            .read()
+            .expect("streams lock")
+            .get(name)
+            .cloned()
+    }
+
+    /// The stream called `name`, created if it does not exist.
+    pub fn get_or_create(&self, name: &str) -> Result<Arc<Stream>, BadStreamName> {
+        let valid = !name.is_empty()
+            && name.len() <= MAX_STREAM_NAME
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+        if !valid {
+            return Err(BadStreamName(name.to_string()));
+        }
+        if let Some(stream) = self.get(name) {
+            return Ok(stream);
+        }
+        let mut by_name = self.by_name.write().expect("streams lock");
+        let stream = by_name
+            .entry(name.to_string())
+            .or_insert_with(|| {
+                tracing::info!(stream = name, "stream created");
+                Arc::new(Stream::new(name.to_string()))
+            })
+            .clone();
+        Ok(stream)
+    }
+
+    /// Every stream, by name.
+    pub fn list(&self) -> Vec<Arc<Stream>> {
+        self.by_name
+            .read()
+            .expect("streams lock")
+            .values()
+            .cloned()
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publish_numbers_frames_and_checks_them() {
+        let streams = Streams::new();
+        let stream = streams.get_or_create("cam").unwrap();
+        assert_eq!(
+            stream
+                .publish(2, 2, PixelFormat::Rgb8, vec![0; 12])
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            stream
+                .publish(2, 2, PixelFormat::Rgba8, vec![0; 16])
+                .unwrap(),
+            2
+        );
+        assert!(matches!(
+            stream.publish(2, 2, PixelFormat::Rgb8, vec![0; 16]),
+            Err(FrameError::PixelCount { .. })
+        ));
+        assert_eq!(stream.latest().unwrap().seq, 2);
+    }
+
+    #[test]
+    fn stream_names_are_checked() {
+        let streams = Streams::new();
+        assert!(streams.get_or_create("a-b_c.1").is_ok());
+        for bad in ["", "a/b", "a b", &"x".repeat(65)] {
+            assert!(streams.get_or_create(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(streams.list().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn viewers_on_one_base_share_one_encoding() {
+        let stream = Streams::new().get_or_create("s").unwrap();
+        stream
+            .publish(64, 64, PixelFormat::Rgb8, vec![1; 64 * 64 * 3])
+            .unwrap();
+        let first = stream.latest().unwrap();
+        stream
+            .publish(64, 64, PixelFormat::Rgb8, vec![2; 64 * 64 * 3])
+            .unwrap();
+        let second = stream.latest().unwrap();
+
+        let a = stream.message(&second, Some(&first)).await;
+        let b = stream.message(&second, Some(&first)).await;
+        assert_eq!(
+            a.as_ptr(),
+            b.as_ptr(),
+            "the second viewer gets the same bytes"
+        );
+        let keyframe = stream.message(&second, None).await;
+        assert_ne!(a.as_ptr(), keyframe.as_ptr());
+    }
+}

@@ -1,0 +1,370 @@
+//! The real server on loopback, real WebSocket viewers (tokio-tungstenite),
+//! frames decoded with framecast-codec and compared with what was published.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use framecast_codec::wire::{parse_frame, FRAME_HEADER_LEN};
+use framecast_codec::{Ack, Decoder, KeyframeReason, KeyframeRequest, PixelFormat};
+use framecast_server::{Config, Streams};
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a test waits for a message it expects before failing.
+const EXPECT_WITHIN: Duration = Duration::from_secs(10);
+
+struct TestServer {
+    address: SocketAddr,
+    streams: Streams,
+    _shutdown: oneshot::Sender<()>,
+}
+
+async fn start_server() -> TestServer {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let streams = Streams::new();
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let config = Config {
+        workers: 1,
+        ..Config::default()
+    };
+    tokio::spawn(framecast_server::run(
+        listener,
+        config,
+        streams.clone(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    TestServer {
+        address,
+        streams,
+        _shutdown: shutdown,
+    }
+}
+
+/// A viewer that decodes what it gets, as the browser does.
+struct Viewer {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    decoder: Decoder,
+}
+
+impl Viewer {
+    async fn connect(server: &TestServer, stream: &str) -> Viewer {
+        let url = format!("ws://{}/ws/{stream}", server.address);
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("viewer connects");
+        Viewer {
+            socket,
+            decoder: Decoder::new(),
+        }
+    }
+
+    /// The next binary message, within `within`, or `None` if none came.
+    async fn next_binary_within(&mut self, within: Duration) -> Option<Vec<u8>> {
+        loop {
+            let message = tokio::time::timeout(within, self.socket.next())
+                .await
+                .ok()?;
+            match message.expect("socket open").expect("socket healthy") {
+                Message::Binary(bytes) => return Some(bytes.to_vec()),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("unexpected message {other:?}"),
+            }
+        }
+    }
+
+    /// Receives and applies the next frame; returns (seq, base_seq, bytes).
+    async fn receive(&mut self) -> (u64, u64, usize) {
+        let bytes = self
+            .next_binary_within(EXPECT_WITHIN)
+            .await
+            .expect("a frame arrives");
+        let info = self.decoder.apply(&bytes).expect("frame decodes");
+        (info.seq, info.base_seq, bytes.len())
+    }
+
+    async fn send(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        let mut bytes = Vec::new();
+        write(&mut bytes);
+        self.socket
+            .send(Message::Binary(bytes.into()))
+            .await
+            .unwrap();
+    }
+
+    async fn ack(&mut self, seq: u64) {
+        self.send(|out| {
+            Ack {
+                seq,
+                decode_us: 100,
+                paint_us: 10,
+            }
+            .write(out)
+        })
+        .await;
+    }
+
+    fn assert_shows(&self, format: PixelFormat, pixels: &[u8]) {
+        let expected: Vec<u8> = match format {
+            PixelFormat::Rgba8 => pixels.to_vec(),
+            PixelFormat::Rgb8 => pixels
+                .chunks_exact(3)
+                .flat_map(|p| [p[0], p[1], p[2], 255])
+                .collect(),
+        };
+        assert!(
+            self.decoder.framebuffer() == expected,
+            "framebuffer differs from the published frame"
+        );
+    }
+}
+
+fn gradient(width: u32, height: u32, shift: u8) -> Vec<u8> {
+    (0..width * height)
+        .flat_map(|i| {
+            let (x, y) = ((i % width) as u8, (i / width) as u8);
+            [x.wrapping_add(shift), y, x ^ y]
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn viewer_gets_a_keyframe_then_small_deltas_with_exact_pixels() {
+    let server = start_server().await;
+    let stream = server.streams.get_or_create("cam").unwrap();
+    let first = gradient(300, 200, 0);
+    stream
+        .publish(300, 200, PixelFormat::Rgb8, first.clone())
+        .unwrap();
+
+    let mut viewer = Viewer::connect(&server, "cam").await;
+    let (seq, base, _) = viewer.receive().await;
+    assert_eq!((seq, base), (1, 0), "a joining viewer gets a keyframe");
+    viewer.assert_shows(PixelFormat::Rgb8, &first);
+    viewer.ack(1).await;
+
+    // Change a 10x10 block: one tile changes, the message is small.
+    let mut second = first.clone();
+    for y in 100..110 {
+        for x in 150..160 {
+            second[(y * 300 + x) * 3..][..3].copy_from_slice(&[255, 0, 0]);
+        }
+    }
+    stream
+        .publish(300, 200, PixelFormat::Rgb8, second.clone())
+        .unwrap();
+    let (seq, base, bytes) = viewer.receive().await;
+    assert_eq!(
+        (seq, base),
+        (2, 1),
+        "a delta against the frame the viewer has"
+    );
+    assert!(bytes < 1000, "one changed block costs {bytes} bytes");
+    viewer.assert_shows(PixelFormat::Rgb8, &second);
+    viewer.ack(2).await;
+
+    // An identical frame costs a header and nothing else.
+    stream
+        .publish(300, 200, PixelFormat::Rgb8, second.clone())
+        .unwrap();
+    let (seq, _, bytes) = viewer.receive().await;
+    assert_eq!((seq, bytes), (3, FRAME_HEADER_LEN));
+    viewer.assert_shows(PixelFormat::Rgb8, &second);
+}
+
+#[tokio::test]
+async fn slow_viewer_skips_to_the_newest_frame() {
+    let server = start_server().await;
+    let stream = server.streams.get_or_create("fast").unwrap();
+    let frame = |n: u8| gradient(128, 128, n * 7);
+    stream
+        .publish(128, 128, PixelFormat::Rgb8, frame(1))
+        .unwrap();
+
+    let mut viewer = Viewer::connect(&server, "fast").await;
+    assert_eq!(viewer.receive().await.0, 1);
+    stream
+        .publish(128, 128, PixelFormat::Rgb8, frame(2))
+        .unwrap();
+    assert_eq!(viewer.receive().await.0, 2);
+
+    // Two frames are in flight and unacknowledged: the window is full, so the
+    // next eight frames are not sent while the viewer is silent.
+    for n in 3..=10 {
+        stream
+            .publish(128, 128, PixelFormat::Rgb8, frame(n))
+            .unwrap();
+    }
+    assert!(
+        viewer
+            .next_binary_within(Duration::from_millis(500))
+            .await
+            .is_none(),
+        "nothing is sent while the window is full"
+    );
+
+    // One ack opens the window: the viewer gets frame 10 as a delta against
+    // frame 2, not the backlog.
+    viewer.ack(2).await;
+    let (seq, base, _) = viewer.receive().await;
+    assert_eq!((seq, base), (10, 2));
+    viewer.assert_shows(PixelFormat::Rgb8, &frame(10));
+    assert!(viewer
+        .next_binary_within(Duration::from_millis(300))
+        .await
+        .is_none());
+}
+
+#[tokio::test]
+async fn size_and_format_change_mid_stream_starts_a_keyframe() {
+    let server = start_server().await;
+    let stream = server.streams.get_or_create("resize").unwrap();
+    stream
+        .publish(64, 48, PixelFormat::Rgb8, gradient(64, 48, 1))
+        .unwrap();
+    let mut viewer = Viewer::connect(&server, "resize").await;
+    viewer.receive().await;
+    viewer.ack(1).await;
+
+    let rgba: Vec<u8> = (0..100 * 70 * 4).map(|i| (i * 7 % 256) as u8).collect();
+    stream
+        .publish(100, 70, PixelFormat::Rgba8, rgba.clone())
+        .unwrap();
+    let (seq, base, _) = viewer.receive().await;
+    assert_eq!((seq, base), (2, 0), "a new size is a keyframe");
+    assert_eq!((viewer.decoder.width(), viewer.decoder.height()), (100, 70));
+    viewer.assert_shows(PixelFormat::Rgba8, &rgba);
+}
+
+#[tokio::test]
+async fn keyframe_request_resends_the_newest_frame_whole() {
+    let server = start_server().await;
+    let stream = server.streams.get_or_create("k").unwrap();
+    let pixels = gradient(90, 90, 3);
+    stream
+        .publish(90, 90, PixelFormat::Rgb8, pixels.clone())
+        .unwrap();
+    let mut viewer = Viewer::connect(&server, "k").await;
+    viewer.receive().await;
+
+    viewer.decoder = Decoder::new(); // as after a decode error
+    viewer
+        .send(|out| {
+            KeyframeRequest {
+                reason: KeyframeReason::DecodeError,
+            }
+            .write(out)
+        })
+        .await;
+    let (seq, base, _) = viewer.receive().await;
+    assert_eq!((seq, base), (1, 0));
+    viewer.assert_shows(PixelFormat::Rgb8, &pixels);
+}
+
+#[tokio::test]
+async fn viewers_share_one_encoded_message() {
+    let server = start_server().await;
+    let stream = server.streams.get_or_create("many").unwrap();
+    let pixels = gradient(200, 100, 9);
+    stream
+        .publish(200, 100, PixelFormat::Rgb8, pixels.clone())
+        .unwrap();
+    let mut viewers = Vec::new();
+    for _ in 0..5 {
+        viewers.push(Viewer::connect(&server, "many").await);
+    }
+    let mut messages = Vec::new();
+    for viewer in &mut viewers {
+        messages.push(viewer.next_binary_within(EXPECT_WITHIN).await.unwrap());
+    }
+    assert!(messages.windows(2).all(|pair| pair[0] == pair[1]));
+    let header = parse_frame(&messages[0]).unwrap().header;
+    assert_eq!((header.seq, header.base_seq, header.width), (1, 0, 200));
+}
+
+#[tokio::test]
+async fn malformed_viewer_message_closes_with_the_reason() {
+    let server = start_server().await;
+    let stream = server.streams.get_or_create("bad").unwrap();
+    stream
+        .publish(16, 16, PixelFormat::Rgb8, vec![0; 16 * 16 * 3])
+        .unwrap();
+    let mut viewer = Viewer::connect(&server, "bad").await;
+    viewer.receive().await;
+    viewer
+        .socket
+        .send(Message::Binary(b"FCST\x09\x02\x00\x00".to_vec().into()))
+        .await
+        .unwrap();
+    let close = loop {
+        match tokio::time::timeout(EXPECT_WITHIN, viewer.socket.next())
+            .await
+            .unwrap()
+        {
+            Some(Ok(Message::Close(frame))) => break frame.expect("a close reason"),
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert_eq!(close.code, CloseCode::Invalid);
+    assert!(
+        close.reason.contains("protocol version 9"),
+        "reason: {}",
+        close.reason
+    );
+}
+
+async fn http_get(address: SocketAddr, path: &str) -> (u16, String, Vec<u8>) {
+    let mut socket = TcpStream::connect(address).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    socket.read_to_end(&mut response).await.unwrap();
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a header");
+    let head = String::from_utf8(response[..split].to_vec()).unwrap();
+    let status = head[9..12].parse().unwrap();
+    (status, head, response[split + 4..].to_vec())
+}
+
+#[tokio::test]
+async fn http_api_lists_streams_and_serves_the_newest_frame() {
+    let server = start_server().await;
+    let stream = server.streams.get_or_create("snap").unwrap();
+    let pixels = gradient(20, 10, 5);
+    stream
+        .publish(20, 10, PixelFormat::Rgb8, pixels.clone())
+        .unwrap();
+
+    let (status, _, body) = http_get(server.address, "/api/streams").await;
+    assert_eq!(status, 200);
+    let list: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(list[0]["name"], "snap");
+    assert_eq!(
+        (list[0]["width"].as_u64(), list[0]["format"].as_str()),
+        (Some(20), Some("rgb8"))
+    );
+
+    let (status, head, body) = http_get(server.address, "/api/streams/snap/frame").await;
+    assert_eq!(status, 200);
+    assert!(head.to_lowercase().contains("x-framecast-seq: 1"), "{head}");
+    assert_eq!(body, pixels);
+
+    let (status, _, body) = http_get(server.address, "/api/streams/nope/frame").await;
+    assert_eq!(status, 404);
+    assert!(String::from_utf8_lossy(&body).contains("no stream named \\\"nope\\\""));
+
+    let error = tokio_tungstenite::connect_async(format!("ws://{}/ws/nope", server.address))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("404"), "{error}");
+}
