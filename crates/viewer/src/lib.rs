@@ -1,0 +1,213 @@
+//! framecast's browser side: [`Viewer`] applies frame messages to an RGBA
+//! framebuffer in wasm memory (with `framecast-codec`'s decoder) and paints
+//! the changed part of it onto a canvas.
+//!
+//! The framebuffer never crosses into JavaScript as a value: the canvas is
+//! painted through an `ImageData` whose pixels are a view of wasm memory, and
+//! only the dirty rectangle is put. JavaScript gets small results
+//! ([`FrameStats`]) and the few bytes of acks to send back.
+//!
+//! The page (`www/app.js`) owns the WebSocket: it passes each binary message
+//! to [`Viewer::apply`], calls [`Viewer::paint`] once per animation frame and
+//! sends [`Viewer::ack`] after painting.
+
+use framecast_codec::{Ack, Decoder, KeyframeReason, KeyframeRequest, Rect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+/// What one [`Viewer::apply`] did; small and copied into JavaScript.
+#[wasm_bindgen]
+#[derive(Debug, Clone, Copy)]
+pub struct FrameStats {
+    /// The frame's sequence number (exact below 2^53).
+    pub seq: f64,
+    /// Capture time, milliseconds since the Unix epoch (0 if unknown).
+    pub capture_ms: f64,
+    /// Frame width in pixels.
+    pub width: u32,
+    /// Frame height in pixels.
+    pub height: u32,
+    /// Tiles in the message.
+    pub tiles: u32,
+    /// Whether it was a keyframe.
+    pub keyframe: bool,
+}
+
+/// Decodes frame messages into a framebuffer and paints it onto a canvas.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Viewer {
+    decoder: Decoder,
+    canvas: HtmlCanvasElement,
+    context: CanvasRenderingContext2d,
+    /// Union of the rectangles changed since the last paint.
+    dirty: Rect,
+    /// Newest frame applied, for acks.
+    applied_seq: u64,
+    /// The `ImageData` over the framebuffer, rebuilt when the framebuffer
+    /// moves or wasm memory grows (which detaches the old view).
+    image: Option<FramebufferImage>,
+}
+
+#[derive(Debug)]
+struct FramebufferImage {
+    image: ImageData,
+    /// The `memory.buffer` the view was made over.
+    buffer: JsValue,
+    ptr: usize,
+    len: usize,
+}
+
+#[wasm_bindgen]
+impl Viewer {
+    /// A viewer painting onto `canvas`, holding no frame yet.
+    #[wasm_bindgen(constructor)]
+    pub fn new(canvas: HtmlCanvasElement) -> Result<Viewer, JsError> {
+        let context = canvas
+            .get_context("2d")
+            .map_err(|_| JsError::new("the canvas has no 2d context"))?
+            .ok_or_else(|| JsError::new("the canvas has no 2d context"))?
+            .unchecked_into::<CanvasRenderingContext2d>();
+        Ok(Viewer {
+            decoder: Decoder::new(),
+            canvas,
+            context,
+            dirty: Rect::default(),
+            applied_seq: 0,
+            image: None,
+        })
+    }
+
+    /// Applies one frame message to the framebuffer; paints nothing.
+    ///
+    /// Throws an `Error` saying what is wrong with a malformed message; the
+    /// viewer then needs a keyframe ([`keyframe_request`](Self::keyframe_request)).
+    pub fn apply(&mut self, message: &[u8]) -> Result<FrameStats, JsError> {
+        let info = self
+            .decoder
+            .apply(message)
+            .map_err(|error| JsError::new(&error.to_string()))?;
+        if info.resized {
+            self.canvas.set_width(info.width);
+            self.canvas.set_height(info.height);
+            self.dirty = Rect::default();
+        }
+        if info.base_seq == 0 {
+            // A keyframe redraws everything, whatever its tiles cover.
+            self.dirty = Rect {
+                x: 0,
+                y: 0,
+                width: info.width,
+                height: info.height,
+            };
+        } else {
+            self.dirty = self.dirty.union(info.dirty);
+        }
+        self.applied_seq = info.seq;
+        Ok(FrameStats {
+            seq: info.seq as f64,
+            capture_ms: info.capture_us as f64 / 1000.0,
+            width: info.width,
+            height: info.height,
+            tiles: info.tiles,
+            keyframe: info.base_seq == 0,
+        })
+    }
+
+    /// Paints what changed since the last paint; returns whether anything was
+    /// painted.
+    pub fn paint(&mut self) -> Result<bool, JsError> {
+        let dirty = std::mem::take(&mut self.dirty);
+        if dirty.is_empty() || self.decoder.held_seq().is_none() {
+            return Ok(false);
+        }
+        let image = self.framebuffer_image()?;
+        self.context
+            .put_image_data_with_dirty_x_and_dirty_y_and_dirty_width_and_dirty_height(
+                &image,
+                0.0,
+                0.0,
+                f64::from(dirty.x),
+                f64::from(dirty.y),
+                f64::from(dirty.width),
+                f64::from(dirty.height),
+            )
+            .map_err(|_| JsError::new("putImageData failed"))?;
+        Ok(true)
+    }
+
+    /// The ack message for the newest frame applied, with the time spent.
+    pub fn ack(&self, decode_us: u32, paint_us: u32) -> Vec<u8> {
+        let mut out = Vec::with_capacity(framecast_codec::wire::ACK_LEN);
+        Ack {
+            seq: self.applied_seq,
+            decode_us,
+            paint_us,
+        }
+        .write(&mut out);
+        out
+    }
+
+    /// A keyframe request; `after_error` says a message failed to decode.
+    pub fn keyframe_request(&self, after_error: bool) -> Vec<u8> {
+        let reason = if after_error {
+            KeyframeReason::DecodeError
+        } else {
+            KeyframeReason::Start
+        };
+        let mut out = Vec::with_capacity(framecast_codec::wire::KEYFRAME_REQUEST_LEN);
+        KeyframeRequest { reason }.write(&mut out);
+        out
+    }
+
+    /// Forgets the frame held (for a new connection); the canvas keeps
+    /// showing it until the next keyframe.
+    pub fn reset(&mut self) {
+        self.decoder = Decoder::new();
+        self.dirty = Rect::default();
+        self.applied_seq = 0;
+        self.image = None;
+    }
+
+    /// Sequence number of the frame held, or 0.
+    #[wasm_bindgen(getter)]
+    pub fn seq(&self) -> f64 {
+        self.decoder.held_seq().unwrap_or(0) as f64
+    }
+}
+
+impl Viewer {
+    /// The framebuffer, as Rust sees it (for tests).
+    pub fn framebuffer(&self) -> &[u8] {
+        self.decoder.framebuffer()
+    }
+
+    /// An `ImageData` whose pixels are a view of the framebuffer in wasm
+    /// memory: made once, remade only when the framebuffer or memory moved.
+    fn framebuffer_image(&mut self) -> Result<ImageData, JsError> {
+        let framebuffer = self.decoder.framebuffer();
+        let (ptr, len) = (framebuffer.as_ptr() as usize, framebuffer.len());
+        let buffer = wasm_bindgen::memory()
+            .unchecked_into::<js_sys::WebAssembly::Memory>()
+            .buffer();
+        let fresh = self.image.as_ref().is_some_and(|cached| {
+            cached.ptr == ptr && cached.len == len && js_sys::Object::is(&cached.buffer, &buffer)
+        });
+        if !fresh {
+            let image = ImageData::new_with_u8_clamped_array_and_sh(
+                Clamped(framebuffer),
+                self.decoder.width(),
+                self.decoder.height(),
+            )
+            .map_err(|_| JsError::new("cannot make an ImageData over the framebuffer"))?;
+            self.image = Some(FramebufferImage {
+                image,
+                buffer,
+                ptr,
+                len,
+            });
+        }
+        Ok(self.image.as_ref().expect("just made").image.clone())
+    }
+}

@@ -1,0 +1,132 @@
+//! The viewer in a real headless Chromium (wasm-bindgen-test): frames encoded
+//! with framecast-codec, decoded in wasm, painted onto a canvas and read back
+//! with getImageData must equal the source pixels exactly.
+#![cfg(target_arch = "wasm32")]
+
+use framecast_codec::{Encoder, FrameRef, PixelFormat};
+use framecast_viewer::Viewer;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn canvas() -> HtmlCanvasElement {
+    web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .create_element("canvas")
+        .unwrap()
+        .unchecked_into()
+}
+
+fn canvas_pixels(canvas: &HtmlCanvasElement) -> Vec<u8> {
+    let context: CanvasRenderingContext2d =
+        canvas.get_context("2d").unwrap().unwrap().unchecked_into();
+    context
+        .get_image_data(
+            0.0,
+            0.0,
+            f64::from(canvas.width()),
+            f64::from(canvas.height()),
+        )
+        .unwrap()
+        .data()
+        .0
+}
+
+fn rgba(pixels: &[u8]) -> Vec<u8> {
+    pixels
+        .chunks_exact(3)
+        .flat_map(|p| [p[0], p[1], p[2], 255])
+        .collect()
+}
+
+fn pattern(width: u32, height: u32, shift: u32) -> Vec<u8> {
+    (0..width * height * 3)
+        .map(|i| ((i * 31 + shift) % 251) as u8)
+        .collect()
+}
+
+#[wasm_bindgen_test]
+fn keyframe_then_delta_paint_exact_pixels() {
+    let (width, height) = (150, 90);
+    let canvas = canvas();
+    let mut viewer = Viewer::new(canvas.clone()).unwrap();
+    let mut encoder = Encoder::default();
+
+    let first = pattern(width, height, 0);
+    let mut message = Vec::new();
+    encoder.encode_keyframe(
+        1,
+        5_000,
+        FrameRef::new(width, height, PixelFormat::Rgb8, &first).unwrap(),
+        &mut message,
+    );
+    let stats = viewer.apply(&message).unwrap();
+    assert!(stats.keyframe);
+    assert_eq!(
+        (stats.width, stats.height, stats.seq, stats.capture_ms),
+        (width, height, 1.0, 5.0)
+    );
+    assert!(viewer.paint().unwrap());
+    assert_eq!((canvas.width(), canvas.height()), (width, height));
+    assert_eq!(canvas_pixels(&canvas), rgba(&first));
+
+    // A delta touching one corner: only that part is painted, and the whole
+    // canvas equals the new frame.
+    let mut second = first.clone();
+    second[..30].fill(0xee);
+    message.clear();
+    encoder.encode(
+        2,
+        0,
+        FrameRef::new(width, height, PixelFormat::Rgb8, &second).unwrap(),
+        Some((
+            1,
+            FrameRef::new(width, height, PixelFormat::Rgb8, &first).unwrap(),
+        )),
+        &mut message,
+    );
+    let stats = viewer.apply(&message).unwrap();
+    assert!(!stats.keyframe);
+    assert_eq!(stats.tiles, 1);
+    assert!(viewer.paint().unwrap());
+    assert!(!viewer.paint().unwrap(), "nothing left to paint");
+    assert_eq!(canvas_pixels(&canvas), rgba(&second));
+    assert_eq!(viewer.framebuffer(), &rgba(&second)[..]);
+}
+
+#[wasm_bindgen_test]
+fn memory_growth_and_resize_rebuild_the_view() {
+    let canvas = canvas();
+    let mut viewer = Viewer::new(canvas.clone()).unwrap();
+    let mut encoder = Encoder::default();
+    let mut message = Vec::new();
+    // Small, then much larger (the framebuffer moves and wasm memory grows,
+    // detaching any view made before), then small again.
+    for (seq, (width, height)) in [(40, 30), (900, 700), (41, 29)].into_iter().enumerate() {
+        let pixels = pattern(width, height, seq as u32);
+        message.clear();
+        encoder.encode_keyframe(
+            seq as u64 + 1,
+            0,
+            FrameRef::new(width, height, PixelFormat::Rgb8, &pixels).unwrap(),
+            &mut message,
+        );
+        viewer.apply(&message).unwrap();
+        viewer.paint().unwrap();
+        assert_eq!(canvas_pixels(&canvas), rgba(&pixels), "{width}x{height}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn malformed_message_throws_and_needs_a_keyframe() {
+    let mut viewer = Viewer::new(canvas()).unwrap();
+    assert!(viewer.apply(b"FCST\x01\x01\x00\x00").is_err());
+    assert_eq!(viewer.seq(), 0.0);
+    let request = viewer.keyframe_request(true);
+    assert_eq!(&request[..4], b"FCST");
+    assert_eq!(request[8], 1, "reason: decode error");
+}

@@ -1,0 +1,110 @@
+// Shared pieces of the browser tests: start the real framecast binary on a
+// free loopback port, and headless Chromium through playwright-core.
+
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repo = path.resolve(here, "../..");
+const binary = process.env.FRAMECAST_BIN ?? path.join(repo, "target/release/framecast");
+const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+/** Starts `framecast` with `args`; resolves once it prints its URL. */
+export async function startServer(args, { bind = "127.0.0.1:0" } = {}) {
+  const child = spawn(binary, ["--bind", bind, ...args], {
+    cwd: repo,
+    env: { ...process.env, RUST_LOG: "info", NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`framecast printed no URL in 20 s:\n${log}`)), 20_000);
+    const onData = (chunk) => {
+      log += chunk;
+      const match = log.match(/open (http:\/\/[\d.:]+\/)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("exit", (code) => reject(new Error(`framecast exited with ${code}:\n${log}`)));
+  });
+  return {
+    url,
+    log: () => log,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill("SIGINT");
+      await once(child, "exit");
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: browserPath,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+/** Waits until `predicate(window.framecast)` holds in the page. */
+export async function waitForState(page, predicate, arg, timeout = 30_000) {
+  await page.waitForFunction(predicate, arg, { timeout, polling: 50 });
+  return page.evaluate(() => ({ ...window.framecast }));
+}
+
+/** The canvas's pixels, RGBA, as a Buffer. */
+export async function canvasPixels(page) {
+  const base64 = await page.evaluate(() => {
+    const canvas = document.getElementById("view");
+    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    let binary = "";
+    for (let i = 0; i < data.length; i += 0x8000) {
+      binary += String.fromCharCode.apply(null, data.subarray(i, i + 0x8000));
+    }
+    return btoa(binary);
+  });
+  return Buffer.from(base64, "base64");
+}
+
+/** The stream's newest frame as the server holds it, expanded to RGBA. */
+export async function publishedFrame(url, stream) {
+  const response = await fetch(new URL(`/api/streams/${stream}/frame`, url));
+  if (!response.ok) throw new Error(`GET frame: ${response.status} ${await response.text()}`);
+  const width = Number(response.headers.get("x-framecast-width"));
+  const height = Number(response.headers.get("x-framecast-height"));
+  const format = response.headers.get("x-framecast-format");
+  const seq = Number(response.headers.get("x-framecast-seq"));
+  const raw = Buffer.from(await response.arrayBuffer());
+  if (format === "rgba8") return { width, height, seq, rgba: raw };
+  const rgba = Buffer.alloc(width * height * 4);
+  for (let i = 0, j = 0; i < raw.length; i += 3, j += 4) {
+    rgba[j] = raw[i];
+    rgba[j + 1] = raw[i + 1];
+    rgba[j + 2] = raw[i + 2];
+    rgba[j + 3] = 255;
+  }
+  return { width, height, seq, rgba };
+}
+
+/** Index of the first differing pixel, or -1. */
+export function firstDifference(a, b) {
+  if (a.length !== b.length) return 0;
+  for (let i = 0; i < a.length; i += 4) {
+    if (a[i] !== b[i] || a[i + 1] !== b[i + 1] || a[i + 2] !== b[i + 2] || a[i + 3] !== b[i + 3]) return i / 4;
+  }
+  return -1;
+}
