@@ -228,8 +228,10 @@ mod tests {
     #[test]
     fn nothing_is_sent_twice_unless_a_keyframe_is_asked_for() {
         let frames = frames(1);
-        let mut flow = FlowState::default();
-        flow.last_sent = Some(Arc::clone(&frames[0]));
+        let mut flow = FlowState {
+            last_sent: Some(Arc::clone(&frames[0])),
+            ..FlowState::default()
+        };
         assert!(flow.next_to_send(Some(&frames[0]), 2).is_none());
         flow.in_flight.push_back(1);
         flow.in_flight.push_back(1);

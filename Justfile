@@ -1,0 +1,39 @@
+# framecast: watch live frames from a program in a browser.
+# On a fresh machine start with ./dev.sh RECIPE, which installs just itself.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# The toolchain that builds wasm32, chosen by scripts/setup.sh.
+wasm := "RUSTUP_TOOLCHAIN=$(cat target/wasm-toolchain)"
+
+# List the recipes.
+default:
+    @just --list --unsorted
+
+# Install what building and running need (add --test for the tests' browser).
+setup *flags:
+    scripts/setup.sh {{flags}}
+
+# Build the wasm viewer into www/pkg.
+wasm: setup
+    {{wasm}} wasm-pack --log-level warn build crates/viewer --release --target web --out-dir ../../www/pkg --no-pack
+
+# Serve the built-in demo (or: just run --source noise --size 1920x1080 --fps 60).
+run *args: wasm
+    cargo run --release -p framecast-server -- {{args}}
+
+# Run every test: codec and server natively, the viewer in headless Chromium, the page end to end.
+test: (setup "--test") wasm
+    cargo test --workspace
+    {{wasm}} wasm-pack --log-level warn test --headless --chrome --chromedriver /usr/bin/chromedriver crates/viewer
+    cargo build --release -p framecast-server
+    cd tests/browser && mkdir -p test-results && node --test
+
+# What CI should be happy with: formatting, clippy (host and wasm32) with warnings as errors, docs, tests.
+check: (setup "--test")
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    {{wasm}} cargo clippy -p framecast-codec --lib --target wasm32-unknown-unknown -- -D warnings
+    {{wasm}} cargo clippy -p framecast-viewer --all-targets --target wasm32-unknown-unknown -- -D warnings
+    RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+    just test

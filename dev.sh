@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The one entry point for a fresh clone: installs whatever is missing
+# (scripts/setup.sh; quick when everything is there), then runs the Justfile
+# recipe named on the command line.
+#
+#   ./dev.sh run      build and serve the demo at http://127.0.0.1:8080/
+#   ./dev.sh test     run every test
+#   ./dev.sh          list the recipes
+set -euo pipefail
+cd "$(dirname "$0")"
+case "${1:-}" in
+    test | check) scripts/setup.sh --test ;;
+    *) scripts/setup.sh ;;
+esac
+export PATH="$PWD/target/tools/bin:$HOME/.cargo/bin:$PATH"
+exec just "$@"

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Installs everything framecast needs to build, run and test, and nothing twice.
+#
+#   scripts/setup.sh          what `just run` needs: the host toolchain, a wasm32
+#                             target, wasm-bindgen, wasm-pack and just
+#   scripts/setup.sh --test   also what the tests need: Chromium, ChromeDriver
+#                             and the browser test's npm packages
+#
+# The wasm32 target comes from `rustup target add` where rustup can download it.
+# Where it cannot (machines whose only network is the package registries), the
+# fallback builds the wasm32 standard library once with Debian's Rust
+# (rustc-web, which ships the library's source) and links that toolchain into
+# rustup as `system`. The toolchain chosen is written to target/wasm-toolchain;
+# the Justfile reads it from there.
+#
+# Every step checks first and returns at once when its tool is present, so a
+# second run takes about a second.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+want_test=0
+[[ "${1:-}" == "--test" ]] && want_test=1
+
+log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
+have() { command -v "$1" >/dev/null 2>&1; }
+as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=0
+apt_install() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    if ! have apt-get; then
+        log "need these packages, and this is not a Debian-like system: ${missing[*]}"
+        return 1
+    fi
+    if [[ $apt_updated -eq 0 ]]; then
+        log "apt-get update"
+        as_root apt-get update -qq
+        apt_updated=1
+    fi
+    log "apt-get install ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+export PATH="$HOME/.cargo/bin:$PATH"
+if ! have cargo || ! have rustup; then
+    log "framecast needs Rust through rustup (https://rustup.rs); cargo or rustup is not on PATH"
+    exit 1
+fi
+mkdir -p target
+
+# --- wasm32 target ---------------------------------------------------------
+wasm_toolchain_file=target/wasm-toolchain
+has_wasm_std() { # toolchain
+    local libdir
+    libdir=$(rustup run "$1" rustc --print target-libdir --target wasm32-unknown-unknown 2>/dev/null) || return 1
+    compgen -G "$libdir/libstd-*.rlib" >/dev/null
+}
+
+choose_wasm_toolchain() {
+    local default
+    default=$(rustup show active-toolchain | cut -d' ' -f1)
+    # FRAMECAST_OFFLINE_WASM=1 leaves rustup's targets alone and takes the
+    # Debian route below (how a machine without rustup downloads gets it).
+    local offline=${FRAMECAST_OFFLINE_WASM:-}
+    if [[ -z $offline ]] && has_wasm_std "$default"; then echo "$default"; return; fi
+    if has_wasm_std system; then echo system; return; fi
+
+    if [[ -z $offline ]]; then
+        log "rustup target add wasm32-unknown-unknown (60 s at most)"
+        if timeout 60 rustup target add wasm32-unknown-unknown >&2 && has_wasm_std "$default"; then
+            echo "$default"; return
+        fi
+    fi
+
+    log "no wasm32 target from rustup; building one with Debian's Rust instead (about 2 minutes, once)"
+    apt_install rustc-web cargo-web rust-web-src rust-web-clippy
+    local sysroot=/usr
+    local std_dir=$sysroot/lib/rustlib/wasm32-unknown-unknown/lib
+    if ! compgen -G "$std_dir/libstd-*.rlib" >/dev/null; then
+        local scratch
+        scratch=$(mktemp -d)
+        mkdir -p "$scratch/src"
+        printf '[package]\nname = "wasm-std-scratch"\nversion = "0.0.0"\nedition = "2021"\n\n[lib]\npath = "src/lib.rs"\n' >"$scratch/Cargo.toml"
+        : >"$scratch/src/lib.rs"
+        (cd "$scratch" && PATH=/usr/bin:$PATH RUSTC_BOOTSTRAP=1 RUSTUP_TOOLCHAIN= \
+            /usr/bin/cargo build --quiet --release --target wasm32-unknown-unknown \
+            -Z build-std=std,panic_abort,test >&2)
+        as_root mkdir -p "$std_dir"
+        find "$scratch/target/wasm32-unknown-unknown/release/deps" -name 'lib*.rlib' \
+            ! -name 'libwasm_std_scratch*' -exec cp {} "$std_dir/" \;
+        rm -rf "$scratch"
+    fi
+    # rustc links wasm32 with rust-lld; Debian's rustc-web does not ship one.
+    local lld=$sysroot/lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld
+    if [[ ! -x $lld ]]; then
+        local rustup_lld
+        rustup_lld=$(rustc --print sysroot)/lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld
+        if [[ ! -x $rustup_lld ]]; then
+            apt_install lld
+            rustup_lld=$(command -v ld.lld || command -v lld)
+        fi
+        as_root mkdir -p "$(dirname "$lld")"
+        as_root ln -sf "$rustup_lld" "$lld"
+    fi
+    rustup toolchain list | grep -q '^system' || rustup toolchain link system "$sysroot" >&2
+    has_wasm_std system || { log "the wasm32 standard library build did not work"; exit 1; }
+    echo system
+}
+
+toolchain=$(choose_wasm_toolchain)
+echo "$toolchain" >"$wasm_toolchain_file"
+log "wasm32 builds use the '$toolchain' toolchain"
+
+# --- wasm-bindgen CLI (exactly the library's version), wasm-pack, just -----
+cargo_install() { # crate version-regex binary [extra args]
+    local crate=$1 version=$2 bin=$3
+    shift 3
+    if have "$bin" && "$bin" --version 2>/dev/null | grep -q -- "$version"; then return 0; fi
+    log "cargo install $crate $* (a few minutes, once)"
+    # --locked can name a dependency version that the registry no longer
+    # serves (yanked); then resolve afresh.
+    cargo install --quiet --locked "$crate" "$@" >&2 ||
+        cargo install --quiet "$crate" "$@" >&2
+}
+
+[[ -f Cargo.lock ]] || cargo generate-lockfile --quiet
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+cargo_install wasm-bindgen-cli " $bindgen_version" wasm-bindgen --version "=$bindgen_version"
+cargo_install wasm-pack "wasm-pack" wasm-pack
+# just: PyPI's rust-just ships a prebuilt binary; it goes into target/tools,
+# which ./dev.sh puts on PATH. cargo install is the slow fallback.
+export PATH="$here/target/tools/bin:$PATH"
+if ! have just; then
+    log "installing just"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --prefix target/tools rust-just >&2 ||
+        cargo_install just "just" just
+fi
+
+# --- test-only tools --------------------------------------------------------
+if [[ $want_test -eq 1 ]]; then
+    apt_install chromium chromium-driver
+    if ! have node || ! have npm; then apt_install nodejs npm; fi
+    if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
+        log "npm ci in tests/browser"
+        (cd tests/browser && npm ci --silent --no-audit --no-fund >&2)
+    fi
+fi
+log "ready"
