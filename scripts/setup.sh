@@ -39,11 +39,11 @@ apt_install() {
     fi
     if [[ $apt_updated -eq 0 ]]; then
         log "apt-get update"
-        as_root apt-get update -qq
+        as_root apt-get update -qq >&2
         apt_updated=1
     fi
     log "apt-get install ${missing[*]}"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
 }
 
 export PATH="$HOME/.cargo/bin:$PATH"
