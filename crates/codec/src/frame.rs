@@ -37,6 +37,16 @@ impl PixelFormat {
         }
     }
 
+    /// The format named `name`: `rgb8` (also `rgb24`, ffmpeg's name, and
+    /// `rgb`) or `rgba8` (also `rgba`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "rgb8" | "rgb24" | "rgb" => Some(PixelFormat::Rgb8),
+            "rgba8" | "rgba" => Some(PixelFormat::Rgba8),
+            _ => None,
+        }
+    }
+
     /// The lowercase name used in URLs, logs and the CLI (`rgb8`, `rgba8`).
     pub const fn name(self) -> &'static str {
         match self {

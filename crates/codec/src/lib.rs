@@ -9,8 +9,8 @@
 //! # Layout
 //! - [`frame`]: pixel formats, [`FrameRef`] (validated borrowed pixels) and the
 //!   tile grid.
-//! - [`wire`]: message preamble, frame header, ack and keyframe request, and
-//!   [`parse`](wire::parse) for any message.
+//! - [`wire`]: message preamble, frame header, ack, keyframe request and
+//!   publish, and [`parse`](wire::parse) for any message.
 //! - [`encode`]: [`Encoder`], which turns a frame and its base into a frame
 //!   message.
 //! - [`decode`]: [`Decoder`], which applies frame messages to an RGBA
@@ -45,7 +45,7 @@ pub use decode::{Decoder, FrameInfo};
 pub use encode::{EncodeStats, Encoder};
 pub use error::{DecodeError, FrameError};
 pub use frame::{FrameRef, PixelFormat, Rect, TileGrid};
-pub use wire::{Ack, KeyframeReason, KeyframeRequest, Message};
+pub use wire::{Ack, KeyframeReason, KeyframeRequest, Message, Publish};
 
 /// Largest width or height a frame may declare, in pixels.
 pub const MAX_DIMENSION: u32 = 16_384;

@@ -13,7 +13,7 @@
 //! All integers are little-endian.
 
 use crate::error::DecodeError;
-use crate::frame::{PixelFormat, TileGrid};
+use crate::frame::{FrameRef, PixelFormat, TileGrid};
 
 /// The first four bytes of every message.
 pub const MAGIC: [u8; 4] = *b"FCST";
@@ -36,6 +36,9 @@ pub const ACK_LEN: usize = PREAMBLE_LEN + 16;
 /// Bytes in a keyframe request.
 pub const KEYFRAME_REQUEST_LEN: usize = PREAMBLE_LEN + 1;
 
+/// Bytes in a publish message before its pixels.
+pub const PUBLISH_HEADER_LEN: usize = PREAMBLE_LEN + 17;
+
 /// Message kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
@@ -46,6 +49,8 @@ pub enum Kind {
     Ack = 2,
     /// Viewer to server: send the next frame as a keyframe.
     KeyframeRequest = 3,
+    /// Producer to server: one raw frame to publish.
+    Publish = 4,
 }
 
 impl Kind {
@@ -54,6 +59,7 @@ impl Kind {
             1 => Ok(Kind::Frame),
             2 => Ok(Kind::Ack),
             3 => Ok(Kind::KeyframeRequest),
+            4 => Ok(Kind::Publish),
             other => Err(DecodeError::UnknownKind(other)),
         }
     }
@@ -64,6 +70,7 @@ impl Kind {
             Kind::Frame => "frame",
             Kind::Ack => "ack",
             Kind::KeyframeRequest => "keyframe request",
+            Kind::Publish => "publish",
         }
     }
 }
@@ -290,6 +297,47 @@ impl Ack {
     }
 }
 
+/// Producer to server: a raw frame to publish, as the header's size and
+/// format say, row-major and tightly packed (numpy's `tobytes()`).
+#[derive(Debug, Clone, Copy)]
+pub struct Publish<'a> {
+    /// The pixels, checked against the declared size and format.
+    pub frame: FrameRef<'a>,
+    /// When the producer captured the frame, microseconds since the Unix
+    /// epoch; 0 lets the server stamp it on arrival.
+    pub capture_us: u64,
+}
+
+impl Publish<'_> {
+    /// Appends the message to `out`.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        write_publish_header(
+            out,
+            self.frame.width(),
+            self.frame.height(),
+            self.frame.format(),
+            self.capture_us,
+        );
+        out.extend_from_slice(self.frame.pixels());
+    }
+}
+
+/// Appends a publish message's preamble and header (everything but the
+/// pixels) to `out`.
+pub fn write_publish_header(
+    out: &mut Vec<u8>,
+    width: u32,
+    height: u32,
+    format: PixelFormat,
+    capture_us: u64,
+) {
+    write_preamble(out, Kind::Publish);
+    out.extend_from_slice(&width.to_le_bytes());
+    out.extend_from_slice(&height.to_le_bytes());
+    out.push(format.code());
+    out.extend_from_slice(&capture_us.to_le_bytes());
+}
+
 /// Any framecast message.
 #[derive(Debug, Clone, Copy)]
 pub enum Message<'a> {
@@ -299,6 +347,8 @@ pub enum Message<'a> {
     Ack(Ack),
     /// Viewer to server.
     KeyframeRequest(KeyframeRequest),
+    /// Producer to server.
+    Publish(Publish<'a>),
 }
 
 /// Parses any message: checks the preamble and the fixed fields. A frame's
@@ -308,6 +358,7 @@ pub fn parse(bytes: &[u8]) -> Result<Message<'_>, DecodeError> {
     let kind = read_preamble(&mut reader)?;
     let message = match kind {
         Kind::Frame => return parse_frame_body(reader).map(Message::Frame),
+        Kind::Publish => return parse_publish_body(reader).map(Message::Publish),
         Kind::Ack => Message::Ack(Ack {
             seq: reader.u64()?,
             decode_us: reader.u32()?,
@@ -337,6 +388,29 @@ pub fn parse_frame(bytes: &[u8]) -> Result<FrameMessage<'_>, DecodeError> {
             found: other.name(),
         }),
     }
+}
+
+/// Parses a publish message; any other kind is an error.
+pub fn parse_publish(bytes: &[u8]) -> Result<Publish<'_>, DecodeError> {
+    let mut reader = Reader::new(bytes, 0);
+    match read_preamble(&mut reader)? {
+        Kind::Publish => parse_publish_body(reader),
+        other => Err(DecodeError::UnexpectedKind {
+            expected: Kind::Publish.name(),
+            found: other.name(),
+        }),
+    }
+}
+
+fn parse_publish_body(mut reader: Reader<'_>) -> Result<Publish<'_>, DecodeError> {
+    let width = reader.u32()?;
+    let height = reader.u32()?;
+    let format_code = reader.u8()?;
+    let capture_us = reader.u64()?;
+    let format =
+        PixelFormat::from_code(format_code).ok_or(DecodeError::UnknownPixelFormat(format_code))?;
+    let frame = FrameRef::new(width, height, format, reader.rest())?;
+    Ok(Publish { frame, capture_us })
 }
 
 fn parse_frame_body(mut reader: Reader<'_>) -> Result<FrameMessage<'_>, DecodeError> {
@@ -681,6 +755,56 @@ mod tests {
         assert!(matches!(
             first_tile_error(&bytes[..bytes.len() - 1]),
             DecodeError::Truncated { .. }
+        ));
+    }
+
+    #[test]
+    fn publish_round_trips_and_checks_its_pixels() {
+        let pixels = vec![7u8; 4 * 3 * 4];
+        let frame = FrameRef::new(4, 3, PixelFormat::Rgba8, &pixels).unwrap();
+        let mut bytes = Vec::new();
+        Publish {
+            frame,
+            capture_us: 99,
+        }
+        .write(&mut bytes);
+        assert_eq!(bytes.len(), PUBLISH_HEADER_LEN + pixels.len());
+        let publish = parse_publish(&bytes).unwrap();
+        assert_eq!(
+            (
+                publish.frame.width(),
+                publish.frame.height(),
+                publish.capture_us
+            ),
+            (4, 3, 99)
+        );
+        assert_eq!(publish.frame.pixels(), &pixels[..]);
+
+        assert!(matches!(
+            parse_publish(&bytes[..bytes.len() - 1]),
+            Err(DecodeError::Frame(FrameError::PixelCount {
+                expected: 48,
+                actual: 47,
+                ..
+            }))
+        ));
+        for len in 0..PUBLISH_HEADER_LEN {
+            assert!(matches!(
+                parse_publish(&bytes[..len]),
+                Err(DecodeError::Truncated { .. })
+            ));
+        }
+        let mut bad_format = bytes.clone();
+        bad_format[16] = 3;
+        assert_eq!(
+            parse_publish(&bad_format).unwrap_err(),
+            DecodeError::UnknownPixelFormat(3)
+        );
+        let mut zero = bytes.clone();
+        zero[8..12].copy_from_slice(&0u32.to_le_bytes());
+        assert!(matches!(
+            parse_publish(&zero),
+            Err(DecodeError::Frame(FrameError::ZeroDimension { .. }))
         ));
     }
 

@@ -7,17 +7,27 @@
 //! integration tests call it on `127.0.0.1:0`.
 //!
 //! # Layout
-//! - [`stream`]: [`Stream`] (newest frame, encode-once cache) and [`Streams`].
+//! - [`stream`]: [`Stream`] (newest frame, encode-once cache, who is
+//!   connected) and [`Streams`].
 //! - [`viewer`]: a viewer's WebSocket session and its flow control.
-//! - [`source`]: the built-in `demo` and `noise` sources.
+//! - [`producer`]: a producer's WebSocket session (ingest).
+//! - [`events`]: input events from viewers to producers.
+//! - [`session`]: heartbeat and settings both kinds of session share.
+//! - [`source`]: the built-in `demo` and `noise` sources, and standard input.
 //! - this file: the HTTP routes and [`run`].
 //!
 //! # Routes
 //! - `GET /ws/{stream}`: viewer WebSocket (protocol in `PROTOCOL.md`).
+//! - `GET /ingest/{stream}`: producer WebSocket; creates the stream.
 //! - `GET /api/streams`: the streams, as JSON.
 //! - `GET /api/streams/{stream}/frame`: the newest frame's raw pixels.
+//! - `POST /api/streams/{stream}/frame?width=W&height=H&format=F`: publish
+//!   one frame; creates the stream.
 //! - `GET /`: the page, from the `www` directory.
 
+pub mod events;
+pub mod producer;
+pub mod session;
 pub mod source;
 pub mod stream;
 pub mod viewer;
@@ -29,17 +39,17 @@ use std::path::PathBuf;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use serde::Serialize;
 
+pub use session::SessionConfig;
 pub use source::{SourceConfig, SourceKind};
-pub use stream::{Frame, Stream, Streams};
-pub use viewer::ViewerConfig;
+pub use stream::{Frame, Role, Stream, Streams};
 
 /// How the server runs.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Directory served at `/`: the page, and `pkg/` with the wasm viewer.
     pub www_dir: PathBuf,
-    /// Viewer flow control and heartbeat.
-    pub viewer: ViewerConfig,
+    /// Viewer flow control, and the heartbeat of viewers and producers.
+    pub session: SessionConfig,
     /// HTTP worker threads.
     pub workers: usize,
 }
@@ -48,7 +58,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             www_dir: default_www_dir(),
-            viewer: ViewerConfig::default(),
+            session: SessionConfig::default(),
             workers: 2,
         }
     }
@@ -68,14 +78,17 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let www_dir = config.www_dir.clone();
-    let viewer_config = config.viewer.clone();
+    let session_config = config.session.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(streams.clone()))
-            .app_data(web::Data::new(viewer_config.clone()))
+            .app_data(web::Data::new(session_config.clone()))
+            .app_data(web::PayloadConfig::new(producer::MAX_PUBLISH_MESSAGE))
             .route("/ws/{stream}", web::get().to(viewer_socket))
+            .route("/ingest/{stream}", web::get().to(producer_socket))
             .route("/api/streams", web::get().to(list_streams))
             .route("/api/streams/{stream}/frame", web::get().to(latest_frame))
+            .route("/api/streams/{stream}/frame", web::post().to(post_frame))
             .service(actix_files::Files::new("/", &www_dir).index_file("index.html"))
     })
     .workers(config.workers)
@@ -114,7 +127,7 @@ async fn viewer_socket(
     body: web::Payload,
     name: web::Path<String>,
     streams: web::Data<Streams>,
-    config: web::Data<ViewerConfig>,
+    config: web::Data<SessionConfig>,
 ) -> actix_web::Result<HttpResponse> {
     let Some(stream) = streams.get(&name) else {
         return Ok(not_found(&name));
@@ -130,6 +143,71 @@ async fn viewer_socket(
     Ok(response)
 }
 
+async fn producer_socket(
+    request: HttpRequest,
+    body: web::Payload,
+    name: web::Path<String>,
+    streams: web::Data<Streams>,
+    config: web::Data<SessionConfig>,
+) -> actix_web::Result<HttpResponse> {
+    let stream = match streams.get_or_create(&name) {
+        Ok(stream) => stream,
+        Err(error) => return Ok(bad_request(error.to_string())),
+    };
+    let (response, session, messages) = actix_ws::handle(&request, body)?;
+    let messages = messages
+        .max_frame_size(producer::MAX_PUBLISH_MESSAGE)
+        .aggregate_continuations()
+        .max_continuation_size(producer::MAX_PUBLISH_MESSAGE);
+    actix_web::rt::spawn(producer::run(
+        stream,
+        session,
+        messages,
+        config.get_ref().clone(),
+    ));
+    Ok(response)
+}
+
+fn bad_request(message: impl Into<String>) -> HttpResponse {
+    error(actix_web::http::StatusCode::BAD_REQUEST, message)
+}
+
+/// Publishes the request body as one frame; size and format come from the
+/// query string.
+async fn post_frame(
+    name: web::Path<String>,
+    query: web::Query<std::collections::HashMap<String, String>>,
+    body: web::Bytes,
+    streams: web::Data<Streams>,
+) -> HttpResponse {
+    const USAGE: &str = "POST /api/streams/NAME/frame?width=W&height=H&format=rgb8|rgba8 with the raw pixels (row-major, tightly packed) as the body";
+    let dimension = |key: &str| -> Result<u32, String> {
+        let text = query
+            .get(key)
+            .ok_or_else(|| format!("missing {key}; {USAGE}"))?;
+        text.parse()
+            .map_err(|_| format!("{key}={text:?} is not a whole number; {USAGE}"))
+    };
+    let (width, height) = match (dimension("width"), dimension("height")) {
+        (Ok(width), Ok(height)) => (width, height),
+        (Err(error), _) | (_, Err(error)) => return bad_request(error),
+    };
+    let format_name = query.get("format").map_or("rgb8", String::as_str);
+    let Some(format) = framecast_codec::PixelFormat::from_name(format_name) else {
+        return bad_request(format!(
+            "unknown format {format_name:?}; expected rgb8 or rgba8"
+        ));
+    };
+    let stream = match streams.get_or_create(&name) {
+        Ok(stream) => stream,
+        Err(error) => return bad_request(error.to_string()),
+    };
+    match stream.publish(width, height, format, body) {
+        Ok(seq) => HttpResponse::Ok().json(serde_json::json!({ "seq": seq })),
+        Err(error) => bad_request(error.to_string()),
+    }
+}
+
 /// One entry of `GET /api/streams`.
 #[derive(Debug, Serialize)]
 struct StreamInfo {
@@ -138,7 +216,9 @@ struct StreamInfo {
     height: Option<u32>,
     format: Option<&'static str>,
     seq: u64,
+    fps: f64,
     viewers: usize,
+    producer: bool,
 }
 
 async fn list_streams(streams: web::Data<Streams>) -> HttpResponse {
@@ -147,13 +227,16 @@ async fn list_streams(streams: web::Data<Streams>) -> HttpResponse {
         .iter()
         .map(|stream| {
             let latest = stream.latest();
+            let frame = latest.as_deref().map(Frame::as_frame_ref);
             StreamInfo {
                 name: stream.name().to_string(),
-                width: latest.as_ref().map(|f| f.width()),
-                height: latest.as_ref().map(|f| f.height()),
-                format: latest.as_ref().map(|f| f.format().name()),
+                width: frame.map(|f| f.width()),
+                height: frame.map(|f| f.height()),
+                format: frame.map(|f| f.format().name()),
                 seq: latest.as_ref().map_or(0, |f| f.seq),
-                viewers: stream.viewer_count(),
+                fps: (stream.fps() * 10.0).round() / 10.0,
+                viewers: stream.count(Role::Viewer),
+                producer: stream.count(Role::Producer) > 0,
             }
         })
         .collect();
@@ -172,11 +255,12 @@ async fn latest_frame(name: web::Path<String>, streams: web::Data<Streams>) -> H
             format!("stream {name:?} has no frame yet"),
         );
     };
+    let pixels = frame.as_frame_ref();
     HttpResponse::Ok()
         .content_type("application/octet-stream")
-        .insert_header(("X-Framecast-Width", frame.width().to_string()))
-        .insert_header(("X-Framecast-Height", frame.height().to_string()))
-        .insert_header(("X-Framecast-Format", frame.format().name()))
+        .insert_header(("X-Framecast-Width", pixels.width().to_string()))
+        .insert_header(("X-Framecast-Height", pixels.height().to_string()))
+        .insert_header(("X-Framecast-Format", pixels.format().name()))
         .insert_header(("X-Framecast-Seq", frame.seq.to_string()))
-        .body(frame.pixels().to_vec())
+        .body(frame.pixel_bytes())
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use clap::Parser;
+use framecast_codec::PixelFormat;
 use framecast_server::{source, Config, SourceConfig, SourceKind, Streams};
 
 /// Watch live frames from a program in a browser: framecast sends each viewer
@@ -21,9 +22,20 @@ struct Args {
     bind: SocketAddr,
 
     /// Built-in frame source: `demo` (sprites over a textured background, a
-    /// frame counter) or `noise` (fresh random RGB each frame, the worst case).
-    #[arg(long, value_enum, default_value = "demo")]
+    /// frame counter), `noise` (fresh random RGB each frame, the worst case)
+    /// or `none` (frames come only from producers: /ingest/NAME, POST).
+    #[arg(long, value_enum, default_value = "demo", conflicts_with = "stdin")]
     source: SourceKind,
+
+    /// Read raw frames of WIDTHxHEIGHT from standard input instead, as
+    /// `ffmpeg -f rawvideo -pix_fmt rgb24 -` writes them:
+    /// `some_program | framecast --stdin 1000x1000 --format rgb24`.
+    #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = parse_size)]
+    stdin: Option<(u32, u32)>,
+
+    /// Pixel format of --stdin: rgb24 (3 bytes a pixel) or rgba (4).
+    #[arg(long, default_value = "rgb24", value_parser = parse_format, requires = "stdin")]
+    format: PixelFormat,
 
     /// Frame size of the built-in source, WIDTHxHEIGHT.
     #[arg(long, default_value = "1000x1000", value_parser = parse_size)]
@@ -38,7 +50,8 @@ struct Args {
     #[arg(long)]
     frames: Option<u64>,
 
-    /// Name of the built-in source's stream (default: the source's name).
+    /// Name of the built-in source's or --stdin's stream (default: the
+    /// source's name, or `stdin`).
     #[arg(long)]
     stream: Option<String>,
 
@@ -46,6 +59,10 @@ struct Args {
     /// in pkg/). Default: the www/ directory of the source tree.
     #[arg(long)]
     www: Option<PathBuf>,
+}
+
+fn parse_format(text: &str) -> Result<PixelFormat, String> {
+    PixelFormat::from_name(text).ok_or_else(|| format!("expected rgb24 or rgba, got {text:?}"))
 }
 
 fn parse_size(text: &str) -> Result<(u32, u32), String> {
@@ -91,32 +108,47 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let streams = Streams::new();
-    let stream_name = args
-        .stream
-        .unwrap_or_else(|| format!("{:?}", args.source).to_lowercase());
-    let stream = streams.get_or_create(&stream_name)?;
     let stop = Arc::new(AtomicBool::new(false));
-    let (width, height) = args.size;
-    let source = source::spawn(
-        stream,
-        SourceConfig {
-            kind: args.source,
-            width,
-            height,
-            fps: args.fps,
-            frames: args.frames,
-        },
-        Arc::clone(&stop),
-    )?;
+    let (what, source) = match (args.stdin, args.source) {
+        (Some((width, height)), _) => {
+            let name = args.stream.as_deref().unwrap_or("stdin");
+            let stream = streams.get_or_create(name)?;
+            // Not joined at exit: a read from standard input cannot be interrupted.
+            source::spawn_stdin(stream, width, height, args.format)?;
+            (
+                format!(
+                    "{name:?} from standard input ({width}x{height} {})",
+                    args.format
+                ),
+                None,
+            )
+        }
+        (None, SourceKind::None) => ("frames from producers".to_string(), None),
+        (None, kind) => {
+            let name = args
+                .stream
+                .unwrap_or_else(|| format!("{kind:?}").to_lowercase());
+            let stream = streams.get_or_create(&name)?;
+            let (width, height) = args.size;
+            let config = SourceConfig {
+                kind,
+                width,
+                height,
+                fps: args.fps,
+                frames: args.frames,
+            };
+            let thread = source::spawn(stream, config, Arc::clone(&stop))?;
+            (
+                format!("{name:?} ({kind:?} {width}x{height} at {} fps)", args.fps),
+                Some(thread),
+            )
+        }
+    };
 
     let listener =
         TcpListener::bind(args.bind).with_context(|| format!("cannot listen on {}", args.bind))?;
     let address = listener.local_addr()?;
-    tracing::info!(
-        "framecast is serving {stream_name:?} ({:?} {width}x{height} at {} fps): open http://{address}/",
-        args.source,
-        args.fps
-    );
+    tracing::info!("framecast is serving {what}: open http://{address}/");
     let config = Config {
         www_dir,
         ..Config::default()
@@ -127,6 +159,8 @@ async fn main() -> anyhow::Result<()> {
     };
     framecast_server::run(listener, config, streams, shutdown).await?;
     stop.store(true, Ordering::Relaxed);
-    let _ = source.join();
+    if let Some(source) = source {
+        let _ = source.join();
+    }
     Ok(())
 }

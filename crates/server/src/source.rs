@@ -1,7 +1,11 @@
-//! Built-in frame sources, so framecast shows something with no other
-//! program: `demo` (a textured background, moving sprites and a frame
-//! counter: the GUI-like case where little changes) and `noise` (fresh random
-//! RGB every frame: the incompressible worst case).
+//! Frame sources inside the server process: the built-in `demo` (a textured
+//! background, moving sprites and a frame counter: the GUI-like case where
+//! little changes) and `noise` (fresh random RGB every frame: the
+//! incompressible worst case), so framecast shows something with no other
+//! program; and raw frames from standard input, as ffmpeg's
+//! `-f rawvideo -pix_fmt rgb24` writes them.
+//!
+//! Each counts as its stream's producer while it runs.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -10,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use framecast_codec::PixelFormat;
 
-use crate::stream::Stream;
+use crate::stream::{Role, Stream};
 
 /// Which built-in source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -19,6 +23,8 @@ pub enum SourceKind {
     Demo,
     /// Fresh random RGB bytes every frame.
     Noise,
+    /// None: frames come from producers (`/ingest`, `POST`, `--stdin`).
+    None,
 }
 
 /// What a built-in source produces, and how fast.
@@ -47,6 +53,7 @@ pub fn spawn(
     std::thread::Builder::new()
         .name(format!("source-{}", stream.name()))
         .spawn(move || {
+            let _presence = stream.join(Role::Producer);
             let mut render: Box<dyn FnMut(u64) -> Vec<u8>> = match config.kind {
                 SourceKind::Demo => {
                     let mut demo = Demo::new(config.width, config.height);
@@ -56,6 +63,7 @@ pub fn spawn(
                     let mut noise = Noise::new((config.width * config.height * 3) as usize);
                     Box::new(move |_| noise.render())
                 }
+                SourceKind::None => return,
             };
             let period = Duration::from_secs_f64(1.0 / config.fps);
             let mut deadline = Instant::now();
@@ -79,6 +87,58 @@ pub fn spawn(
             }
             tracing::info!(stream = stream.name(), "source stopped");
         })
+}
+
+/// Starts a thread that publishes raw frames of `width x height` in `format`
+/// read from standard input, until it ends. A frame cut short by the end of
+/// input is dropped, with a warning.
+pub fn spawn_stdin(
+    stream: Arc<Stream>,
+    width: u32,
+    height: u32,
+    format: PixelFormat,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new().name("source-stdin".into()).spawn(move || {
+        let _presence = stream.join(Role::Producer);
+        let frame_len = width as usize * height as usize * format.bytes_per_pixel();
+        let mut input = std::io::stdin().lock();
+        let mut frames = 0u64;
+        loop {
+            let mut pixels = vec![0u8; frame_len];
+            match read_full(&mut input, &mut pixels) {
+                Ok(read) if read == frame_len => {}
+                Ok(0) => break,
+                Ok(read) => {
+                    tracing::warn!("standard input ended inside a frame ({read} of {frame_len} bytes); dropped it");
+                    break;
+                }
+                Err(error) => {
+                    tracing::error!(%error, "cannot read standard input");
+                    break;
+                }
+            }
+            if let Err(error) = stream.publish(width, height, format, pixels) {
+                tracing::error!(%error, "frame from standard input refused");
+                break;
+            }
+            frames += 1;
+        }
+        tracing::info!(frames, "standard input ended; the last frame stays on screen");
+    })
+}
+
+/// Reads until `buffer` is full or the input ends; returns the bytes read.
+fn read_full(input: &mut impl std::io::Read, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match input.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(filled)
 }
 
 /// Fresh xorshift noise every frame.

@@ -3,11 +3,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use framecast_codec::{Encoder, FrameError, FrameRef, PixelFormat};
-use tokio::sync::{watch, OnceCell};
+use tokio::sync::{broadcast, watch, OnceCell};
+
+use crate::events::InputEvent;
 
 /// Longest stream name, in bytes.
 pub const MAX_STREAM_NAME: usize = 64;
@@ -24,7 +26,8 @@ pub struct Frame {
     width: u32,
     height: u32,
     format: PixelFormat,
-    pixels: Vec<u8>,
+    /// Shared, so that serving a snapshot does not copy them.
+    pixels: Bytes,
 }
 
 impl Frame {
@@ -34,24 +37,9 @@ impl Frame {
             .expect("checked when published")
     }
 
-    /// Width in pixels.
-    pub fn width(&self) -> u32 {
-        self.width
-    }
-
-    /// Height in pixels.
-    pub fn height(&self) -> u32 {
-        self.height
-    }
-
-    /// Pixel format.
-    pub fn format(&self) -> PixelFormat {
-        self.format
-    }
-
-    /// The pixel bytes, row-major and tightly packed.
-    pub fn pixels(&self) -> &[u8] {
-        &self.pixels
+    /// The pixel bytes as published, without copying.
+    pub fn pixel_bytes(&self) -> Bytes {
+        self.pixels.clone()
     }
 }
 
@@ -63,9 +51,29 @@ pub struct Stream {
     latest: watch::Sender<Option<Arc<Frame>>>,
     /// Encoded messages for the newest frame, by base sequence.
     encoded: Mutex<EncodeCache>,
-    /// Viewers connected now, for `/api/streams`.
-    viewers: std::sync::atomic::AtomicUsize,
+    /// Viewers connected now.
+    viewers: watch::Sender<usize>,
+    /// Producers connected now (built-in sources count); viewers are told
+    /// when this goes to zero and back.
+    producers: watch::Sender<usize>,
+    /// Input events from viewers, as JSON, for the producers.
+    events: broadcast::Sender<Arc<str>>,
+    /// Publish rate, for `/api/streams`.
+    rate: Mutex<RateMeter>,
 }
+
+/// Who is connected to a stream; see [`Stream::join`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Watches the frames.
+    Viewer,
+    /// Publishes frames and receives input events.
+    Producer,
+}
+
+/// Input events a slow producer may fall behind by before the oldest are
+/// dropped.
+pub const EVENT_BACKLOG: usize = 256;
 
 /// Messages encoded for one frame, keyed by the base they are a delta
 /// against (0 for the keyframe). Cleared when a newer frame is encoded, so it
@@ -82,7 +90,10 @@ impl Stream {
             name,
             latest: watch::Sender::new(None),
             encoded: Mutex::new(EncodeCache::default()),
-            viewers: Default::default(),
+            viewers: watch::Sender::new(0),
+            producers: watch::Sender::new(0),
+            events: broadcast::Sender::new(EVENT_BACKLOG),
+            rate: Mutex::new(RateMeter::default()),
         }
     }
 
@@ -97,7 +108,7 @@ impl Stream {
         width: u32,
         height: u32,
         format: PixelFormat,
-        pixels: Vec<u8>,
+        pixels: impl Into<Bytes>,
     ) -> Result<u64, FrameError> {
         self.publish_at(width, height, format, pixels, now_us())
     }
@@ -110,10 +121,12 @@ impl Stream {
         width: u32,
         height: u32,
         format: PixelFormat,
-        pixels: Vec<u8>,
+        pixels: impl Into<Bytes>,
         capture_us: u64,
     ) -> Result<u64, FrameError> {
+        let pixels = pixels.into();
         FrameRef::new(width, height, format, &pixels)?;
+        self.rate.lock().expect("rate lock").tick(Instant::now());
         let mut seq = 0;
         self.latest.send_modify(|latest| {
             seq = latest.as_ref().map_or(1, |frame| frame.seq + 1);
@@ -139,16 +152,48 @@ impl Stream {
         self.latest.subscribe()
     }
 
-    /// Viewers connected now.
-    pub fn viewer_count(&self) -> usize {
-        self.viewers.load(std::sync::atomic::Ordering::Relaxed)
+    /// How many of `role` are connected now.
+    pub fn count(&self, role: Role) -> usize {
+        *self.presence(role).borrow()
     }
 
-    /// Counts a viewer until the guard is dropped.
-    pub fn viewer_guard(self: &Arc<Self>) -> ViewerGuard {
-        self.viewers
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        ViewerGuard(Arc::clone(self))
+    /// A receiver told whenever the count of `role` changes.
+    pub fn watch_count(&self, role: Role) -> watch::Receiver<usize> {
+        self.presence(role).subscribe()
+    }
+
+    /// Counts one more `role` until the returned guard is dropped.
+    pub fn join(self: &Arc<Self>, role: Role) -> Presence {
+        self.presence(role).send_modify(|count| *count += 1);
+        Presence {
+            stream: Arc::clone(self),
+            role,
+        }
+    }
+
+    fn presence(&self, role: Role) -> &watch::Sender<usize> {
+        match role {
+            Role::Viewer => &self.viewers,
+            Role::Producer => &self.producers,
+        }
+    }
+
+    /// Sends an input event to every producer listening; returns whether one is.
+    pub fn send_event(&self, event: &InputEvent) -> bool {
+        let json: Arc<str> = serde_json::to_string(event)
+            .expect("events serialize")
+            .into();
+        self.events.send(json).is_ok()
+    }
+
+    /// A receiver of the input events sent from now on.
+    pub fn subscribe_events(&self) -> broadcast::Receiver<Arc<str>> {
+        self.events.subscribe()
+    }
+
+    /// Frames published per second lately (0 when none came for a while).
+    pub fn fps(&self) -> f64 {
+        self.rate.lock().expect("rate lock").fps(Instant::now())
     }
 
     /// The frame message for `frame` as a delta against `base`, or a keyframe
@@ -185,15 +230,53 @@ impl Stream {
     }
 }
 
-/// Decrements the stream's viewer count when dropped.
+/// One viewer or producer counted on a stream until dropped.
 #[derive(Debug)]
-pub struct ViewerGuard(Arc<Stream>);
+pub struct Presence {
+    stream: Arc<Stream>,
+    role: Role,
+}
 
-impl Drop for ViewerGuard {
+impl Drop for Presence {
     fn drop(&mut self) {
-        self.0
-            .viewers
-            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        self.stream
+            .presence(self.role)
+            .send_modify(|count| *count -= 1);
+    }
+}
+
+/// An exponential moving average of the interval between frames.
+#[derive(Debug, Default)]
+struct RateMeter {
+    last: Option<Instant>,
+    /// Seconds between frames, smoothed; 0 until two frames came.
+    interval: f64,
+}
+
+impl RateMeter {
+    /// Weight of the newest interval in the average.
+    const SMOOTHING: f64 = 0.1;
+
+    fn tick(&mut self, now: Instant) {
+        if let Some(last) = self.last {
+            let interval = now.duration_since(last).as_secs_f64();
+            self.interval = if self.interval == 0.0 {
+                interval
+            } else {
+                self.interval + Self::SMOOTHING * (interval - self.interval)
+            };
+        }
+        self.last = Some(now);
+    }
+
+    fn fps(&self, now: Instant) -> f64 {
+        let Some(last) = self.last else { return 0.0 };
+        // Quiet for longer than three intervals (or two seconds): stopped.
+        let quiet = now.duration_since(last).as_secs_f64();
+        if self.interval == 0.0 || quiet > (3.0 * self.interval).max(2.0) {
+            return 0.0;
+        }
+        1.0 / self.interval
     }
 }
 

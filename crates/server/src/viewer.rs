@@ -9,35 +9,15 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
+use actix_ws::{CloseCode, Message, MessageStream, Session};
 use framecast_codec::wire::{self, Message as WireMessage};
 use framecast_codec::KeyframeReason;
 
-use crate::stream::{Frame, Stream};
-
-/// Flow-control and liveness settings of a viewer session.
-#[derive(Debug, Clone)]
-pub struct ViewerConfig {
-    /// Frames sent and not yet acknowledged, at most.
-    pub window: usize,
-    /// How often the server pings the viewer.
-    pub heartbeat_interval: Duration,
-    /// A viewer silent (no ack, pong or other message) for this long is
-    /// disconnected.
-    pub client_timeout: Duration,
-}
-
-impl Default for ViewerConfig {
-    fn default() -> Self {
-        ViewerConfig {
-            window: 2,
-            heartbeat_interval: Duration::from_secs(5),
-            client_timeout: Duration::from_secs(15),
-        }
-    }
-}
+use crate::events::{self, MoveLimiter};
+use crate::session::{close_reason, Heartbeat, SessionConfig};
+use crate::stream::{Frame, Role, Stream};
 
 /// Largest message a viewer may send (acks and keyframe requests are tiny).
 pub const MAX_VIEWER_MESSAGE: usize = 64 * 1024;
@@ -85,19 +65,28 @@ pub async fn run(
     stream: Arc<Stream>,
     mut session: Session,
     mut messages: MessageStream,
-    config: ViewerConfig,
+    config: SessionConfig,
 ) {
-    let _counted = stream.viewer_guard();
+    let _presence = stream.join(Role::Viewer);
     let mut frames = stream.subscribe();
+    let mut producers = stream.watch_count(Role::Producer);
     let mut flow = FlowState {
         keyframe_due: true,
         ..FlowState::default()
     };
-    let mut heartbeat = tokio::time::interval(config.heartbeat_interval);
-    let mut last_heard = Instant::now();
+    let mut heartbeat = Heartbeat::new(&config);
+    let mut moves = MoveLimiter::default();
+    let mut producer_online = None;
     tracing::info!(stream = stream.name(), "viewer connected");
 
     let close = loop {
+        let online = *producers.borrow_and_update() > 0;
+        if producer_online != Some(online) {
+            producer_online = Some(online);
+            if session.text(status_message(online)).await.is_err() {
+                break None;
+            }
+        }
         let newest = frames.borrow_and_update().clone();
         if let Some(frame) = flow.next_to_send(newest.as_ref(), config.window) {
             let base = if flow.keyframe_due {
@@ -119,11 +108,12 @@ pub async fn run(
         tokio::select! {
             changed = frames.changed(), if window_open => {
                 if changed.is_err() {
-                    break Some(reason(CloseCode::Away, "stream closed"));
+                    break Some(close_reason(CloseCode::Away, "stream closed"));
                 }
             }
+            _ = producers.changed() => {}
             message = messages.recv() => {
-                last_heard = Instant::now();
+                heartbeat.heard();
                 match message {
                     Some(Ok(Message::Binary(bytes))) if bytes.len() <= MAX_VIEWER_MESSAGE => {
                         match wire::parse(&bytes) {
@@ -137,41 +127,43 @@ pub async fn run(
                                 }
                                 flow.on_keyframe_request();
                             }
-                            Ok(WireMessage::Frame(_)) => {
-                                break Some(reason(CloseCode::Unsupported, "viewers do not send frames"));
+                            Ok(WireMessage::Frame(_) | WireMessage::Publish(_)) => {
+                                break Some(close_reason(CloseCode::Unsupported, "viewers send acks, keyframe requests and input events only"));
                             }
                             Err(error) => {
                                 tracing::warn!(stream = stream.name(), %error, "bad message from viewer");
-                                break Some(reason(CloseCode::Invalid, &format!("bad message: {error}")));
+                                break Some(close_reason(CloseCode::Invalid, &format!("bad message: {error}")));
                             }
                         }
                     }
-                    Some(Ok(Message::Binary(_))) => break Some(reason(CloseCode::Size, "message too large")),
+                    Some(Ok(Message::Binary(_))) => break Some(close_reason(CloseCode::Size, "message too large")),
+                    Some(Ok(Message::Text(text))) => match events::parse(&text) {
+                        Ok(event) => {
+                            if moves.admit(&event, Instant::now()) {
+                                stream.send_event(&event);
+                            }
+                        }
+                        // An event the server does not know is dropped, not
+                        // fatal: the picture matters more than one click.
+                        Err(error) => tracing::debug!(stream = stream.name(), %error, "input event dropped"),
+                    },
                     Some(Ok(Message::Ping(bytes))) => {
                         if session.pong(&bytes).await.is_err() {
                             break None;
                         }
                     }
-                    Some(Ok(Message::Pong(_))) => {}
                     Some(Ok(Message::Close(reason))) => {
                         tracing::info!(stream = stream.name(), ?reason, "viewer left");
                         break None;
                     }
-                    Some(Ok(Message::Text(_))) => {
-                        break Some(reason(CloseCode::Unsupported, "viewers send binary messages only"));
-                    }
-                    Some(Ok(Message::Continuation(_) | Message::Nop)) => {}
-                    Some(Err(error)) => break Some(reason(CloseCode::Protocol, &error.to_string())),
+                    Some(Ok(Message::Pong(_) | Message::Continuation(_) | Message::Nop)) => {}
+                    Some(Err(error)) => break Some(close_reason(CloseCode::Protocol, &error.to_string())),
                     None => break None,
                 }
             }
-            _ = heartbeat.tick() => {
-                if last_heard.elapsed() > config.client_timeout {
-                    tracing::info!(stream = stream.name(), "viewer timed out");
-                    break Some(reason(CloseCode::Away, "no message within the timeout"));
-                }
-                if session.ping(b"").await.is_err() {
-                    break None;
+            beat = heartbeat.beat(&mut session) => {
+                if let Err(close) = beat {
+                    break close;
                 }
             }
         }
@@ -182,11 +174,9 @@ pub async fn run(
     let _ = session.close(close).await;
 }
 
-fn reason(code: CloseCode, description: &str) -> CloseReason {
-    CloseReason {
-        code,
-        description: Some(description.to_string()),
-    }
+/// The text message that tells a viewer whether its stream has a producer.
+fn status_message(producer_online: bool) -> String {
+    format!(r#"{{"type":"status","producer":{producer_online}}}"#)
 }
 
 #[cfg(test)]

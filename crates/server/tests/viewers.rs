@@ -1,139 +1,17 @@
 //! The real server on loopback, real WebSocket viewers (tokio-tungstenite),
 //! frames decoded with framecast-codec and compared with what was published.
 
-use std::net::SocketAddr;
+mod common;
+
 use std::time::Duration;
 
+use common::{gradient, http_get, start_server, start_server_with, Viewer, EXPECT_WITHIN};
 use framecast_codec::wire::{parse_frame, FRAME_HEADER_LEN};
-use framecast_codec::{Ack, Decoder, KeyframeReason, KeyframeRequest, PixelFormat};
-use framecast_server::{Config, Streams};
-use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::sync::oneshot;
+use framecast_codec::{Decoder, KeyframeReason, KeyframeRequest, PixelFormat};
+use framecast_server::{Config, SessionConfig};
+use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-/// How long a test waits for a message it expects before failing.
-const EXPECT_WITHIN: Duration = Duration::from_secs(10);
-
-struct TestServer {
-    address: SocketAddr,
-    streams: Streams,
-    _shutdown: oneshot::Sender<()>,
-}
-
-async fn start_server() -> TestServer {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap();
-    let streams = Streams::new();
-    let (shutdown, stopped) = oneshot::channel::<()>();
-    let config = Config {
-        workers: 1,
-        ..Config::default()
-    };
-    tokio::spawn(framecast_server::run(
-        listener,
-        config,
-        streams.clone(),
-        async {
-            let _ = stopped.await;
-        },
-    ));
-    TestServer {
-        address,
-        streams,
-        _shutdown: shutdown,
-    }
-}
-
-/// A viewer that decodes what it gets, as the browser does.
-struct Viewer {
-    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
-    decoder: Decoder,
-}
-
-impl Viewer {
-    async fn connect(server: &TestServer, stream: &str) -> Viewer {
-        let url = format!("ws://{}/ws/{stream}", server.address);
-        let (socket, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .expect("viewer connects");
-        Viewer {
-            socket,
-            decoder: Decoder::new(),
-        }
-    }
-
-    /// The next binary message, within `within`, or `None` if none came.
-    async fn next_binary_within(&mut self, within: Duration) -> Option<Vec<u8>> {
-        loop {
-            let message = tokio::time::timeout(within, self.socket.next())
-                .await
-                .ok()?;
-            match message.expect("socket open").expect("socket healthy") {
-                Message::Binary(bytes) => return Some(bytes.to_vec()),
-                Message::Ping(_) | Message::Pong(_) => continue,
-                other => panic!("unexpected message {other:?}"),
-            }
-        }
-    }
-
-    /// Receives and applies the next frame; returns (seq, base_seq, bytes).
-    async fn receive(&mut self) -> (u64, u64, usize) {
-        let bytes = self
-            .next_binary_within(EXPECT_WITHIN)
-            .await
-            .expect("a frame arrives");
-        let info = self.decoder.apply(&bytes).expect("frame decodes");
-        (info.seq, info.base_seq, bytes.len())
-    }
-
-    async fn send(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
-        let mut bytes = Vec::new();
-        write(&mut bytes);
-        self.socket
-            .send(Message::Binary(bytes.into()))
-            .await
-            .unwrap();
-    }
-
-    async fn ack(&mut self, seq: u64) {
-        self.send(|out| {
-            Ack {
-                seq,
-                decode_us: 100,
-                paint_us: 10,
-            }
-            .write(out)
-        })
-        .await;
-    }
-
-    fn assert_shows(&self, format: PixelFormat, pixels: &[u8]) {
-        let expected: Vec<u8> = match format {
-            PixelFormat::Rgba8 => pixels.to_vec(),
-            PixelFormat::Rgb8 => pixels
-                .chunks_exact(3)
-                .flat_map(|p| [p[0], p[1], p[2], 255])
-                .collect(),
-        };
-        assert!(
-            self.decoder.framebuffer() == expected,
-            "framebuffer differs from the published frame"
-        );
-    }
-}
-
-fn gradient(width: u32, height: u32, shift: u8) -> Vec<u8> {
-    (0..width * height)
-        .flat_map(|i| {
-            let (x, y) = ((i % width) as u8, (i / width) as u8);
-            [x.wrapping_add(shift), y, x ^ y]
-        })
-        .collect()
-}
 
 #[tokio::test]
 async fn viewer_gets_a_keyframe_then_small_deltas_with_exact_pixels() {
@@ -303,16 +181,7 @@ async fn malformed_viewer_message_closes_with_the_reason() {
         .send(Message::Binary(b"FCST\x09\x02\x00\x00".to_vec().into()))
         .await
         .unwrap();
-    let close = loop {
-        match tokio::time::timeout(EXPECT_WITHIN, viewer.socket.next())
-            .await
-            .unwrap()
-        {
-            Some(Ok(Message::Close(frame))) => break frame.expect("a close reason"),
-            Some(Ok(_)) => continue,
-            other => panic!("expected a close frame, got {other:?}"),
-        }
-    };
+    let close = viewer.next_close().await;
     assert_eq!(close.code, CloseCode::Invalid);
     assert!(
         close.reason.contains("protocol version 9"),
@@ -321,19 +190,25 @@ async fn malformed_viewer_message_closes_with_the_reason() {
     );
 }
 
-async fn http_get(address: SocketAddr, path: &str) -> (u16, String, Vec<u8>) {
-    let mut socket = TcpStream::connect(address).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
-    socket.write_all(request.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    socket.read_to_end(&mut response).await.unwrap();
-    let split = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a header");
-    let head = String::from_utf8(response[..split].to_vec()).unwrap();
-    let status = head[9..12].parse().unwrap();
-    (status, head, response[split + 4..].to_vec())
+#[tokio::test]
+async fn silent_viewer_is_closed_after_the_timeout() {
+    let server = start_server_with(Config {
+        workers: 1,
+        session: SessionConfig {
+            heartbeat_interval: Duration::from_millis(50),
+            client_timeout: Duration::from_millis(300),
+            ..SessionConfig::default()
+        },
+        ..Config::default()
+    })
+    .await;
+    server.streams.get_or_create("quiet").unwrap();
+    let mut viewer = Viewer::connect(&server, "quiet").await;
+    // Read nothing (so answer no ping) for longer than the timeout.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let close = viewer.next_close().await;
+    assert_eq!(close.code, CloseCode::Away);
+    assert!(close.reason.contains("timeout"), "reason: {}", close.reason);
 }
 
 #[tokio::test]

@@ -1,0 +1,197 @@
+//! The test harness: the real server on a free loopback port, and a viewer
+//! that decodes what it gets with framecast-codec, as the browser does.
+#![allow(dead_code)] // each test file uses its own part of this
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use framecast_codec::{Ack, Decoder, PixelFormat};
+use framecast_server::{Config, Streams};
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long a test waits for a message it expects before failing.
+pub const EXPECT_WITHIN: Duration = Duration::from_secs(10);
+
+pub struct TestServer {
+    pub address: SocketAddr,
+    pub streams: Streams,
+    _shutdown: oneshot::Sender<()>,
+}
+
+pub async fn start_server() -> TestServer {
+    start_server_with(Config {
+        workers: 1,
+        ..Config::default()
+    })
+    .await
+}
+
+pub async fn start_server_with(config: Config) -> TestServer {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let streams = Streams::new();
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    tokio::spawn(framecast_server::run(
+        listener,
+        config,
+        streams.clone(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    TestServer {
+        address,
+        streams,
+        _shutdown: shutdown,
+    }
+}
+
+/// A viewer that decodes what it gets, as the browser does.
+pub struct Viewer {
+    pub socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub decoder: Decoder,
+    /// The last producer status the server sent (`None` before the first).
+    pub producer_online: Option<bool>,
+}
+
+impl Viewer {
+    pub async fn connect(server: &TestServer, stream: &str) -> Viewer {
+        let url = format!("ws://{}/ws/{stream}", server.address);
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("viewer connects");
+        Viewer {
+            socket,
+            decoder: Decoder::new(),
+            producer_online: None,
+        }
+    }
+
+    /// The next binary message, within `within`, or `None` if none came.
+    pub async fn next_binary_within(&mut self, within: Duration) -> Option<Vec<u8>> {
+        loop {
+            let message = tokio::time::timeout(within, self.socket.next())
+                .await
+                .ok()?;
+            match message.expect("socket open").expect("socket healthy") {
+                Message::Binary(bytes) => return Some(bytes.to_vec()),
+                Message::Text(text) => self.note_status(&text),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("unexpected message {other:?}"),
+            }
+        }
+    }
+
+    /// Receives and applies the next frame; returns (seq, base_seq, bytes).
+    pub async fn receive(&mut self) -> (u64, u64, usize) {
+        let bytes = self
+            .next_binary_within(EXPECT_WITHIN)
+            .await
+            .expect("a frame arrives");
+        let info = self.decoder.apply(&bytes).expect("frame decodes");
+        (info.seq, info.base_seq, bytes.len())
+    }
+
+    fn note_status(&mut self, text: &str) {
+        let status: serde_json::Value = serde_json::from_str(text).expect("text messages are JSON");
+        assert_eq!(status["type"], "status", "{text}");
+        self.producer_online = Some(status["producer"].as_bool().expect("producer is a bool"));
+    }
+
+    /// Reads until the next producer status; returns it.
+    pub async fn next_status(&mut self) -> bool {
+        loop {
+            let message = tokio::time::timeout(EXPECT_WITHIN, self.socket.next())
+                .await
+                .expect("a status arrives");
+            match message.expect("socket open").expect("socket healthy") {
+                Message::Text(text) => {
+                    self.note_status(&text);
+                    return self.producer_online.unwrap();
+                }
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("expected a status, got {other:?}"),
+            }
+        }
+    }
+
+    /// Reads until the server's close frame; returns it.
+    pub async fn next_close(&mut self) -> CloseFrame {
+        loop {
+            match tokio::time::timeout(EXPECT_WITHIN, self.socket.next())
+                .await
+                .unwrap()
+            {
+                Some(Ok(Message::Close(frame))) => return frame.expect("a close reason"),
+                Some(Ok(_)) => continue,
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        }
+    }
+
+    pub async fn send(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        let mut bytes = Vec::new();
+        write(&mut bytes);
+        self.socket
+            .send(Message::Binary(bytes.into()))
+            .await
+            .unwrap();
+    }
+
+    pub async fn ack(&mut self, seq: u64) {
+        self.send(|out| {
+            Ack {
+                seq,
+                decode_us: 100,
+                paint_us: 10,
+            }
+            .write(out)
+        })
+        .await;
+    }
+
+    pub fn assert_shows(&self, format: PixelFormat, pixels: &[u8]) {
+        let expected: Vec<u8> = match format {
+            PixelFormat::Rgba8 => pixels.to_vec(),
+            PixelFormat::Rgb8 => pixels
+                .chunks_exact(3)
+                .flat_map(|p| [p[0], p[1], p[2], 255])
+                .collect(),
+        };
+        assert!(
+            self.decoder.framebuffer() == expected,
+            "framebuffer differs from the published frame"
+        );
+    }
+}
+
+/// A frame of RGB bytes that differs with `shift`.
+pub fn gradient(width: u32, height: u32, shift: u8) -> Vec<u8> {
+    (0..width * height)
+        .flat_map(|i| {
+            let (x, y) = ((i % width) as u8, (i / width) as u8);
+            [x.wrapping_add(shift), y, x ^ y]
+        })
+        .collect()
+}
+
+pub async fn http_get(address: SocketAddr, path: &str) -> (u16, String, Vec<u8>) {
+    let mut socket = TcpStream::connect(address).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    socket.read_to_end(&mut response).await.unwrap();
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a header");
+    let head = String::from_utf8(response[..split].to_vec()).unwrap();
+    let status = head[9..12].parse().unwrap();
+    (status, head, response[split + 4..].to_vec())
+}
