@@ -145,7 +145,8 @@ fi
 if [[ $want_test -eq 1 ]]; then
     apt_install chromium chromium-driver
     if ! have node || ! have npm; then apt_install nodejs npm; fi
-    if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
+    # npm ci writes node_modules/.package-lock.json; redo it when the lock is newer.
+    if [[ ! tests/browser/node_modules/.package-lock.json -nt tests/browser/package-lock.json ]]; then
         log "npm ci in tests/browser"
         (cd tests/browser && npm ci --silent --no-audit --no-fund >&2)
     fi

@@ -1,6 +1,7 @@
 // framecast page: owns the WebSocket, hands each frame message to the wasm
 // Viewer (which decodes into its framebuffer in wasm memory), paints at most
-// once per animation frame, acks after painting, and reconnects by itself.
+// once per animation frame, acks after painting, reconnects by itself, and
+// sends what the user does on the canvas to the stream's producer.
 //
 // Open /?stream=NAME for one stream; without it the page shows the first
 // stream the server lists. window.framecast exposes the state for tests.
@@ -10,18 +11,20 @@ import init, { Viewer } from "./pkg/framecast_viewer.js";
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 4000;
 const STATS_EVERY_MS = 1000;
+const STREAM_LIST_EVERY_MS = 2000;
 
 const canvas = document.getElementById("view");
 const statusLine = document.getElementById("status");
-const streamLabel = document.getElementById("stream");
+const picker = document.getElementById("streams");
 
 const state = {
   stream: null,
   connected: false,
+  producerOnline: null, // null until the server says
   seq: 0, // newest frame painted
   width: 0,
   height: 0,
-  frames: 0,
+  frames: 0, // paints
   lastError: null,
 };
 window.framecast = state;
@@ -33,20 +36,57 @@ let socket = null;
 let reconnectDelay = RECONNECT_MIN_MS;
 let paintScheduled = false;
 let decodeMs = 0; // decode time since the last ack
+let unacked = false; // frames applied since the last ack
 let window_ = { start: performance.now(), frames: 0, bytes: 0, decodeMs: 0 };
+let statsText = "waiting for a frame";
 
 function showStatus(kind, text) {
   statusLine.dataset.state = kind;
   statusLine.textContent = text;
 }
 
+function showConnected() {
+  const producer = state.producerOnline === false ? "  ·  producer offline, showing its last frame" : "";
+  showStatus(state.producerOnline === false ? "offline" : "connected", statsText + producer);
+}
+
+// --- streams ---------------------------------------------------------------
+
+async function listStreams() {
+  const response = await fetch("/api/streams");
+  return response.json();
+}
+
+async function refreshPicker() {
+  let streams;
+  try {
+    streams = await listStreams();
+  } catch {
+    return;
+  }
+  const names = streams.map((s) => s.name);
+  if (state.stream && !names.includes(state.stream)) names.push(state.stream);
+  const current = [...picker.options].map((o) => o.value);
+  if (names.join("\n") !== current.join("\n")) {
+    picker.replaceChildren(...names.map((name) => new Option(name, name)));
+  }
+  picker.value = state.stream ?? "";
+}
+
+picker.addEventListener("change", () => {
+  const url = new URL(location.href);
+  url.searchParams.set("stream", picker.value);
+  location.assign(url); // a link to the stream, and a fresh start
+});
+
 async function pickStream() {
   const named = new URLSearchParams(location.search).get("stream");
   if (named) return named;
-  const response = await fetch("/api/streams");
-  const streams = await response.json();
+  const streams = await listStreams();
   return streams.length ? streams[0].name : null;
 }
+
+// --- connection --------------------------------------------------------------
 
 async function connect() {
   showStatus(state.seq ? "reconnecting" : "connecting", state.seq ? "reconnecting…" : "connecting…");
@@ -58,17 +98,21 @@ async function connect() {
   }
   if (!name) return retry("no streams yet");
   state.stream = name;
-  streamLabel.textContent = name;
+  document.title = `${name} · framecast`;
+  refreshPicker();
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   socket = new WebSocket(`${scheme}//${location.host}/ws/${encodeURIComponent(name)}`);
   socket.binaryType = "arraybuffer";
   socket.onopen = () => {
     viewer.reset();
+    unacked = false;
     state.connected = true;
     reconnectDelay = RECONNECT_MIN_MS;
-    showStatus("connected", "connected, waiting for a frame");
+    statsText = "connected, waiting for a frame";
+    showConnected();
+    sendEvent({ type: "resize", width: canvas.clientWidth, height: canvas.clientHeight });
   };
-  socket.onmessage = (event) => onFrameMessage(event.data);
+  socket.onmessage = (event) => (typeof event.data === "string" ? onText(event.data) : onFrameMessage(event.data));
   socket.onclose = (event) => {
     state.connected = false;
     socket = null;
@@ -82,8 +126,17 @@ function retry(why) {
   reconnectDelay = Math.min(reconnectDelay * 2, RECONNECT_MAX_MS);
 }
 
+function onText(text) {
+  const message = JSON.parse(text);
+  if (message.type === "status") {
+    state.producerOnline = message.producer;
+    showConnected();
+  }
+}
+
+// --- frames ------------------------------------------------------------------
+
 function onFrameMessage(data) {
-  if (typeof data === "string") return;
   const start = performance.now();
   let stats;
   try {
@@ -95,27 +148,35 @@ function onFrameMessage(data) {
     return;
   }
   decodeMs += performance.now() - start;
+  unacked = true;
   state.width = stats.width;
   state.height = stats.height;
   window_.frames += 1;
   window_.bytes += data.byteLength;
   stats.free();
+  schedulePaint();
+}
+
+function schedulePaint() {
   if (!paintScheduled) {
     paintScheduled = true;
-    requestAnimationFrame(paint);
+    requestAnimationFrame(onAnimationFrame);
   }
 }
 
-function paint() {
+function onAnimationFrame() {
   paintScheduled = false;
+  flushPointerMove();
+  if (!unacked) return;
   const start = performance.now();
-  viewer.paint();
+  viewer.paint(); // nothing to put when the frames changed nothing; acked all the same
   const paintMs = performance.now() - start;
   state.seq = viewer.seq;
   state.frames += 1;
   window_.decodeMs += decodeMs;
   socket?.send(viewer.ack(Math.round(decodeMs * 1000), Math.round(paintMs * 1000)));
   decodeMs = 0;
+  unacked = false;
 }
 
 function updateStats() {
@@ -125,12 +186,67 @@ function updateStats() {
   const fps = (window_.frames * 1000) / elapsed;
   const kbps = window_.bytes / elapsed; // bytes per ms = KB/s
   const decode = window_.frames ? window_.decodeMs / window_.frames : 0;
-  showStatus(
-    "connected",
-    `${state.width}×${state.height}  ${fps.toFixed(1)} fps  ${kbps.toFixed(0)} KB/s  decode ${decode.toFixed(2)} ms`,
-  );
+  if (state.width) {
+    statsText = `${state.width}×${state.height}  ${fps.toFixed(1)} fps  ${kbps.toFixed(0)} KB/s  decode ${decode.toFixed(2)} ms`;
+  }
+  showConnected();
   window_ = { start: now, frames: 0, bytes: 0, decodeMs: 0 };
 }
 
+// --- input events --------------------------------------------------------------
+
+function sendEvent(event) {
+  if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(event));
+}
+
+/** The pointer's position in frame pixels. */
+function framePoint(event) {
+  const box = canvas.getBoundingClientRect();
+  return {
+    x: ((event.clientX - box.left) * canvas.width) / box.width,
+    y: ((event.clientY - box.top) * canvas.height) / box.height,
+  };
+}
+
+// Pointer moves go out at most once per animation frame, the newest one.
+let pendingMove = null;
+function flushPointerMove() {
+  if (pendingMove) sendEvent(pendingMove);
+  pendingMove = null;
+}
+
+canvas.addEventListener("pointermove", (event) => {
+  pendingMove = { type: "pointermove", ...framePoint(event), buttons: event.buttons };
+  schedulePaint();
+});
+for (const type of ["pointerdown", "pointerup"]) {
+  canvas.addEventListener(type, (event) => {
+    if (type === "pointerdown") canvas.focus();
+    flushPointerMove();
+    sendEvent({ type, ...framePoint(event), button: event.button, buttons: event.buttons });
+  });
+}
+canvas.addEventListener(
+  "wheel",
+  (event) => {
+    event.preventDefault();
+    const scale = event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? canvas.height : 1;
+    sendEvent({ type: "wheel", ...framePoint(event), dx: event.deltaX * scale, dy: event.deltaY * scale });
+  },
+  { passive: false },
+);
+for (const type of ["keydown", "keyup"]) {
+  canvas.addEventListener(type, (event) => {
+    event.preventDefault();
+    const { key, code, shiftKey: shift, ctrlKey: ctrl, altKey: alt, metaKey: meta } = event;
+    sendEvent({ type, key, code, shift, ctrl, alt, meta });
+  });
+}
+canvas.addEventListener("contextmenu", (event) => event.preventDefault());
+new ResizeObserver(() => {
+  sendEvent({ type: "resize", width: canvas.clientWidth, height: canvas.clientHeight });
+}).observe(canvas);
+
 setInterval(updateStats, STATS_EVERY_MS);
+setInterval(refreshPicker, STREAM_LIST_EVERY_MS);
 connect();
