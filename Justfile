@@ -22,11 +22,13 @@ wasm: setup
 run *args: wasm
     cargo run --release -p framecast-server -- {{args}}
 
-# Run every test: codec and server natively, the viewer in headless Chromium, the page end to end.
+# Run every test: codec and server natively, the viewer in headless Chromium, the Python client, the page end to end.
 test: (setup "--test") wasm
     cargo test --workspace
     {{wasm}} wasm-pack --log-level warn test --headless --chrome --chromedriver /usr/bin/chromedriver crates/viewer
-    cargo build --release -p framecast-server
+    cargo build --release -p framecast-server --bin framecast --example peek
+    target/venv/bin/pip install --quiet --disable-pip-version-check ./clients/python
+    cd clients/python && ../../target/venv/bin/pytest -q
     cd tests/browser && mkdir -p test-results && node --test
 
 # What CI should be happy with: formatting, clippy (host and wasm32) with warnings as errors, docs, tests.

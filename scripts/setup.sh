@@ -3,8 +3,9 @@
 #
 #   scripts/setup.sh          what `just run` needs: the host toolchain, a wasm32
 #                             target, wasm-bindgen, wasm-pack and just
-#   scripts/setup.sh --test   also what the tests need: Chromium, ChromeDriver
-#                             and the browser test's npm packages
+#   scripts/setup.sh --test   also what the tests need: Chromium, ChromeDriver,
+#                             the browser tests' npm packages, and a Python
+#                             venv for the Python client's tests
 #
 # The wasm32 target comes from `rustup target add` where rustup can download it.
 # Where it cannot (machines whose only network is the package registries), the
@@ -145,6 +146,13 @@ fi
 if [[ $want_test -eq 1 ]]; then
     apt_install chromium chromium-driver
     if ! have node || ! have npm; then apt_install nodejs npm; fi
+    # The Python client's tests and examples run in target/venv.
+    venv=target/venv
+    if ! "$venv/bin/python" -c "import pytest, numpy, websockets, matplotlib" 2>/dev/null; then
+        log "python3 -m venv $venv, with pytest, numpy, websockets, matplotlib"
+        python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$venv"; }
+        "$venv/bin/pip" install --quiet --disable-pip-version-check pytest numpy websockets matplotlib >&2
+    fi
     # npm ci writes node_modules/.package-lock.json; redo it when the lock is newer.
     if [[ ! tests/browser/node_modules/.package-lock.json -nt tests/browser/package-lock.json ]]; then
         log "npm ci in tests/browser"

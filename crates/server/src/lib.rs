@@ -92,6 +92,8 @@ pub async fn run(
             .service(actix_files::Files::new("/", &www_dir).index_file("index.html"))
     })
     .workers(config.workers)
+    // WebSockets live as long as their viewers; do not wait long for them.
+    .shutdown_timeout(2)
     .disable_signals()
     .listen(listener)?
     .run();

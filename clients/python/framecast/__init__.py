@@ -1,0 +1,276 @@
+"""Publish numpy frames to a framecast server.
+
+    import numpy as np, framecast
+    with framecast.Publisher("http://127.0.0.1:8080", "noise") as publisher:
+        publisher.send(np.random.randint(0, 255, (1000, 1000, 3), dtype=np.uint8))
+
+The wire format of the publish message and of the input events is in
+PROTOCOL.md at the root of the framecast repository.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import logging
+import struct
+import threading
+import time
+from typing import Deque, Iterator, Optional
+from urllib.parse import quote, urlsplit
+
+import numpy as np
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.sync.client import ClientConnection, connect
+
+__all__ = ["Publisher", "PublishError"]
+__version__ = "0.1.0"
+
+log = logging.getLogger("framecast")
+
+#: Publish header: magic, version, kind (4: publish), reserved, width, height,
+#: format (1: RGB8, 2: RGBA8), capture time in microseconds (0: server stamps).
+_HEADER = struct.Struct("<4sBBHIIBQ")
+_FORMATS = {3: 1, 4: 2}  # channels -> wire format code
+#: Largest side the server accepts, and largest pixel count.
+MAX_DIMENSION = 16_384
+MAX_FRAME_PIXELS = 8192 * 4096
+#: Input events kept for a program that does not read them; older ones go.
+MAX_PENDING_EVENTS = 1024
+_RECONNECT_MAX_S = 4.0
+
+
+class PublishError(RuntimeError):
+    """The publisher was closed, or could not send."""
+
+
+def _ingest_url(url: str, stream: str) -> str:
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    scheme = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}.get(parts.scheme)
+    if scheme is None or not parts.netloc:
+        raise ValueError(f"expected a server URL like http://127.0.0.1:8080, got {url!r}")
+    return f"{scheme}://{parts.netloc}/ingest/{quote(stream, safe='')}"
+
+
+class Publisher:
+    """Publishes frames to one stream of a framecast server.
+
+    ``send`` copies the frame and returns at once; a background thread sends
+    the newest frame. Input events from the stream's viewers are queued for
+    ``poll_events`` and ``next_event``.
+    """
+
+    def __init__(self, url: str = "http://127.0.0.1:8080", stream: str = "main", *, connect_timeout: float = 5.0):
+        self.url = _ingest_url(url, stream)
+        self.stream = stream
+        self.frames_sent = 0
+        self.frames_dropped = 0
+        self.last_error: Optional[str] = None
+        self._connect_timeout = connect_timeout
+        self._lock = threading.Condition()
+        self._pending: Optional[bytearray] = None  # the newest frame, not yet taken by the sender
+        self._sending = False  # the sender is writing a frame to the socket
+        self._events: Deque[dict] = collections.deque(maxlen=MAX_PENDING_EVENTS)
+        self._closed = False
+        self._socket: Optional[ClientConnection] = self._connect()
+        self._sender = threading.Thread(target=self._send_loop, name=f"framecast-send-{stream}", daemon=True)
+        self._receiver = threading.Thread(target=self._receive_loop, name=f"framecast-recv-{stream}", daemon=True)
+        self._sender.start()
+        self._receiver.start()
+
+    # -- public API ---------------------------------------------------------
+
+    def send(self, frame: np.ndarray, *, capture_time: Optional[float] = None) -> None:
+        """Queues ``frame`` (H x W x 3 or H x W x 4, uint8) to be published.
+
+        Returns at once. ``capture_time`` is seconds since the Unix epoch
+        (``time.time()``); by default the server stamps the arrival time.
+        """
+        if not isinstance(frame, np.ndarray):
+            raise TypeError(f"expected a numpy array, got {type(frame).__name__}")
+        if frame.dtype != np.uint8:
+            raise TypeError(
+                f"expected dtype uint8, got {frame.dtype}; "
+                "for floats in [0, 1] use (frame * 255).astype(np.uint8)"
+            )
+        if frame.ndim != 3 or frame.shape[2] not in _FORMATS:
+            raise ValueError(f"expected shape (height, width, 3) or (height, width, 4), got {frame.shape}")
+        height, width, channels = frame.shape
+        if not (0 < width <= MAX_DIMENSION and 0 < height <= MAX_DIMENSION) or width * height > MAX_FRAME_PIXELS:
+            raise ValueError(
+                f"frame size {width}x{height} is outside the server's limits "
+                f"(1 to {MAX_DIMENSION} a side, {MAX_FRAME_PIXELS} pixels)"
+            )
+        capture_us = 0 if capture_time is None else int(capture_time * 1e6)
+        message = bytearray(_HEADER.size + frame.nbytes)
+        _HEADER.pack_into(message, 0, b"FCST", 1, 4, 0, width, height, _FORMATS[channels], capture_us)
+        # The one copy: straight from the array (contiguous or not) into the message.
+        np.copyto(np.frombuffer(message, dtype=np.uint8, offset=_HEADER.size).reshape(frame.shape), frame)
+        with self._lock:
+            if self._closed:
+                raise PublishError("the publisher is closed")
+            if self._pending is not None:
+                self.frames_dropped += 1
+            self._pending = message
+            self._lock.notify_all()
+
+    def poll_events(self) -> list:
+        """The input events received since the last call (possibly none)."""
+        with self._lock:
+            events = list(self._events)
+            self._events.clear()
+        return events
+
+    def next_event(self, timeout: Optional[float] = None) -> Optional[dict]:
+        """Waits up to ``timeout`` seconds (forever if None) for an input event."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            while not self._events:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if self._closed or (remaining is not None and remaining <= 0):
+                    return None
+                self._lock.wait(remaining)
+            return self._events.popleft()
+
+    def events(self) -> Iterator[dict]:
+        """Iterates over input events as they come, until the publisher closes."""
+        while True:
+            event = self.next_event()
+            if event is None:
+                return
+            yield event
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Waits until the pending frame is handed to the network; returns
+        whether it was within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while (self._pending is not None or self._sending) and not self._closed:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._lock.wait(remaining)
+            return self._pending is None and not self._sending
+
+    def close(self) -> None:
+        """Sends the pending frame, then disconnects. Viewers keep the last frame."""
+        self.flush()
+        with self._lock:
+            self._closed = True
+            self._lock.notify_all()
+            socket = self._socket
+        if socket is not None:
+            socket.close()
+        self._sender.join(timeout=5)
+        self._receiver.join(timeout=5)
+
+    def __enter__(self) -> "Publisher":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # -- background threads ---------------------------------------------------
+
+    def _connect(self) -> ClientConnection:
+        try:
+            socket = connect(
+                self.url,
+                open_timeout=self._connect_timeout,
+                compression=None,  # frames are large; deflate would cost more than it saves
+                max_size=2**20,  # what the server sends us is small JSON
+            )
+            # The connection outlives any one block, so enter its context by
+            # hand (as `with connect(...)` would); close() ends it.
+            return socket.__enter__()
+        except (OSError, InvalidHandshake, TimeoutError) as error:
+            raise ConnectionError(f"cannot connect to framecast at {self.url}: {error}") from error
+
+    def _reconnect(self) -> Optional[ClientConnection]:
+        """Reconnects with backoff until it works or the publisher closes."""
+        delay = 0.25
+        while True:
+            with self._lock:
+                if self._closed:
+                    return None
+            try:
+                socket = self._connect()
+                log.info("framecast: reconnected to %s", self.url)
+                with self._lock:
+                    if self._closed:
+                        socket.close()
+                        return None
+                    self._socket = socket
+                    self._lock.notify_all()
+                return socket
+            except ConnectionError as error:
+                log.warning("framecast: %s; retrying in %.1f s", error, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, _RECONNECT_MAX_S)
+
+    def _send_loop(self) -> None:
+        while True:
+            with self._lock:
+                # Wait for a frame, and for a connection (the receiving thread
+                # may be reconnecting).
+                while (self._pending is None or self._socket is None) and not self._closed:
+                    self._lock.wait()
+                if self._pending is None or self._socket is None:
+                    return
+                message, socket = self._pending, self._socket
+                self._pending, self._sending = None, True
+            try:
+                socket.send(message)
+            except (ConnectionClosed, OSError) as error:
+                log.warning("framecast: connection lost (%s); reconnecting", error)
+                with self._lock:
+                    self._sending = False
+                    if self._pending is None:
+                        self._pending = message  # resend it on the new connection
+                    else:
+                        self.frames_dropped += 1
+                if self._reconnect_after_loss(socket) is None:
+                    return
+                continue
+            with self._lock:
+                self.frames_sent += 1
+                self._sending = False
+                self._lock.notify_all()
+
+    def _reconnect_after_loss(self, lost: ClientConnection) -> Optional[ClientConnection]:
+        """The connection to use after ``lost`` failed: the first thread to
+        notice reconnects, the other waits for it. None once closed."""
+        with self._lock:
+            if self._closed:
+                return None
+            if self._socket is not lost:
+                self._lock.wait_for(lambda: self._socket is not None or self._closed)
+                return self._socket
+            self._socket = None
+        return self._reconnect()
+
+    def _receive_loop(self) -> None:
+        with self._lock:
+            socket = self._socket
+        while socket is not None:
+            try:
+                text = socket.recv()
+            except (ConnectionClosed, OSError):
+                socket = self._reconnect_after_loss(socket)
+                continue
+            if isinstance(text, str):
+                self._on_text(text)
+
+    def _on_text(self, text: str) -> None:
+        try:
+            message = json.loads(text)
+        except ValueError:
+            log.warning("framecast: server sent something that is not JSON: %.100s", text)
+            return
+        if message.get("type") == "error":
+            self.last_error = message.get("error")
+            log.warning("framecast: server refused a frame: %s", self.last_error)
+            return
+        with self._lock:
+            self._events.append(message)
+            self._lock.notify_all()

@@ -1,0 +1,88 @@
+"""Fixtures: the real framecast server on a free loopback port, and a viewer
+that decodes frames with framecast-codec (the `peek` example)."""
+
+import json
+import os
+import re
+import time
+import urllib.request
+import subprocess
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+SERVER = Path(os.environ.get("FRAMECAST_BIN", REPO / "target/release/framecast"))
+PEEK = Path(os.environ.get("FRAMECAST_PEEK", REPO / "target/release/examples/peek"))
+
+
+class Server:
+    def __init__(self, *args):
+        self.process = subprocess.Popen(
+            [str(SERVER), "--bind", "127.0.0.1:0", *args] if "--bind" not in args else [str(SERVER), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "RUST_LOG": "info", "NO_COLOR": "1"},
+        )
+        self.log = []
+        found = threading.Event()
+
+        def read():
+            for line in self.process.stdout:
+                self.log.append(line)
+                match = re.search(r"open (http://[\d.:]+)/", line)
+                if match and not found.is_set():
+                    self.url = match.group(1)
+                    found.set()
+
+        threading.Thread(target=read, daemon=True).start()
+        if not found.wait(20):
+            self.stop()
+            raise RuntimeError("framecast printed no URL:\n" + "".join(self.log))
+
+    @property
+    def ws(self):
+        return self.url.replace("http://", "ws://")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)
+
+
+@pytest.fixture
+def server():
+    server = Server("--source", "none")
+    yield server
+    server.stop()
+
+
+def wait_for_stream(server, stream, timeout=20):
+    """Waits until the server lists `stream` with a frame."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{server.url}/api/streams") as response:
+            if any(s["name"] == stream and s["seq"] > 0 for s in json.load(response)):
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"no frame on stream {stream!r} within {timeout} s")
+
+
+def peek(server, stream, seq=None, timeout=20):
+    """Watches `stream` as a viewer until it holds frame `seq`; returns
+    (seq, RGBA framebuffer as an H x W x 4 array)."""
+    wait_for_stream(server, stream, timeout)
+    args = [str(PEEK), f"{server.ws}/ws/{stream}"] + (["--seq", str(seq)] if seq else [])
+    out = subprocess.run(args, capture_output=True, timeout=timeout, check=True).stdout
+    header, pixels = out.split(b"\n", 1)
+    width, height, held = map(int, header.split())
+    return held, np.frombuffer(pixels, dtype=np.uint8).reshape(height, width, 4)
+
+
+def rgba(frame):
+    """What a viewer should hold for `frame`: RGB gets opaque alpha."""
+    if frame.shape[2] == 4:
+        return frame
+    return np.concatenate([frame, np.full(frame.shape[:2] + (1,), 255, np.uint8)], axis=2)

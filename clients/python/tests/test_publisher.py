@@ -1,0 +1,131 @@
+"""The Python client against the real server: what a script sends is what a
+viewer decodes, bad arrays fail at once, the producer's loop never waits for
+the network, and viewers' input events come back."""
+
+import json
+import time
+
+import numpy as np
+import pytest
+from websockets.sync.client import connect
+
+import framecast
+from conftest import peek, rgba
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.01)
+
+
+def test_noise_frames_arrive_exactly(server):
+    rng = np.random.default_rng(1)
+    with framecast.Publisher(server.url, "noise") as publisher:
+        frames = [rng.integers(0, 256, (240, 320, 3), dtype=np.uint8) for _ in range(5)]
+        for frame in frames:
+            publisher.send(frame)
+            assert publisher.flush()
+    seq, shown = peek(server, "noise", seq=5)
+    assert seq == 5
+    np.testing.assert_array_equal(shown, rgba(frames[-1]))
+
+
+def test_rgba_and_non_contiguous_arrays(server):
+    base = np.arange(90 * 120 * 4, dtype=np.uint32).astype(np.uint8).reshape(90, 120, 4)
+    flipped = base[:, ::-1]  # a view with a negative stride
+    transposed = base.transpose(1, 0, 2)  # 120 x 90, not C-contiguous
+    assert not flipped.flags.c_contiguous and not transposed.flags.c_contiguous
+    with framecast.Publisher(server.url, "views") as publisher:
+        publisher.send(flipped)
+        publisher.flush()
+        _, shown = peek(server, "views", seq=1)
+        np.testing.assert_array_equal(shown, flipped)
+        publisher.send(transposed)  # size changes between frames
+        publisher.flush()
+    _, shown = peek(server, "views", seq=2)
+    np.testing.assert_array_equal(shown, transposed)
+
+
+@pytest.mark.parametrize(
+    "frame, error, message",
+    [
+        (np.zeros((10, 10, 3), np.float32), TypeError, "expected dtype uint8, got float32"),
+        (np.zeros((10, 10), np.uint8), ValueError, "got (10, 10)"),
+        (np.zeros((10, 10, 2), np.uint8), ValueError, "(height, width, 3) or (height, width, 4)"),
+        (np.zeros((0, 10, 3), np.uint8), ValueError, "outside the server's limits"),
+        ([[1, 2, 3]], TypeError, "expected a numpy array, got list"),
+    ],
+)
+def test_bad_arrays_fail_at_once_and_send_nothing(server, frame, error, message):
+    with framecast.Publisher(server.url, "strict") as publisher:
+        with pytest.raises(error) as raised:
+            publisher.send(frame)
+        assert message in str(raised.value)
+        good = np.full((8, 8, 3), 9, np.uint8)
+        publisher.send(good)
+        publisher.flush()
+    seq, shown = peek(server, "strict")
+    assert seq == 1
+    np.testing.assert_array_equal(shown, rgba(good))
+
+
+def test_send_never_waits_newest_frame_wins(server):
+    frames = [np.full((500, 500, 3), i, np.uint8) for i in range(60)]
+    with framecast.Publisher(server.url, "burst") as publisher:
+        for frame in frames:
+            publisher.send(frame)
+        assert publisher.flush()
+        assert publisher.frames_sent + publisher.frames_dropped == 60
+        sent = publisher.frames_sent
+    seq, shown = peek(server, "burst", seq=sent)
+    assert seq == sent
+    np.testing.assert_array_equal(shown, rgba(frames[-1]))
+
+
+def test_viewer_input_events_reach_the_script(server):
+    with framecast.Publisher(server.url, "gui") as publisher:
+        publisher.send(np.zeros((20, 20, 3), np.uint8))
+        publisher.flush()
+        with connect(f"{server.ws}/ws/gui", compression=None) as viewer:
+            click = {"type": "pointerdown", "x": 3.0, "y": 4.5, "button": 0, "buttons": 1}
+            viewer.send(json.dumps(click))
+            assert publisher.next_event(timeout=10) == click
+            viewer.send(json.dumps({"type": "wheel", "x": 1.0, "y": 1.0, "dx": 0.0, "dy": 120.0}))
+            wait_for(lambda: publisher._events)
+            assert [e["type"] for e in publisher.poll_events()] == ["wheel"]
+            assert publisher.poll_events() == []
+
+
+def test_unreachable_server_is_a_clear_error():
+    with pytest.raises(ConnectionError, match="cannot connect to framecast at ws://127.0.0.1:9/ingest/x"):
+        framecast.Publisher("http://127.0.0.1:9", "x", connect_timeout=2)
+
+
+def test_bad_urls_are_refused():
+    with pytest.raises(ValueError, match="expected a server URL"):
+        framecast.Publisher("ftp://example", "x")
+
+
+def test_publisher_reconnects_when_the_server_comes_back(server):
+    from conftest import Server
+
+    publisher = framecast.Publisher(server.url, "comeback")
+    try:
+        publisher.send(np.full((16, 16, 3), 1, np.uint8))
+        publisher.flush()
+        address = server.url.removeprefix("http://")
+        server.stop()
+        restarted = Server("--source", "none", "--bind", address)
+        try:
+            last = np.full((16, 16, 3), 2, np.uint8)
+            publisher.send(last)
+            assert publisher.flush(timeout=20), "sent once reconnected"
+            seq, shown = peek(restarted, "comeback")
+            np.testing.assert_array_equal(shown, rgba(last))
+        finally:
+            restarted.stop()
+    finally:
+        publisher.close()

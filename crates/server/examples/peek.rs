@@ -1,0 +1,51 @@
+//! A minimal framecast viewer for scripts and tests: connects to a stream's
+//! viewer WebSocket, decodes with framecast-codec, acks every frame, and once
+//! it holds frame `--seq` (or the first frame, without it) writes the RGBA
+//! framebuffer to standard output after a line `WIDTH HEIGHT SEQ`.
+//!
+//! ```sh
+//! cargo run --release --example peek -- ws://127.0.0.1:8080/ws/demo > frame.rgba
+//! ```
+
+use std::io::Write;
+
+use framecast_codec::{Ack, Decoder};
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let url = args
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("usage: peek WS_URL [--seq N]"))?;
+    let want_seq: Option<u64> = match (args.next().as_deref(), args.next()) {
+        (Some("--seq"), Some(n)) => Some(n.parse()?),
+        (None, _) => None,
+        _ => anyhow::bail!("usage: peek WS_URL [--seq N]"),
+    };
+    let (mut socket, _) = tokio_tungstenite::connect_async(&url).await?;
+    let mut decoder = Decoder::new();
+    while let Some(message) = socket.next().await {
+        let Message::Binary(bytes) = message? else {
+            continue;
+        };
+        let info = decoder.apply(&bytes)?;
+        let mut ack = Vec::new();
+        Ack {
+            seq: info.seq,
+            decode_us: 0,
+            paint_us: 0,
+        }
+        .write(&mut ack);
+        socket.send(Message::Binary(ack.into())).await?;
+        if want_seq.is_none_or(|want| info.seq >= want) {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{} {} {}", info.width, info.height, info.seq)?;
+            out.write_all(decoder.framebuffer())?;
+            out.flush()?;
+            return Ok(());
+        }
+    }
+    anyhow::bail!("the server closed the connection before frame {want_seq:?}")
+}
