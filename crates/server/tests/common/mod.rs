@@ -62,7 +62,12 @@ pub struct Viewer {
 
 impl Viewer {
     pub async fn connect(server: &TestServer, stream: &str) -> Viewer {
-        let url = format!("ws://{}/ws/{stream}", server.address);
+        Viewer::connect_to(&server.address.to_string(), stream).await
+    }
+
+    /// Connects to the server at `address` (`host:port`).
+    pub async fn connect_to(address: &str, stream: &str) -> Viewer {
+        let url = format!("ws://{address}/ws/{stream}");
         let (socket, _) = tokio_tungstenite::connect_async(url)
             .await
             .expect("viewer connects");
