@@ -31,6 +31,11 @@ test: (setup "--test") wasm
     cd clients/python && ../../target/venv/bin/pytest -q
     cd tests/browser && mkdir -p test-results && node --test
 
+# Measure framecast against JPEG, PNG and raw on the benchmark corpus; writes BENCHMARKS.md.
+bench: (setup "--bench")
+    cargo bench -p framecast-bench --features baselines --bench codecs
+    cargo run --release -p framecast-bench --features baselines --bin framecast-bench-report -- target/criterion BENCHMARKS.md
+
 # What CI should be happy with: formatting, clippy (host and wasm32) with warnings as errors, docs, tests.
 check: (setup "--test")
     cargo fmt --all --check

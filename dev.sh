@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 case "${1:-}" in
     test | check) scripts/setup.sh --test ;;
+    bench) scripts/setup.sh --bench ;;
     *) scripts/setup.sh ;;
 esac
 export PATH="$PWD/target/tools/bin:$HOME/.cargo/bin:$PATH"

@@ -6,6 +6,8 @@
 #   scripts/setup.sh --test   also what the tests need: Chromium, ChromeDriver,
 #                             the browser tests' npm packages, and a Python
 #                             venv for the Python client's tests
+#   scripts/setup.sh --bench  also what the benchmarks need: cmake and nasm, to
+#                             build libjpeg-turbo
 #
 # The wasm32 target comes from `rustup target add` where rustup can download it.
 # Where it cannot (machines whose only network is the package registries), the
@@ -21,7 +23,11 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 want_test=0
-[[ "${1:-}" == "--test" ]] && want_test=1
+want_bench=0
+case "${1:-}" in
+    --test) want_test=1 ;;
+    --bench) want_bench=1 ;;
+esac
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 have() { command -v "$1" >/dev/null 2>&1; }
@@ -158,5 +164,8 @@ if [[ $want_test -eq 1 ]]; then
         log "npm ci in tests/browser"
         (cd tests/browser && npm ci --silent --no-audit --no-fund >&2)
     fi
+fi
+if [[ $want_bench -eq 1 ]]; then
+    apt_install cmake nasm
 fi
 log "ready"

@@ -6,7 +6,7 @@ use crate::frame::{PixelFormat, Rect};
 use crate::wire::{parse_frame, FrameMessage, TileEncoding, TileRecord};
 
 /// Holds the viewer's framebuffer and the sequence number of the frame in it.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Decoder {
     /// RGBA8, `4 * width * height` bytes, row-major. Empty until a keyframe.
     framebuffer: Vec<u8>,

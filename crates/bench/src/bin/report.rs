@@ -1,0 +1,209 @@
+//! Writes BENCHMARKS.md from the criterion medians of `benches/codecs.rs`
+//! (run it first; `just bench` does both) and the bytes each codec makes of
+//! the same frames.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use framecast_bench::codecs::{Codec, Encoders};
+use framecast_bench::corpus::{Class, Corpus};
+use framecast_bench::{FRAMES, SIZES};
+
+/// Median time of one criterion benchmark, in milliseconds.
+fn median_ms(criterion_dir: &Path, group: &str, bench: &str) -> Option<f64> {
+    let path = criterion_dir
+        .join(group.replace('/', "_"))
+        .join(bench)
+        .join("new/estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let estimates: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some(estimates["median"]["point_estimate"].as_f64()? / 1e6)
+}
+
+/// Median bytes per frame of `codec` over the corpus frames.
+fn median_bytes(codec: Codec, corpus: &Corpus, width: usize, height: usize) -> usize {
+    let mut encoders = Encoders::default();
+    let mut out = Vec::new();
+    let mut sizes: Vec<usize> = (1..=FRAMES)
+        .map(|n| {
+            encoders.encode(
+                codec,
+                width,
+                height,
+                &corpus.frame(n),
+                Some(&corpus.frame(n - 1)),
+                &mut out,
+            );
+            out.len()
+        })
+        .collect();
+    sizes.sort_unstable();
+    sizes[sizes.len() / 2]
+}
+
+fn fmt_ms(ms: Option<f64>) -> String {
+    ms.map_or("n/a".into(), |ms| {
+        if ms < 0.1 {
+            format!("{ms:.4}")
+        } else {
+            format!("{ms:.2}")
+        }
+    })
+}
+
+fn fmt_bytes(bytes: usize) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} B"),
+        1_000..1_000_000 => format!("{:.1} KB", bytes as f64 / 1e3),
+        _ => format!("{:.2} MB", bytes as f64 / 1e6),
+    }
+}
+
+fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    Some(a? / b?)
+}
+
+struct Row {
+    times: BTreeMap<String, Option<f64>>,
+    bytes: BTreeMap<String, usize>,
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let rustc = std::process::Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    format!("{cpu}, {cores} cores available; {rustc}; one thread per measurement")
+}
+
+fn main() -> std::io::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let criterion_dir = PathBuf::from(args.next().unwrap_or_else(|| "target/criterion".into()));
+    let out_path = PathBuf::from(args.next().unwrap_or_else(|| "BENCHMARKS.md".into()));
+
+    let mut md = String::new();
+    writeln!(md, "# framecast benchmarks\n").unwrap();
+    writeln!(md, "Written by `just bench` (criterion medians of `crates/bench/benches/codecs.rs`, then `framecast-bench-report`). Every figure below comes from that one run, on the same frames for every codec.\n").unwrap();
+    writeln!(md, "- Machine: {}", machine()).unwrap();
+    writeln!(md, "- Corpus: the content classes of the design, RGB8, {FRAMES} consecutive frames each (`crates/bench/src/corpus.rs`); framecast encodes each frame as a delta against the one before, the others encode each frame whole.").unwrap();
+    writeln!(md, "- JPEG: libjpeg-turbo (the encoder cv2 and Pillow use), 4:2:0. PNG: the `png` crate at `Compression::Fastest`. memcmp: one comparison of two equal frames, the least work that reads a frame and its base.").unwrap();
+    writeln!(md, "- Times are medians per frame in milliseconds, one core; bytes are medians per frame. The machine is shared: compare ratios within this file, not with other runs.\n").unwrap();
+
+    let mut goals = String::new();
+    for (width, height) in SIZES {
+        writeln!(md, "## {width}x{height}, server side\n").unwrap();
+        writeln!(md, "| class | framecast encode | bytes | native decode | JPEG q75 | bytes | JPEG q90 | bytes | PNG fastest | bytes | raw | memcmp | encode / JPEG q75 | encode / memcmp |").unwrap();
+        writeln!(
+            md,
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        )
+        .unwrap();
+        for class in Class::ALL {
+            let corpus = Corpus::new(class, width, height);
+            let group = format!("{width}x{height}/{}", class.name());
+            let mut row = Row {
+                times: BTreeMap::new(),
+                bytes: BTreeMap::new(),
+            };
+            for codec in Codec::ALL {
+                row.times.insert(
+                    codec.name(),
+                    median_ms(&criterion_dir, &group, &format!("{}-encode", codec.name())),
+                );
+                row.bytes
+                    .insert(codec.name(), median_bytes(codec, &corpus, width, height));
+            }
+            let decode = median_ms(&criterion_dir, &group, "framecast-decode");
+            let memcmp = median_ms(&criterion_dir, &group, "memcmp");
+            let t = |name: &str| row.times[name];
+            let b = |name: &str| row.bytes[name];
+            let vs_jpeg = ratio(t("framecast"), t("jpeg-q75"));
+            let vs_floor = ratio(t("framecast"), memcmp);
+            writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                class.name(),
+                fmt_ms(t("framecast")),
+                fmt_bytes(b("framecast")),
+                fmt_ms(decode),
+                fmt_ms(t("jpeg-q75")),
+                fmt_bytes(b("jpeg-q75")),
+                fmt_ms(t("jpeg-q90")),
+                fmt_bytes(b("jpeg-q90")),
+                fmt_ms(t("png-fast")),
+                fmt_bytes(b("png-fast")),
+                fmt_bytes(b("raw")),
+                fmt_ms(memcmp),
+                vs_jpeg.map_or("n/a".into(), |r| format!("{r:.3}")),
+                vs_floor.map_or("n/a".into(), |r| format!("{r:.2}")),
+            )
+            .unwrap();
+
+            if (width, height) == (1000, 1000) {
+                let goal = |text: &str, measured: String, met: bool| {
+                    format!(
+                        "| {text} | {measured} | {} |\n",
+                        if met { "met" } else { "not met" }
+                    )
+                };
+                let within = |r: Option<f64>, limit: f64| r.is_some_and(|r| r <= limit);
+                goals += &match class {
+                    Class::Static => goal(
+                        "static: encode <= 1x memcmp, <= 64 bytes",
+                        format!(
+                            "{}x memcmp, {} B",
+                            vs_floor.map_or("n/a".into(), |r| format!("{r:.2}")),
+                            b("framecast")
+                        ),
+                        within(vs_floor, 1.0) && b("framecast") <= 64,
+                    ),
+                    Class::Sprite => goal(
+                        "sprite: encode <= 1/9 of JPEG q75, <= 8 KB",
+                        format!(
+                            "1/{:.1} of JPEG, {}",
+                            vs_jpeg.map_or(f64::NAN, |r| 1.0 / r),
+                            fmt_bytes(b("framecast"))
+                        ),
+                        within(vs_jpeg, 1.0 / 9.0) && b("framecast") <= 8_000,
+                    ),
+                    Class::Noise => goal(
+                        "noise: encode <= 1/5 of JPEG q75",
+                        format!("1/{:.1} of JPEG", vs_jpeg.map_or(f64::NAN, |r| 1.0 / r)),
+                        within(vs_jpeg, 0.2),
+                    ),
+                    Class::Plasma => goal(
+                        "plasma: encode <= 1x JPEG q75 (bytes: say by how much)",
+                        format!(
+                            "{:.2}x JPEG time; {:.1}x JPEG q75's bytes",
+                            vs_jpeg.unwrap_or(f64::NAN),
+                            b("framecast") as f64 / b("jpeg-q75") as f64
+                        ),
+                        within(vs_jpeg, 1.0),
+                    ),
+                    _ => String::new(),
+                };
+            }
+        }
+        md.push('\n');
+    }
+    writeln!(md, "## Server-side goals (1000x1000)\n").unwrap();
+    writeln!(md, "| goal | measured | |\n|---|---|---|").unwrap();
+    md += &goals;
+    writeln!(md, "\nLossless bytes on plasma cannot reach JPEG's: JPEG throws away what the eye misses, and a smooth animation changes every pixel every frame, so a lossless delta carries real information for all of them.\n").unwrap();
+    writeln!(md, "## Not measured yet\n\nThe browser-side decode + paint against the browser's own JPEG decode, end-to-end frames per second and latency, and the many-viewers run are not part of the suite yet.").unwrap();
+    std::fs::write(&out_path, md)?;
+    println!("wrote {}", out_path.display());
+    Ok(())
+}
