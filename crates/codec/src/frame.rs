@@ -240,6 +240,11 @@ impl TileGrid {
         self.columns
     }
 
+    /// Tile width and height (before clipping at the edges).
+    pub fn tile_size(&self) -> (u32, u32) {
+        (self.tile_width, self.tile_height)
+    }
+
     /// The rectangle of tile `index`, clipped to the frame.
     ///
     /// `index` must be below [`len`](Self::len).
