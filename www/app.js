@@ -110,7 +110,7 @@ async function connect() {
     reconnectDelay = RECONNECT_MIN_MS;
     statsText = "connected, waiting for a frame";
     showConnected();
-    sendEvent({ type: "resize", width: canvas.clientWidth, height: canvas.clientHeight });
+    sendResize();
   };
   socket.onmessage = (event) => (typeof event.data === "string" ? onText(event.data) : onFrameMessage(event.data));
   socket.onclose = (event) => {
@@ -243,9 +243,13 @@ for (const type of ["keydown", "keyup"]) {
   });
 }
 canvas.addEventListener("contextmenu", (event) => event.preventDefault());
-new ResizeObserver(() => {
-  sendEvent({ type: "resize", width: canvas.clientWidth, height: canvas.clientHeight });
-}).observe(canvas);
+function sendResize() {
+  // An empty canvas (no frame yet) has no size worth telling.
+  if (canvas.clientWidth && canvas.clientHeight) {
+    sendEvent({ type: "resize", width: canvas.clientWidth, height: canvas.clientHeight });
+  }
+}
+new ResizeObserver(sendResize).observe(canvas);
 
 setInterval(updateStats, STATS_EVERY_MS);
 setInterval(refreshPicker, STREAM_LIST_EVERY_MS);

@@ -1,5 +1,7 @@
-//! Streams: a named place that holds the newest frame, and the encode cache
-//! that lets viewers on the same base share one encoded message.
+//! Streams: a named place that holds the newest frame, the encode cache that
+//! lets viewers on the same base share one encoded message, who is connected
+//! (viewers, producers), the input events on their way to the producers, and
+//! the publish rate.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
@@ -408,6 +410,23 @@ mod tests {
             assert!(streams.get_or_create(bad).is_err(), "{bad:?}");
         }
         assert_eq!(streams.list().len(), 1);
+    }
+
+    #[test]
+    fn rate_meter_follows_the_publish_rate_and_stops() {
+        let mut meter = RateMeter::default();
+        let start = Instant::now();
+        assert_eq!(meter.fps(start), 0.0);
+        for n in 0..50 {
+            meter.tick(start + std::time::Duration::from_millis(20 * n));
+        }
+        let at = start + std::time::Duration::from_millis(20 * 49);
+        assert!((meter.fps(at) - 50.0).abs() < 0.5, "{}", meter.fps(at));
+        assert_eq!(
+            meter.fps(at + std::time::Duration::from_secs(3)),
+            0.0,
+            "quiet: stopped"
+        );
     }
 
     #[tokio::test]
