@@ -6,8 +6,8 @@
 #   scripts/setup.sh --test   also what the tests need: Chromium, ChromeDriver,
 #                             the browser tests' npm packages, and a Python
 #                             venv for the Python client's tests
-#   scripts/setup.sh --bench  also what the benchmarks need: cmake and nasm, to
-#                             build libjpeg-turbo
+#   scripts/setup.sh --bench  what the tests need, and cmake and nasm to build
+#                             libjpeg-turbo for the benchmarks
 #
 # The wasm32 target comes from `rustup target add` where rustup can download it.
 # Where it cannot (machines whose only network is the package registries), the
@@ -26,7 +26,7 @@ want_test=0
 want_bench=0
 case "${1:-}" in
     --test) want_test=1 ;;
-    --bench) want_bench=1 ;;
+    --bench) want_bench=1 want_test=1 ;; # the browser side runs in the tests' Chromium
 esac
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }

@@ -112,7 +112,7 @@ fn viewer_table(path: &Path) -> String {
         return String::new();
     };
     let mut md = format!(
-        "\n## Many viewers\n\nThe real `framecast` binary serves one {}x{} sprite stream published at {} fps over the ingest WebSocket; the viewers are real WebSocket clients (`framecast-bench-viewers`) that decode every frame with the codec and ack it. Server CPU is the server process's user + system time per second of wall time, from /proc; 1000 ms a second is one core.\n\n| viewers | server CPU, ms per second | vs 1 viewer | frames per second per viewer, median | lowest |\n|---|---|---|---|---|\n",
+        "## Many viewers\n\nThe real `framecast` binary serves one {}x{} sprite stream published at {} fps over the ingest WebSocket; the viewers are real WebSocket clients (`framecast-bench-viewers`) that decode every frame with the codec and ack it. Server CPU is the server process's user + system time per second of wall time, from /proc; 1000 ms a second is one core.\n\n| viewers | server CPU, ms per second | vs 1 viewer | frames per second per viewer, median | lowest |\n|---|---|---|---|---|\n",
         report["width"], report["height"], report["fps"]
     );
     let rows = report["rows"].as_array().cloned().unwrap_or_default();
@@ -136,6 +136,50 @@ fn viewer_table(path: &Path) -> String {
     md
 }
 
+/// The browser-side table (`tests/browser/bench.mjs`), with its goals.
+fn browser_table(path: &Path) -> String {
+    let Some(report) = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+    else {
+        return String::new();
+    };
+    let mut md = format!(
+        "## Browser side, {}x{}\n\nHeadless Chromium {} (software rendering, `--disable-gpu`), one page (`tests/browser/bench/`): framecast's wasm decode + paint (`Viewer.apply` + `Viewer.paint`, a putImageData of the dirty rectangle) against the browser's own JPEG q75 path (`createImageBitmap` + `drawImage`) on the same frames. Each of {} batches runs every frame of a class and ends with a one-pixel getImageData so deferred drawing is finished; the median batch is divided by its frames.\n\n| class | framecast decode + paint, ms | bytes | JPEG decode + draw, ms | bytes | framecast / JPEG | goal | |\n|---|---|---|---|---|---|---|---|\n",
+        report["width"], report["height"], report["browser"].as_str().unwrap_or("Chromium"), report["passes"]
+    );
+    for row in report["results"].as_array().cloned().unwrap_or_default() {
+        let class = row["class"].as_str().unwrap_or("?");
+        let framecast = row["framecast_ms"].as_f64().unwrap_or(f64::NAN);
+        let jpeg = row["jpeg_ms"].as_f64().unwrap_or(f64::NAN);
+        let ratio = framecast / jpeg;
+        let goal = match class {
+            "sprite" => Some(1.0 / 20.0),
+            "plasma" | "camera" => Some(0.5),
+            "noise" => Some(0.2),
+            _ => None,
+        };
+        let (goal_text, verdict) = match goal {
+            Some(goal) => (
+                format!("<= {goal:.3}"),
+                if ratio <= goal { "met" } else { "not met" },
+            ),
+            None => (String::new(), ""),
+        };
+        writeln!(
+            md,
+            "| {class} | {} | {} | {} | {} | {ratio:.3} | {goal_text} | {verdict} |",
+            fmt_ms(Some(framecast)),
+            fmt_bytes(row["framecast_bytes"].as_u64().unwrap_or(0) as usize),
+            fmt_ms(Some(jpeg)),
+            fmt_bytes(row["jpeg_bytes"].as_u64().unwrap_or(0) as usize),
+        )
+        .unwrap();
+    }
+    md.push('\n');
+    md
+}
+
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let criterion_dir = PathBuf::from(args.next().unwrap_or_else(|| "target/criterion".into()));
@@ -143,6 +187,10 @@ fn main() -> std::io::Result<()> {
     let viewers_path = PathBuf::from(
         args.next()
             .unwrap_or_else(|| "target/bench/viewers.json".into()),
+    );
+    let browser_path = PathBuf::from(
+        args.next()
+            .unwrap_or_else(|| "target/bench/browser.json".into()),
     );
 
     let mut md = String::new();
@@ -265,7 +313,8 @@ fn main() -> std::io::Result<()> {
     }
     writeln!(md, "\nLossless bytes on plasma cannot reach JPEG's: JPEG throws away what the eye misses, and a smooth animation changes every pixel every frame, so a lossless delta carries real information for all of them.\n").unwrap();
     md += &viewer_table(&viewers_path);
-    writeln!(md, "## Not measured yet\n\nThe browser-side decode + paint against the browser's own JPEG decode, and end-to-end frames per second and latency in a real browser, are not part of the suite yet.").unwrap();
+    md += &browser_table(&browser_path);
+    writeln!(md, "## Not measured yet\n\nEnd-to-end frames per second and publish-to-paint latency in a real browser are not part of the suite yet.").unwrap();
     std::fs::write(&out_path, md)?;
     println!("wrote {}", out_path.display());
     Ok(())
