@@ -2,7 +2,7 @@
 //!
 //! - [`corpus`]: the content classes of the design (static, sprite, scroll,
 //!   plasma, noise, camera), deterministic, any size.
-//! - [`codecs`] (feature `baselines`): framecast's encoder and decoder and the
+//! - `codecs` (feature `baselines`): framecast's encoder and decoder and the
 //!   baselines (JPEG through libjpeg-turbo at quality 75 and 90, PNG at its
 //!   fastest, raw), behind one interface so every codec sees the same frames.
 //! - `benches/codecs.rs`: criterion timings of each codec on each class.
