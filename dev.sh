@@ -5,6 +5,7 @@
 #
 #   ./dev.sh run      build and serve the demo at http://127.0.0.1:8080/
 #   ./dev.sh test     run every test
+#   ./dev.sh bench    measure, and write BENCHMARKS.md
 #   ./dev.sh          list the recipes
 set -euo pipefail
 cd "$(dirname "$0")"
