@@ -88,11 +88,15 @@ fn machine() -> String {
     format!("{cpu}, {cores} cores available; {rustc}; one thread per measurement")
 }
 
+/// A JSON file another part of the suite wrote, if it is there.
+fn read_json(path: &Path) -> Option<serde_json::Value> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+}
+
 /// The many-viewers results (`framecast-bench-viewers`), if that run wrote
 /// them: server CPU ms per second with 1 and with 100 viewers.
 fn many_viewers(path: &Path) -> Option<(f64, f64)> {
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    let report = read_json(path)?;
     let cpu = |viewers: u64| {
         report["rows"]
             .as_array()?
@@ -105,10 +109,7 @@ fn many_viewers(path: &Path) -> Option<(f64, f64)> {
 
 /// The many-viewers table.
 fn viewer_table(path: &Path) -> String {
-    let Some(report) = std::fs::read_to_string(path)
-        .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-    else {
+    let Some(report) = read_json(path) else {
         return String::new();
     };
     let mut md = format!(
@@ -138,10 +139,7 @@ fn viewer_table(path: &Path) -> String {
 
 /// The browser-side table (`tests/browser/bench.mjs`), with its goals.
 fn browser_table(path: &Path) -> String {
-    let Some(report) = std::fs::read_to_string(path)
-        .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-    else {
+    let Some(report) = read_json(path) else {
         return String::new();
     };
     let mut md = format!(
