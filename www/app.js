@@ -25,8 +25,11 @@ const state = {
   width: 0,
   height: 0,
   frames: 0, // paints
+  applied: 0, // frames decoded
+  latencies: [], // capture-to-paint milliseconds of the newest painted frames
   lastError: null,
 };
+const LATENCIES_KEPT = 2000;
 window.framecast = state;
 
 await init();
@@ -37,6 +40,7 @@ let reconnectDelay = RECONNECT_MIN_MS;
 let paintScheduled = false;
 let decodeMs = 0; // decode time since the last ack
 let unacked = false; // frames applied since the last ack
+let newestCaptureMs = 0; // capture time of the newest frame applied
 let window_ = { start: performance.now(), frames: 0, bytes: 0, decodeMs: 0 };
 let statsText = "waiting for a frame";
 
@@ -149,6 +153,8 @@ function onFrameMessage(data) {
   }
   decodeMs += performance.now() - start;
   unacked = true;
+  state.applied += 1;
+  newestCaptureMs = stats.capture_ms;
   state.width = stats.width;
   state.height = stats.height;
   window_.frames += 1;
@@ -173,6 +179,10 @@ function onAnimationFrame() {
   const paintMs = performance.now() - start;
   state.seq = viewer.seq;
   state.frames += 1;
+  if (newestCaptureMs) {
+    state.latencies.push(Date.now() - newestCaptureMs);
+    if (state.latencies.length > LATENCIES_KEPT) state.latencies.splice(0, state.latencies.length - LATENCIES_KEPT);
+  }
   window_.decodeMs += decodeMs;
   socket?.send(viewer.ack(Math.round(decodeMs * 1000), Math.round(paintMs * 1000)));
   decodeMs = 0;

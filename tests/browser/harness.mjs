@@ -36,6 +36,7 @@ export async function startServer(args, { bind = "127.0.0.1:0" } = {}) {
   });
   return {
     url,
+    pid: child.pid,
     log: () => log,
     async stop() {
       if (child.exitCode !== null) return;
