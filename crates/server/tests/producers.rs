@@ -171,16 +171,7 @@ async fn a_producer_sending_only_garbage_is_closed_with_a_reason() {
     for _ in 0..10 {
         producer.send_raw(b"garbage".to_vec()).await;
     }
-    let close = loop {
-        match tokio::time::timeout(EXPECT_WITHIN, producer.socket.next())
-            .await
-            .unwrap()
-        {
-            Some(Ok(Message::Close(frame))) => break frame.expect("a reason"),
-            Some(Ok(_)) => continue,
-            other => panic!("expected a close, got {other:?}"),
-        }
-    };
+    let close = common::next_close(&mut producer.socket).await;
     assert_eq!(close.code, CloseCode::Policy);
     assert!(
         close.reason.contains("10 bad messages in a row"),

@@ -128,16 +128,7 @@ impl Viewer {
 
     /// Reads until the server's close frame; returns it.
     pub async fn next_close(&mut self) -> CloseFrame {
-        loop {
-            match tokio::time::timeout(EXPECT_WITHIN, self.socket.next())
-                .await
-                .unwrap()
-            {
-                Some(Ok(Message::Close(frame))) => return frame.expect("a close reason"),
-                Some(Ok(_)) => continue,
-                other => panic!("expected a close frame, got {other:?}"),
-            }
-        }
+        next_close(&mut self.socket).await
     }
 
     pub async fn send(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
@@ -199,4 +190,18 @@ pub async fn http_get(address: SocketAddr, path: &str) -> (u16, String, Vec<u8>)
     let head = String::from_utf8(response[..split].to_vec()).unwrap();
     let status = head[9..12].parse().unwrap();
     (status, head, response[split + 4..].to_vec())
+}
+
+/// Reads `socket` until the server's close frame; returns it.
+pub async fn next_close(socket: &mut WebSocketStream<MaybeTlsStream<TcpStream>>) -> CloseFrame {
+    loop {
+        match tokio::time::timeout(EXPECT_WITHIN, socket.next())
+            .await
+            .unwrap()
+        {
+            Some(Ok(Message::Close(frame))) => return frame.expect("a close reason"),
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
 }
