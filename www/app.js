@@ -1,6 +1,7 @@
 // framecast page: owns the WebSocket, hands each frame message to the wasm
-// Viewer (which decodes into its framebuffer in wasm memory), paints at most
-// once per animation frame, acks after painting, reconnects by itself, and
+// Viewer (which decodes into its framebuffer in wasm memory), acks each frame
+// as soon as it is decoded (while the page is visible), paints the newest
+// framebuffer at most once per animation frame, reconnects by itself, and
 // sends what the user does on the canvas to the stream's producer.
 //
 // Open /?stream=NAME for one stream; without it the page shows the first
@@ -39,7 +40,9 @@ let socket = null;
 let reconnectDelay = RECONNECT_MIN_MS;
 let paintScheduled = false;
 let decodeMs = 0; // decode time since the last ack
+let paintMs = 0; // paint time since the last ack
 let unacked = false; // frames applied since the last ack
+let unpainted = false; // frames applied since the last paint
 let newestCaptureMs = 0; // capture time of the newest frame applied
 let window_ = { start: performance.now(), frames: 0, bytes: 0, decodeMs: 0 };
 let statsText = "waiting for a frame";
@@ -110,6 +113,7 @@ async function connect() {
   socket.onopen = () => {
     viewer.reset();
     unacked = false;
+    unpainted = false;
     state.connected = true;
     reconnectDelay = RECONNECT_MIN_MS;
     statsText = "connected, waiting for a frame";
@@ -153,6 +157,7 @@ function onFrameMessage(data) {
   }
   decodeMs += performance.now() - start;
   unacked = true;
+  unpainted = true;
   state.applied += 1;
   newestCaptureMs = stats.capture_ms;
   state.width = stats.width;
@@ -160,7 +165,20 @@ function onFrameMessage(data) {
   window_.frames += 1;
   window_.bytes += data.byteLength;
   stats.free();
+  // The ack opens the server's window for the next frame, so acking on decode
+  // lets frames arrive faster than the screen refreshes; the paints stay
+  // coalesced below. A hidden page paints nothing: it acks on its next paint,
+  // so the server stops sending until the page is shown again.
+  if (document.visibilityState === "visible") sendAck();
   schedulePaint();
+}
+
+function sendAck() {
+  socket?.send(viewer.ack(Math.round(decodeMs * 1000), Math.round(paintMs * 1000)));
+  window_.decodeMs += decodeMs;
+  decodeMs = 0;
+  paintMs = 0;
+  unacked = false;
 }
 
 function schedulePaint() {
@@ -173,20 +191,19 @@ function schedulePaint() {
 function onAnimationFrame() {
   paintScheduled = false;
   flushPointerMove();
-  if (!unacked) return;
-  const start = performance.now();
-  viewer.paint(); // nothing to put when the frames changed nothing; acked all the same
-  const paintMs = performance.now() - start;
-  state.seq = viewer.seq;
-  state.frames += 1;
-  if (newestCaptureMs) {
-    state.latencies.push(Date.now() - newestCaptureMs);
-    if (state.latencies.length > LATENCIES_KEPT) state.latencies.splice(0, state.latencies.length - LATENCIES_KEPT);
+  if (unpainted) {
+    const start = performance.now();
+    viewer.paint(); // nothing to put when the frames changed nothing
+    paintMs += performance.now() - start;
+    unpainted = false;
+    state.seq = viewer.seq;
+    state.frames += 1;
+    if (newestCaptureMs) {
+      state.latencies.push(Date.now() - newestCaptureMs);
+      if (state.latencies.length > LATENCIES_KEPT) state.latencies.splice(0, state.latencies.length - LATENCIES_KEPT);
+    }
   }
-  window_.decodeMs += decodeMs;
-  socket?.send(viewer.ack(Math.round(decodeMs * 1000), Math.round(paintMs * 1000)));
-  decodeMs = 0;
-  unacked = false;
+  if (unacked) sendAck();
 }
 
 function updateStats() {

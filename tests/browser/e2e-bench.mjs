@@ -15,7 +15,8 @@ import { launchBrowser, repo, startServer } from "./harness.mjs";
 
 const publisher = path.resolve(process.argv[2] ?? path.join(repo, "target/release/framecast-bench-publish"));
 const outPath = path.resolve(process.argv[3] ?? path.join(repo, "target/bench/e2e.json"));
-const CLASSES = ["static", "sprite", "scroll", "plasma", "noise", "camera"];
+// FRAMECAST_E2E_CLASSES=sprite,noise runs only those (for a quick look).
+const CLASSES = (process.env.FRAMECAST_E2E_CLASSES ?? "static,sprite,scroll,plasma,noise,camera").split(",");
 const WARM_UP_S = 2;
 const MEASURE_S = 8;
 
