@@ -27,6 +27,7 @@ const state = {
   height: 0,
   frames: 0, // paints
   applied: 0, // frames decoded
+  bytes: 0, // bytes of the frames decoded
   latencies: [], // capture-to-paint milliseconds of the newest painted frames
   lastError: null,
 };
@@ -159,6 +160,7 @@ function onFrameMessage(data) {
   unacked = true;
   unpainted = true;
   state.applied += 1;
+  state.bytes += data.byteLength;
   newestCaptureMs = stats.capture_ms;
   state.width = stats.width;
   state.height = stats.height;

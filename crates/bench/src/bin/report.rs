@@ -178,21 +178,23 @@ fn browser_table(path: &Path) -> String {
     md
 }
 
-/// The end-to-end table (`tests/browser/e2e-bench.mjs`).
+/// The end-to-end table (`tests/browser/e2e-bench.mjs`) and its goals.
 fn e2e_table(path: &Path) -> String {
     let Some(report) = read_json(path) else {
         return String::new();
     };
     let mut md = format!(
-        "## End to end, {}x{}\n\nThe real server on loopback, a producer (`framecast-bench-publish`) publishing one class as fast as the ingest WebSocket takes it with capture timestamps, and the real page in headless Chromium {}, all on this machine's 2 cores. Over {} s after a warm-up: frames published, decoded and painted by the page, capture-to-paint latency, and the server's CPU per frame delivered. Goal for sprite: >= 240 frames/s delivered, p50 <= 10 ms, p99 <= 30 ms.\n\n| class | published /s | delivered /s | painted /s | latency p50 | p99 | server CPU per delivered frame | server CPU, ms per second |\n|---|---|---|---|---|---|---|---|\n",
+        "## End to end, {}x{}\n\nThe real server on loopback, a producer (`framecast-bench-publish`) publishing one class as fast as the ingest WebSocket takes it with capture timestamps, and the real page in headless Chromium {}, all on this machine's 2 cores. Over {} s after a warm-up: frames published, decoded and painted by the page, capture-to-paint latency, and the server's CPU per frame delivered. Then, in the same run, the WebSocket ceiling for that class's mean message size: a plain sender (Node's `ws`, one ready-made message sent over and over, 2 in flight as framecast keeps them) to a page that only acks, with no producer running.\n\n| class | published /s | delivered /s | painted /s | latency p50 | p99 | server CPU per delivered frame | server CPU, ms per second | mean message | plain sender /s | delivered / plain sender |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
         report["width"], report["height"], report["browser"].as_str().unwrap_or(""), report["measure_s"]
     );
+    let mut goals = String::new();
     for row in report["results"].as_array().cloned().unwrap_or_default() {
         let number = |key: &str| row[key].as_f64().unwrap_or(f64::NAN);
+        let class = row["class"].as_str().unwrap_or("?");
+        let of_ceiling = number("delivered_fps") / number("ceiling_fps");
         writeln!(
             md,
-            "| {} | {:.0} | {:.1} | {:.1} | {:.0} ms | {:.0} ms | {:.1} ms | {:.0} |",
-            row["class"].as_str().unwrap_or("?"),
+            "| {class} | {:.0} | {:.1} | {:.1} | {:.0} ms | {:.0} ms | {:.1} ms | {:.0} | {} | {:.1} | {:.0}% |",
             number("published_fps"),
             number("delivered_fps"),
             number("painted_fps"),
@@ -200,10 +202,37 @@ fn e2e_table(path: &Path) -> String {
             number("latency_p99_ms"),
             number("server_cpu_ms_per_delivered_frame"),
             number("server_cpu_ms_per_s"),
+            fmt_bytes(number("message_bytes") as usize),
+            number("ceiling_fps"),
+            of_ceiling * 100.0,
         )
         .unwrap();
+        let met = |met: bool| if met { "met" } else { "not met" };
+        if class == "sprite" {
+            let (fps, p50, p99) = (
+                number("delivered_fps"),
+                number("latency_p50_ms"),
+                number("latency_p99_ms"),
+            );
+            writeln!(
+                goals,
+                "| sprite: >= 240 frames/s delivered, latency p50 <= 10 ms, p99 <= 30 ms | {fps:.0} frames/s, p50 {p50:.0} ms, p99 {p99:.0} ms | {} |",
+                met(fps >= 240.0 && p50 <= 10.0 && p99 <= 30.0)
+            )
+            .unwrap();
+        } else if matches!(class, "scroll" | "plasma" | "noise" | "camera") {
+            writeln!(
+                goals,
+                "| {class}: delivered >= 80% of the plain sender's rate | {:.0}% | {} |",
+                of_ceiling * 100.0,
+                met(of_ceiling >= 0.8)
+            )
+            .unwrap();
+        }
     }
-    md.push_str("\nThe page acks a frame after painting it, at most once per animation frame (60 a second here), with two frames in flight: that caps delivery near 60 frames/s for small deltas, so the 240 frames/s goal needs acks on decode with paints still coalesced. The uncapped producer and the server share the two cores with the browser, which is part of the latency measured.\n\n");
+    md.push_str("\n| goal | measured | |\n|---|---|---|\n");
+    md += &goals;
+    md.push_str("\nThe page acks each frame as soon as it is decoded and paints the newest framebuffer once per animation frame (60 a second in headless Chromium), so latency includes the wait for the next animation frame, 8 ms on average. What bounds the rest: the uncapped producer masks and sends raw 3 MB frames as fast as the server takes them, and it, the server's ingest (the server CPU column is mostly that) and Chromium share two cores; the plain sender's run has no producer. For the full-change classes the transport itself is the limit: Chromium takes WebSocket messages at a few tens of MB/s here, so bytes on the wire, not encode time, set their frame rate.\n\n");
     md
 }
 
@@ -346,7 +375,6 @@ fn main() -> std::io::Result<()> {
     md += &viewer_table(&viewers_path);
     md += &browser_table(&browser_path);
     md += &e2e_table(&e2e_path);
-    writeln!(md, "## Not measured yet\n\nThe WebSocket ceiling for each message size (a plain sender in the same run), which the full-change classes' end-to-end goal is a ratio to.").unwrap();
     std::fs::write(&out_path, md)?;
     println!("wrote {}", out_path.display());
     Ok(())
