@@ -24,7 +24,18 @@ pub struct Encoder {
     compressed: Vec<u8>,
     /// Which tiles differ from the base, by index.
     changed: Vec<bool>,
+    /// Per tile index: whether the tile went raw the last time it was tried,
+    /// so that a tile of noise does not pay for a failed compression every
+    /// frame. Such a tile is stored raw without trying, except on one frame
+    /// in [`RAW_RETRY_EVERY`] (staggered across tiles), when LZ4 is tried
+    /// again. Forgotten when the number of tiles changes.
+    went_raw: Vec<bool>,
+    /// Frames encoded, for staggering the retries.
+    frames: u64,
 }
+
+/// How often (in frames) a tile that went raw is offered to LZ4 again.
+pub const RAW_RETRY_EVERY: u64 = 8;
 
 /// What [`Encoder::encode`] did, for logs and benchmarks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -49,6 +60,8 @@ impl Default for Encoder {
             scratch: Vec::new(),
             compressed: Vec::new(),
             changed: Vec::new(),
+            went_raw: Vec::new(),
+            frames: 0,
         }
     }
 }
@@ -69,6 +82,8 @@ impl Encoder {
             scratch: Vec::new(),
             compressed: Vec::new(),
             changed: Vec::new(),
+            went_raw: Vec::new(),
+            frames: 0,
         })
     }
 
@@ -140,15 +155,29 @@ impl Encoder {
         // No payload is larger than its raw tile, so this is enough: the
         // message never grows by reallocation.
         out.reserve(most_bytes);
+        if self.went_raw.len() != grid.len() as usize {
+            self.went_raw.clear();
+            self.went_raw.resize(grid.len() as usize, false);
+        }
+        self.frames += 1;
         for (index, rect) in grid.tiles() {
             if base.is_some() && !self.changed[index as usize] {
                 continue;
             }
-            self.scratch.clear();
-            append_xor(&frame, base.map(|(_, base)| base), rect, &mut self.scratch);
-            let raw = self.write_tile(index, out);
+            let base = base.map(|(_, base)| base);
+            let went_raw = &mut self.went_raw[index as usize];
+            let retry = (self.frames + u64::from(index)) % RAW_RETRY_EVERY == 0;
+            if *went_raw && !retry {
+                // Known incompressible: XOR straight into the message.
+                write_tile_header(index, TileEncoding::Raw, tile_bytes(rect), out);
+                append_xor(&frame, base, rect, out);
+            } else {
+                self.scratch.clear();
+                append_xor(&frame, base, rect, &mut self.scratch);
+                *went_raw = write_tile(index, &self.scratch, &mut self.compressed, out);
+            }
             stats.tiles_sent += 1;
-            stats.tiles_raw += u32::from(raw);
+            stats.tiles_raw += u32::from(*went_raw);
         }
 
         let count_at = start + FRAME_HEADER_LEN - 4;
@@ -156,35 +185,39 @@ impl Encoder {
         stats.bytes = out.len() - start;
         stats
     }
+}
 
-    /// Appends the tile record for the XOR bytes in `scratch`: their LZ4
-    /// block when it is smaller, else the bytes themselves. Returns whether
-    /// the tile went raw.
-    ///
-    /// (Gathering straight into `out` and compressing from there saves a copy
-    /// of raw tiles but measured slower on noise: compressing from a small
-    /// buffer that stays in cache wins.)
-    fn write_tile(&mut self, index: u32, out: &mut Vec<u8>) -> bool {
-        let raw_len = self.scratch.len();
-        // The block goes into a buffer kept at the worst-case size, so no
-        // tile pays for zeroing one.
-        let max_len = lz4_flex::block::get_maximum_output_size(raw_len);
-        if self.compressed.len() < max_len {
-            self.compressed.resize(max_len, 0);
-        }
-        let compressed = lz4_flex::block::compress_into(&self.scratch, &mut self.compressed)
-            .ok()
-            .filter(|&len| len < raw_len);
-        let (encoding, payload) = match compressed {
-            Some(len) => (TileEncoding::Lz4, &self.compressed[..len]),
-            None => (TileEncoding::Raw, &self.scratch[..]),
-        };
-        out.extend_from_slice(&index.to_le_bytes());
-        out.push(encoding as u8);
-        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        out.extend_from_slice(payload);
-        encoding == TileEncoding::Raw
+/// Appends the tile record for the XOR bytes `xor`: their LZ4 block (made in
+/// `compressed`) when it is smaller, else the bytes themselves. Returns
+/// whether the tile went raw.
+///
+/// (Gathering straight into `out` and compressing from there saves a copy of
+/// raw tiles but measured slower on noise: compressing from a small buffer
+/// that stays in cache wins.)
+fn write_tile(index: u32, xor: &[u8], compressed: &mut Vec<u8>, out: &mut Vec<u8>) -> bool {
+    // The block goes into a buffer kept at the worst-case size, so no tile
+    // pays for zeroing one.
+    let max_len = lz4_flex::block::get_maximum_output_size(xor.len());
+    if compressed.len() < max_len {
+        compressed.resize(max_len, 0);
     }
+    let block_len = lz4_flex::block::compress_into(xor, compressed)
+        .ok()
+        .filter(|&len| len < xor.len());
+    let (encoding, payload) = match block_len {
+        Some(len) => (TileEncoding::Lz4, &compressed[..len]),
+        None => (TileEncoding::Raw, xor),
+    };
+    write_tile_header(index, encoding, payload.len(), out);
+    out.extend_from_slice(payload);
+    encoding == TileEncoding::Raw
+}
+
+/// Appends a tile record's header; its `len` bytes of payload follow.
+fn write_tile_header(index: u32, encoding: TileEncoding, len: usize, out: &mut Vec<u8>) {
+    out.extend_from_slice(&index.to_le_bytes());
+    out.push(encoding as u8);
+    out.extend_from_slice(&(len as u32).to_le_bytes());
 }
 
 /// Appends the tile's bytes XOR the base's (or the tile's bytes alone, for a
@@ -318,6 +351,71 @@ mod tests {
         let stats = Encoder::default().encode_keyframe(1, 0, frame(&noise), &mut out);
         assert_eq!(stats.tiles_raw, 4);
         assert!(parse_frame(&out).unwrap().tiles().all(|t| t.is_ok()));
+    }
+
+    fn noise(len: usize, mut state: u64) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect()
+    }
+
+    /// Encodes `frames` as a chain of deltas with one encoder, checks that
+    /// each decodes to its frame, and returns how many tiles went raw.
+    fn raw_tiles_of_chain(frames: &[Vec<u8>]) -> Vec<u32> {
+        let mut encoder = Encoder::default();
+        let mut decoder = crate::Decoder::default();
+        let mut out = Vec::new();
+        (1..frames.len())
+            .map(|n| {
+                out.clear();
+                let base = (n as u64, frame(&frames[n - 1]));
+                let stats =
+                    encoder.encode(n as u64 + 1, 0, frame(&frames[n]), Some(base), &mut out);
+                if n == 1 {
+                    let mut key = Vec::new();
+                    encoder.encode_keyframe(1, 0, frame(&frames[0]), &mut key);
+                    decoder.apply(&key).unwrap();
+                }
+                decoder.apply(&out).unwrap();
+                let rgba: Vec<u8> = frames[n]
+                    .chunks(3)
+                    .flat_map(|p| [p[0], p[1], p[2], 255])
+                    .collect();
+                assert_eq!(
+                    decoder.framebuffer(),
+                    &rgba[..],
+                    "frame {n} decodes exactly"
+                );
+                stats.tiles_raw
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tiles_that_went_raw_skip_lz4_until_a_retry_finds_them_compressible() {
+        let len = 100 * 70 * 3;
+        // Noise for a while, then a picture that barely changes.
+        let mut frames: Vec<Vec<u8>> = (0..6).map(|n| noise(len, 0x9e37_79b9 + n)).collect();
+        let calm = vec![7u8; len];
+        for n in 0..(RAW_RETRY_EVERY as usize + 2) {
+            let mut next = calm.clone();
+            next[n * 3 % len] = n as u8; // tile 0 changes a little each frame
+            next[len - 1] = n as u8; // and so does tile 3
+            frames.push(next);
+        }
+        let raw = raw_tiles_of_chain(&frames);
+        assert!(raw[..5].iter().all(|&r| r == 4), "noise goes raw: {raw:?}");
+        // The first small change after the noise goes raw without LZ4 being
+        // tried (at most one of the two changed tiles is due a retry).
+        assert!(raw[7] >= 1, "{raw:?}");
+        // Once calm, each tile is tried again within RAW_RETRY_EVERY frames
+        // and then compressed: by the end nothing is raw.
+        assert_eq!(*raw.last().unwrap(), 0, "{raw:?}");
     }
 
     #[test]
