@@ -167,17 +167,24 @@ impl Encoder {
             let base = base.map(|(_, base)| base);
             let went_raw = &mut self.went_raw[index as usize];
             let retry = (self.frames + u64::from(index)) % RAW_RETRY_EVERY == 0;
-            if *went_raw && !retry {
+            let raw = if base.is_some() && *went_raw && !retry {
                 // Known incompressible: XOR straight into the message.
                 write_tile_header(index, TileEncoding::Raw, tile_bytes(rect), out);
                 append_xor(&frame, base, rect, out);
+                true
             } else {
                 self.scratch.clear();
                 append_xor(&frame, base, rect, &mut self.scratch);
-                *went_raw = write_tile(index, &self.scratch, &mut self.compressed, out);
-            }
+                let raw = write_tile(index, &self.scratch, &mut self.compressed, out);
+                // Only deltas teach: a keyframe's tile is the picture itself,
+                // which says little about how its changes will compress.
+                if base.is_some() {
+                    *went_raw = raw;
+                }
+                raw
+            };
             stats.tiles_sent += 1;
-            stats.tiles_raw += u32::from(*went_raw);
+            stats.tiles_raw += u32::from(raw);
         }
 
         let count_at = start + FRAME_HEADER_LEN - 4;

@@ -62,6 +62,10 @@ pub struct Stream {
     events: broadcast::Sender<Arc<str>>,
     /// Publish rate, for `/api/streams`.
     rate: Mutex<RateMeter>,
+    /// Encoders not in use. An encoder remembers which of the stream's tiles
+    /// were incompressible, so it stays with the stream; there are as many as
+    /// encodes have run at once.
+    encoders: Mutex<Vec<Encoder>>,
 }
 
 /// Who is connected to a stream; see [`Stream::join`].
@@ -96,6 +100,7 @@ impl Stream {
             producers: watch::Sender::new(0),
             events: broadcast::Sender::new(EVENT_BACKLOG),
             rate: Mutex::new(RateMeter::default()),
+            encoders: Mutex::default(),
         }
     }
 
@@ -223,9 +228,19 @@ impl Stream {
         };
         let frame = Arc::clone(frame);
         cell.get_or_init(|| async move {
-            tokio::task::spawn_blocking(move || encode(&frame, base.as_deref()))
-                .await
-                .expect("encoding does not panic")
+            let mut encoder = self
+                .encoders
+                .lock()
+                .expect("encoders lock")
+                .pop()
+                .unwrap_or_default();
+            let (message, encoder) = tokio::task::spawn_blocking(move || {
+                (encode(&mut encoder, &frame, base.as_deref()), encoder)
+            })
+            .await
+            .expect("encoding does not panic");
+            self.encoders.lock().expect("encoders lock").push(encoder);
+            message
         })
         .await
         .clone()
@@ -282,22 +297,15 @@ impl RateMeter {
     }
 }
 
-thread_local! {
-    /// Each blocking-pool thread keeps its encoder and so its scratch space.
-    static ENCODER: std::cell::RefCell<Encoder> = std::cell::RefCell::new(Encoder::default());
-}
-
-fn encode(frame: &Frame, base: Option<&Frame>) -> Bytes {
+fn encode(encoder: &mut Encoder, frame: &Frame, base: Option<&Frame>) -> Bytes {
     let mut out = Vec::new();
-    let stats = ENCODER.with_borrow_mut(|encoder| {
-        encoder.encode(
-            frame.seq,
-            frame.capture_us,
-            frame.as_frame_ref(),
-            base.map(|base| (base.seq, base.as_frame_ref())),
-            &mut out,
-        )
-    });
+    let stats = encoder.encode(
+        frame.seq,
+        frame.capture_us,
+        frame.as_frame_ref(),
+        base.map(|base| (base.seq, base.as_frame_ref())),
+        &mut out,
+    );
     tracing::trace!(
         seq = frame.seq,
         base = base.map(|b| b.seq),
