@@ -1,6 +1,7 @@
 //! Criterion timings of every codec on every content class and size, on the
-//! same frames: encode (framecast against the previous frame), framecast's
-//! native decode, and the memory floor (one full comparison of two equal
+//! same frames: encode (framecast against the previous frame), framecast's native decode (both
+//! also with each tile side of the sweep, at 1000x1000), and the memory
+//! floor (one full comparison of two equal
 //! frames). `cargo run --bin framecast-bench-report` turns the medians
 //! into BENCHMARKS.md.
 
@@ -8,7 +9,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use framecast_bench::codecs::{Codec, DeltaDecode, Encoders};
+use framecast_bench::codecs::{Codec, DeltaDecode, Encoders, TILE_SIDES, TILE_SWEEP_SIZE};
 use framecast_bench::corpus::{Class, Corpus};
 use framecast_bench::{FRAMES, SIZES};
 
@@ -20,7 +21,9 @@ fn codecs(c: &mut Criterion) {
             let id = |what: &str| format!("{width}x{height}/{}/{what}", class.name());
 
             let mut group = c.benchmark_group(id("").trim_end_matches('/').to_string());
-            for codec in Codec::ALL {
+            let sweep = (width, height) == TILE_SWEEP_SIZE;
+            let tile_sizes = TILE_SIDES.into_iter().map(Codec::FramecastTiles);
+            for codec in Codec::ALL.into_iter().chain(tile_sizes.filter(|_| sweep)) {
                 let mut encoders = Encoders::default();
                 let mut out = Vec::new();
                 let mut n = 0;
@@ -39,22 +42,30 @@ fn codecs(c: &mut Criterion) {
                     })
                 });
             }
-            let deltas: Vec<DeltaDecode> = (1..=FRAMES)
-                .map(|n| DeltaDecode::new(width, height, &frames[n - 1], &frames[n]))
-                .collect();
-            let mut n = 0;
-            group.bench_function("framecast-decode", |b| {
-                b.iter_batched_ref(
-                    || {
-                        n = (n + 1) % FRAMES;
-                        (deltas[n].decoder(), n)
-                    },
-                    |(decoder, n)| {
-                        black_box(decoder.apply(deltas[*n].message()).expect("decodes").tiles)
-                    },
-                    BatchSize::LargeInput,
-                )
-            });
+            let decodes = [Codec::Framecast].into_iter().chain(
+                TILE_SIDES
+                    .into_iter()
+                    .map(Codec::FramecastTiles)
+                    .filter(|_| sweep),
+            );
+            for codec in decodes {
+                let deltas: Vec<DeltaDecode> = (1..=FRAMES)
+                    .map(|n| DeltaDecode::new(codec, width, height, &frames[n - 1], &frames[n]))
+                    .collect();
+                let mut n = 0;
+                group.bench_function(format!("{}-decode", codec.name()), |b| {
+                    b.iter_batched_ref(
+                        || {
+                            n = (n + 1) % FRAMES;
+                            (deltas[n].decoder(), n)
+                        },
+                        |(decoder, n)| {
+                            black_box(decoder.apply(deltas[*n].message()).expect("decodes").tiles)
+                        },
+                        BatchSize::LargeInput,
+                    )
+                });
+            }
             // The floor: comparing a frame with an equal one elsewhere in
             // memory reads both in full, as telling "unchanged" apart must.
             let copies = frames.clone();

@@ -6,8 +6,10 @@ use framecast_codec::{Decoder, Encoder, FrameRef, PixelFormat};
 /// A way to send a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Codec {
-    /// framecast: tile diff against the previous frame, LZ4.
+    /// framecast: tile diff against the previous frame, LZ4, default tiles.
     Framecast,
+    /// framecast with square tiles of this side, for the tile-size sweep.
+    FramecastTiles(u16),
     /// JPEG through libjpeg-turbo, 4:2:0, at this quality.
     Jpeg(i32),
     /// PNG at its fastest setting.
@@ -30,6 +32,7 @@ impl Codec {
     pub fn name(self) -> String {
         match self {
             Codec::Framecast => "framecast".into(),
+            Codec::FramecastTiles(side) => format!("framecast-tiles{side}"),
             Codec::Jpeg(quality) => format!("jpeg-q{quality}"),
             Codec::PngFast => "png-fast".into(),
             Codec::Raw => "raw".into(),
@@ -37,10 +40,17 @@ impl Codec {
     }
 }
 
+/// Tile sides the sweep tries.
+pub const TILE_SIDES: [u16; 4] = [32, 64, 128, 256];
+/// The frame size of the tile-size sweep.
+pub const TILE_SWEEP_SIZE: (usize, usize) = (1000, 1000);
+
 /// Reusable state for encoding one sequence of frames.
 #[derive(Debug, Default)]
 pub struct Encoders {
     framecast: Encoder,
+    /// One per tile side of the sweep, made on first use.
+    tiled: std::collections::BTreeMap<u16, Encoder>,
 }
 
 impl Encoders {
@@ -58,7 +68,13 @@ impl Encoders {
         out.clear();
         let (w, h) = (width as u32, height as u32);
         match codec {
-            Codec::Framecast => {
+            Codec::Framecast | Codec::FramecastTiles(_) => {
+                let encoder = match codec {
+                    Codec::FramecastTiles(side) => self.tiled.entry(side).or_insert_with(|| {
+                        Encoder::with_tile_size(side, side).expect("a valid tile side")
+                    }),
+                    _ => &mut self.framecast,
+                };
                 let frame =
                     FrameRef::new(w, h, PixelFormat::Rgb8, frame).expect("corpus frames fit");
                 let base = previous.map(|p| {
@@ -67,7 +83,7 @@ impl Encoders {
                         FrameRef::new(w, h, PixelFormat::Rgb8, p).expect("corpus frames fit"),
                     )
                 });
-                self.framecast.encode(2, 0, frame, base, out);
+                encoder.encode(2, 0, frame, base, out);
             }
             Codec::Jpeg(quality) => {
                 let image = turbojpeg::Image {
@@ -103,12 +119,24 @@ pub struct DeltaDecode {
 }
 
 impl DeltaDecode {
-    /// Prepares the decode of `frame` as a delta against `previous`.
-    pub fn new(width: usize, height: usize, previous: &[u8], frame: &[u8]) -> DeltaDecode {
+    /// Prepares the decode of `frame` as a delta against `previous`, encoded
+    /// by `codec` (framecast with default tiles, or those of the sweep).
+    pub fn new(
+        codec: Codec,
+        width: usize,
+        height: usize,
+        previous: &[u8],
+        frame: &[u8],
+    ) -> DeltaDecode {
         let mut base = Decoder::new();
         let (w, h) = (width as u32, height as u32);
         let mut message = Vec::new();
-        let mut encoder = Encoder::default();
+        let mut encoder = match codec {
+            Codec::FramecastTiles(side) => {
+                Encoder::with_tile_size(side, side).expect("a valid tile side")
+            }
+            _ => Encoder::default(),
+        };
         encoder.encode_keyframe(
             1,
             0,

@@ -298,13 +298,18 @@ mod tests {
     use crate::wire::{parse_frame, FRAME_HEADER_LEN};
     use crate::PixelFormat;
 
+    /// Test frames: 2x2 tiles of the default side, the right and bottom
+    /// ones partial.
+    const W: usize = DEFAULT_TILE_SIDE as usize * 3 / 2;
+    const H: usize = DEFAULT_TILE_SIDE as usize * 5 / 4;
+
     fn frame(pixels: &[u8]) -> FrameRef<'_> {
-        FrameRef::new(100, 70, PixelFormat::Rgb8, pixels).unwrap()
+        FrameRef::new(W as u32, H as u32, PixelFormat::Rgb8, pixels).unwrap()
     }
 
     #[test]
     fn unchanged_frame_is_just_a_header() {
-        let pixels: Vec<u8> = (0..100 * 70 * 3).map(|i| (i % 251) as u8).collect();
+        let pixels: Vec<u8> = (0..W * H * 3).map(|i| (i % 251) as u8).collect();
         let mut out = Vec::new();
         let stats =
             Encoder::default().encode(2, 0, frame(&pixels), Some((1, frame(&pixels))), &mut out);
@@ -318,10 +323,10 @@ mod tests {
 
     #[test]
     fn only_changed_tiles_are_sent() {
-        let base = vec![10u8; 100 * 70 * 3];
+        let base = vec![10u8; W * H * 3];
         let mut new = base.clone();
-        let (x, y) = (80, 66); // inside tile 3, the bottom-right one
-        new[(y * 100 + x) * 3] = 99;
+        let (x, y) = (W - 3, H - 2); // inside tile 3, the bottom-right one
+        new[(y * W + x) * 3] = 99;
         let mut out = Vec::new();
         let stats = Encoder::default().encode(2, 0, frame(&new), Some((1, frame(&base))), &mut out);
         assert_eq!(stats.tiles_sent, 1);
@@ -334,7 +339,7 @@ mod tests {
     #[test]
     fn base_of_another_size_gives_a_keyframe() {
         let small = vec![0u8; 10 * 10 * 3];
-        let big = vec![0u8; 100 * 70 * 3];
+        let big = vec![0u8; W * H * 3];
         let base = FrameRef::new(10, 10, PixelFormat::Rgb8, &small).unwrap();
         let mut out = Vec::new();
         let stats = Encoder::default().encode(2, 0, frame(&big), Some((1, base)), &mut out);
@@ -346,7 +351,7 @@ mod tests {
     #[test]
     fn incompressible_tiles_go_raw() {
         let mut state = 0x2545_f491_4f6c_dd1du64;
-        let noise: Vec<u8> = (0..100 * 70 * 3)
+        let noise: Vec<u8> = (0..W * H * 3)
             .map(|_| {
                 state ^= state << 13;
                 state ^= state >> 7;
@@ -405,7 +410,7 @@ mod tests {
 
     #[test]
     fn tiles_that_went_raw_skip_lz4_until_a_retry_finds_them_compressible() {
-        let len = 100 * 70 * 3;
+        let len = W * H * 3;
         // Noise for a while, then a picture that barely changes.
         let mut frames: Vec<Vec<u8>> = (0..6).map(|n| noise(len, 0x9e37_79b9 + n)).collect();
         let calm = vec![7u8; len];

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use framecast_bench::codecs::{Codec, Encoders};
+use framecast_bench::codecs::{Codec, Encoders, TILE_SIDES, TILE_SWEEP_SIZE};
 use framecast_bench::corpus::{Class, Corpus};
 use framecast_bench::{FRAMES, SIZES};
+use framecast_codec::DEFAULT_TILE_SIDE;
 
 /// Median time of one criterion benchmark, in milliseconds.
 fn median_ms(criterion_dir: &Path, group: &str, bench: &str) -> Option<f64> {
@@ -173,6 +174,39 @@ fn browser_table(path: &Path) -> String {
             fmt_bytes(row["jpeg_bytes"].as_u64().unwrap_or(0) as usize),
         )
         .unwrap();
+    }
+    md.push('\n');
+    md
+}
+
+/// The tile-size sweep: framecast's encode time and bytes per frame for each
+/// tile side, per class, at 1000x1000.
+fn tile_table(criterion_dir: &Path) -> String {
+    let (width, height) = TILE_SWEEP_SIZE;
+    let mut md = format!("## Tile size, {width}x{height}\n\nframecast's encoder and native decoder with square tiles of each side on the same frames, in the same run (`framecast-tilesN` in criterion). Smaller tiles send less around a small change but pay a 9-byte record and a separate LZ4 block each; larger tiles compress better and loop less but resend more of what did not change. The codec's default is {DEFAULT_TILE_SIDE}.\n\n| class |");
+    for side in TILE_SIDES {
+        write!(md, " {side}: encode ms | decode ms | bytes |").unwrap();
+    }
+    md.push_str("\n|---|");
+    md.push_str(&"---|---|---|".repeat(TILE_SIDES.len()));
+    md.push('\n');
+    for class in Class::ALL {
+        let corpus = Corpus::new(class, width, height);
+        let group = format!("{width}x{height}/{}", class.name());
+        write!(md, "| {} |", class.name()).unwrap();
+        for side in TILE_SIDES {
+            let codec = Codec::FramecastTiles(side);
+            let time = |what: &str| {
+                fmt_ms(median_ms(
+                    criterion_dir,
+                    &group,
+                    &format!("{}-{what}", codec.name()),
+                ))
+            };
+            let bytes = fmt_bytes(median_bytes(codec, &corpus, width, height));
+            write!(md, " {} | {} | {bytes} |", time("encode"), time("decode")).unwrap();
+        }
+        md.push('\n');
     }
     md.push('\n');
     md
@@ -372,6 +406,7 @@ fn main() -> std::io::Result<()> {
         .unwrap();
     }
     writeln!(md, "\nLossless bytes on plasma cannot reach JPEG's: JPEG throws away what the eye misses, and a smooth animation changes every pixel every frame, so a lossless delta carries real information for all of them.\n").unwrap();
+    md += &tile_table(&criterion_dir);
     md += &viewer_table(&viewers_path);
     md += &browser_table(&browser_path);
     md += &e2e_table(&e2e_path);
