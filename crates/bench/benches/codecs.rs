@@ -23,7 +23,11 @@ fn codecs(c: &mut Criterion) {
             let mut group = c.benchmark_group(id("").trim_end_matches('/').to_string());
             let sweep = (width, height) == TILE_SWEEP_SIZE;
             let tile_sizes = TILE_SIDES.into_iter().map(Codec::FramecastTiles);
-            for codec in Codec::ALL.into_iter().chain(tile_sizes.filter(|_| sweep)) {
+            let codecs = Codec::ALL
+                .into_iter()
+                .chain([Codec::FramecastParallel])
+                .chain(tile_sizes.filter(|_| sweep));
+            for codec in codecs {
                 let mut encoders = Encoders::default();
                 let mut out = Vec::new();
                 let mut n = 0;

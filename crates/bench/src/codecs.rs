@@ -10,6 +10,9 @@ pub enum Codec {
     Framecast,
     /// framecast with square tiles of this side, for the tile-size sweep.
     FramecastTiles(u16),
+    /// framecast compressing the tiles of big changes on every core, as the
+    /// server does.
+    FramecastParallel,
     /// JPEG through libjpeg-turbo, 4:2:0, at this quality.
     Jpeg(i32),
     /// PNG at its fastest setting.
@@ -33,6 +36,7 @@ impl Codec {
         match self {
             Codec::Framecast => "framecast".into(),
             Codec::FramecastTiles(side) => format!("framecast-tiles{side}"),
+            Codec::FramecastParallel => "framecast-parallel".into(),
             Codec::Jpeg(quality) => format!("jpeg-q{quality}"),
             Codec::PngFast => "png-fast".into(),
             Codec::Raw => "raw".into(),
@@ -51,6 +55,13 @@ pub struct Encoders {
     framecast: Encoder,
     /// One per tile side of the sweep, made on first use.
     tiled: std::collections::BTreeMap<u16, Encoder>,
+    /// Made on first use.
+    parallel: Option<Encoder>,
+}
+
+/// Threads [`Codec::FramecastParallel`] uses: every core, as the server.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl Encoders {
@@ -68,10 +79,15 @@ impl Encoders {
         out.clear();
         let (w, h) = (width as u32, height as u32);
         match codec {
-            Codec::Framecast | Codec::FramecastTiles(_) => {
+            Codec::Framecast | Codec::FramecastTiles(_) | Codec::FramecastParallel => {
                 let encoder = match codec {
                     Codec::FramecastTiles(side) => self.tiled.entry(side).or_insert_with(|| {
                         Encoder::with_tile_size(side, side).expect("a valid tile side")
+                    }),
+                    Codec::FramecastParallel => self.parallel.get_or_insert_with(|| {
+                        let mut encoder = Encoder::default();
+                        encoder.set_threads(cores());
+                        encoder
                     }),
                     _ => &mut self.framecast,
                 };

@@ -18,10 +18,11 @@ use crate::{DEFAULT_TILE_SIDE, MAX_TILE_SIDE, MIN_TILE_SIDE};
 pub struct Encoder {
     tile_width: u16,
     tile_height: u16,
-    /// One tile's XOR bytes, gathered from the frame's rows before compression.
-    scratch: Vec<u8>,
-    /// One tile's LZ4 block, before it is known to be smaller than raw.
-    compressed: Vec<u8>,
+    /// Scratch space of the calling thread, and of each other thread when
+    /// tiles are compressed in parallel.
+    lanes: Vec<Lane>,
+    /// Threads to spread a frame's tiles over when much of it changed.
+    threads: usize,
     /// Which tiles differ from the base, by index.
     changed: Vec<bool>,
     /// Per tile index: whether the tile went raw the last time it was tried,
@@ -36,6 +37,30 @@ pub struct Encoder {
 
 /// How often (in frames) a tile that went raw is offered to LZ4 again.
 pub const RAW_RETRY_EVERY: u64 = 8;
+
+/// A frame whose changed tiles hold fewer bytes than this is encoded on one
+/// thread whatever [`Encoder::set_threads`] says: below it, handing work to
+/// other threads costs more than it saves.
+pub const PARALLEL_MIN_BYTES: usize = 256 * 1024;
+
+/// One thread's scratch space.
+#[derive(Debug, Clone, Default)]
+struct Lane {
+    scratch: Scratch,
+    /// The tile records of this lane's share of the frame (other lanes than
+    /// the first, which writes straight into the message).
+    #[cfg_attr(not(feature = "parallel"), allow(dead_code))]
+    records: Vec<u8>,
+}
+
+/// Buffers one tile at a time goes through.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    /// One tile's XOR bytes, gathered from the frame's rows before compression.
+    xor: Vec<u8>,
+    /// One tile's LZ4 block, before it is known to be smaller than raw.
+    compressed: Vec<u8>,
+}
 
 /// What [`Encoder::encode`] did, for logs and benchmarks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -57,8 +82,8 @@ impl Default for Encoder {
         Encoder {
             tile_width: DEFAULT_TILE_SIDE,
             tile_height: DEFAULT_TILE_SIDE,
-            scratch: Vec::new(),
-            compressed: Vec::new(),
+            lanes: vec![Lane::default()],
+            threads: 1,
             changed: Vec::new(),
             went_raw: Vec::new(),
             frames: 0,
@@ -79,12 +104,23 @@ impl Encoder {
         Ok(Encoder {
             tile_width,
             tile_height,
-            scratch: Vec::new(),
-            compressed: Vec::new(),
+            lanes: vec![Lane::default()],
+            threads: 1,
             changed: Vec::new(),
             went_raw: Vec::new(),
             frames: 0,
         })
+    }
+
+    /// Spreads the tiles of frames that changed a lot over up to `threads`
+    /// threads (rayon's pool; needs the `parallel` feature, else stays at 1).
+    /// The message is the same byte for byte whatever the count. Default 1.
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = if cfg!(feature = "parallel") {
+            threads.max(1)
+        } else {
+            1
+        };
     }
 
     /// Appends a keyframe message for `frame` to `out`.
@@ -160,38 +196,132 @@ impl Encoder {
             self.went_raw.resize(grid.len() as usize, false);
         }
         self.frames += 1;
-        for (index, rect) in grid.tiles() {
-            if base.is_some() && !self.changed[index as usize] {
-                continue;
-            }
-            let base = base.map(|(_, base)| base);
-            let went_raw = &mut self.went_raw[index as usize];
-            let retry = (self.frames + u64::from(index)) % RAW_RETRY_EVERY == 0;
-            let raw = if base.is_some() && *went_raw && !retry {
-                // Known incompressible: XOR straight into the message.
-                write_tile_header(index, TileEncoding::Raw, tile_bytes(rect), out);
-                append_xor(&frame, base, rect, out);
-                true
-            } else {
-                self.scratch.clear();
-                append_xor(&frame, base, rect, &mut self.scratch);
-                let raw = write_tile(index, &self.scratch, &mut self.compressed, out);
-                // Only deltas teach: a keyframe's tile is the picture itself,
-                // which says little about how its changes will compress.
-                if base.is_some() {
-                    *went_raw = raw;
-                }
-                raw
-            };
-            stats.tiles_sent += 1;
-            stats.tiles_raw += u32::from(raw);
-        }
+        let tiles = Tiles {
+            frame,
+            base: base.map(|(_, base)| base),
+            grid: &grid,
+            changed: &self.changed,
+            frames: self.frames,
+        };
+        let lanes = if most_bytes >= PARALLEL_MIN_BYTES {
+            self.threads.min(grid.len() as usize)
+        } else {
+            1
+        };
+        let (sent, raw) = if lanes > 1 {
+            encode_parallel(&tiles, lanes, &mut self.lanes, &mut self.went_raw, out)
+        } else {
+            tiles.encode(0, &mut self.went_raw, &mut self.lanes[0].scratch, out)
+        };
+        stats.tiles_sent = sent;
+        stats.tiles_raw = raw;
 
         let count_at = start + FRAME_HEADER_LEN - 4;
         out[count_at..count_at + 4].copy_from_slice(&stats.tiles_sent.to_le_bytes());
         stats.bytes = out.len() - start;
         stats
     }
+}
+
+/// What every tile of one frame's encode shares.
+struct Tiles<'a> {
+    frame: FrameRef<'a>,
+    base: Option<FrameRef<'a>>,
+    grid: &'a TileGrid,
+    /// Which tiles differ from the base (unused for a keyframe).
+    changed: &'a [bool],
+    /// The encoder's frame count, for staggering retries of raw tiles.
+    frames: u64,
+}
+
+impl Tiles<'_> {
+    /// Appends the records of the tiles `first..first + went_raw.len()` that
+    /// are to be sent (changed ones, or all for a keyframe) to `out`; returns
+    /// how many were sent and how many of those went raw.
+    fn encode(
+        &self,
+        first: u32,
+        went_raw: &mut [bool],
+        scratch: &mut Scratch,
+        out: &mut Vec<u8>,
+    ) -> (u32, u32) {
+        let bpp = self.frame.format().bytes_per_pixel();
+        let (mut sent, mut raw_count) = (0, 0);
+        for (index, went_raw) in (first..).zip(went_raw) {
+            if self.base.is_some() && !self.changed[index as usize] {
+                continue;
+            }
+            let rect = self.grid.tile(index);
+            let retry = (self.frames + u64::from(index)) % RAW_RETRY_EVERY == 0;
+            let raw = if self.base.is_some() && *went_raw && !retry {
+                // Known incompressible: XOR straight into the message.
+                let len = rect.width as usize * rect.height as usize * bpp;
+                write_tile_header(index, TileEncoding::Raw, len, out);
+                append_xor(&self.frame, self.base, rect, out);
+                true
+            } else {
+                scratch.xor.clear();
+                append_xor(&self.frame, self.base, rect, &mut scratch.xor);
+                let raw = write_tile(index, &scratch.xor, &mut scratch.compressed, out);
+                // Only deltas teach: a keyframe's tile is the picture itself,
+                // which says little about how its changes will compress.
+                if self.base.is_some() {
+                    *went_raw = raw;
+                }
+                raw
+            };
+            sent += 1;
+            raw_count += u32::from(raw);
+        }
+        (sent, raw_count)
+    }
+}
+
+/// Encodes the frame's tiles as `lanes` runs of consecutive tiles on rayon's
+/// pool: the first run straight into `out` on this thread, the others into
+/// their lanes' buffers, appended after it in order.
+#[cfg(feature = "parallel")]
+fn encode_parallel(
+    tiles: &Tiles<'_>,
+    lanes: usize,
+    buffers: &mut Vec<Lane>,
+    went_raw: &mut [bool],
+    out: &mut Vec<u8>,
+) -> (u32, u32) {
+    buffers.resize_with(buffers.len().max(lanes), Lane::default);
+    let per_lane = went_raw.len().div_ceil(lanes);
+    let mut runs = went_raw.chunks_mut(per_lane).zip(buffers.iter_mut());
+    let (first_raw, first_lane) = runs.next().expect("at least one tile");
+    let mut counts = vec![(0, 0); lanes];
+    let (first_count, other_counts) = counts.split_first_mut().expect("two lanes or more");
+    rayon::scope(|scope| {
+        for (n, ((went_raw, lane), count)) in runs.zip(other_counts).enumerate() {
+            scope.spawn(move |_| {
+                lane.records.clear();
+                let first = ((n + 1) * per_lane) as u32;
+                *count = tiles.encode(first, went_raw, &mut lane.scratch, &mut lane.records);
+            });
+        }
+        *first_count = tiles.encode(0, first_raw, &mut first_lane.scratch, out);
+    });
+    for lane in &buffers[1..lanes] {
+        out.extend_from_slice(&lane.records);
+    }
+    counts
+        .iter()
+        .fold((0, 0), |(sent, raw), (s, r)| (sent + s, raw + r))
+}
+
+/// Without the `parallel` feature there is one lane.
+#[cfg(not(feature = "parallel"))]
+fn encode_parallel(
+    tiles: &Tiles<'_>,
+    _lanes: usize,
+    buffers: &mut [Lane],
+    went_raw: &mut [bool],
+    out: &mut Vec<u8>,
+) -> (u32, u32) {
+    tiles.encode(0, went_raw, &mut buffers[0].scratch, out)
 }
 
 /// Appends the tile record for the XOR bytes `xor`: their LZ4 block (made in
@@ -428,6 +558,44 @@ mod tests {
         // Once calm, each tile is tried again within RAW_RETRY_EVERY frames
         // and then compressed: by the end nothing is raw.
         assert_eq!(*raw.last().unwrap(), 0, "{raw:?}");
+    }
+
+    /// Compressing tiles on several threads changes nothing in the message.
+    #[cfg(feature = "parallel")]
+    #[test]
+    fn threads_make_the_same_messages() {
+        let len = 600 * 300 * 3; // 540 KB: over PARALLEL_MIN_BYTES
+        let smooth: Vec<u8> = (0..len).map(|i| (i / 7 % 256) as u8).collect();
+        let mut half_noise = smooth.clone();
+        half_noise[..len / 2].copy_from_slice(&noise(len / 2, 0x51));
+        let frames = [
+            smooth.clone(),
+            noise(len, 0x77),
+            half_noise,
+            noise(len, 0x99),
+            smooth,
+        ];
+        fn at(pixels: &[u8]) -> FrameRef<'_> {
+            FrameRef::new(600, 300, PixelFormat::Rgb8, pixels).unwrap()
+        }
+        let chain = |threads: usize| {
+            let mut encoder = Encoder::default();
+            encoder.set_threads(threads);
+            let mut messages = Vec::new();
+            let mut base: Option<&[u8]> = None;
+            for (n, pixels) in frames.iter().enumerate() {
+                let mut out = Vec::new();
+                let base_ref = base.map(|base| (n as u64, at(base)));
+                encoder.encode(n as u64 + 1, 0, at(pixels), base_ref, &mut out);
+                messages.push(out);
+                base = Some(pixels);
+            }
+            messages
+        };
+        let one = chain(1);
+        for threads in [2, 3, 8] {
+            assert!(chain(threads) == one, "{threads} threads");
+        }
     }
 
     #[test]

@@ -233,7 +233,7 @@ impl Stream {
                 .lock()
                 .expect("encoders lock")
                 .pop()
-                .unwrap_or_default();
+                .unwrap_or_else(new_encoder);
             let (message, encoder) = tokio::task::spawn_blocking(move || {
                 (encode(&mut encoder, &frame, base.as_deref()), encoder)
             })
@@ -295,6 +295,13 @@ impl RateMeter {
         }
         1.0 / self.interval
     }
+}
+
+/// An encoder that spreads frames that changed a lot over every core.
+fn new_encoder() -> Encoder {
+    let mut encoder = Encoder::default();
+    encoder.set_threads(std::thread::available_parallelism().map_or(1, |n| n.get()));
+    encoder
 }
 
 fn encode(encoder: &mut Encoder, frame: &Frame, base: Option<&Frame>) -> Bytes {

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use framecast_bench::codecs::{Codec, Encoders, TILE_SIDES, TILE_SWEEP_SIZE};
+use framecast_bench::codecs::{cores, Codec, Encoders, TILE_SIDES, TILE_SWEEP_SIZE};
 use framecast_bench::corpus::{Class, Corpus};
 use framecast_bench::{FRAMES, SIZES};
+use framecast_codec::encode::PARALLEL_MIN_BYTES;
 use framecast_codec::DEFAULT_TILE_SIDE;
 
 /// Median time of one criterion benchmark, in milliseconds.
@@ -293,15 +294,15 @@ fn main() -> std::io::Result<()> {
     writeln!(md, "- Machine: {}", machine()).unwrap();
     writeln!(md, "- Corpus: the content classes of the design, RGB8, {FRAMES} consecutive frames each (`crates/bench/src/corpus.rs`); framecast encodes each frame as a delta against the one before, the others encode each frame whole.").unwrap();
     writeln!(md, "- JPEG: libjpeg-turbo (the encoder cv2 and Pillow use), 4:2:0. PNG: the `png` crate at `Compression::Fastest`. memcmp: one comparison of two equal frames, the least work that reads a frame and its base.").unwrap();
-    writeln!(md, "- Times are medians per frame in milliseconds, one core; bytes are medians per frame. The machine is shared: compare ratios within this file, not with other runs.\n").unwrap();
+    writeln!(md, "- Times are medians per frame in milliseconds, one core (the goals are for one core), except the last column: the same encoder spreading frames whose changes exceed {} KiB over every core, as the server does (the message is the same byte for byte). Bytes are medians per frame. The machine is shared: compare ratios within this file, not with other runs.\n", PARALLEL_MIN_BYTES / 1024).unwrap();
 
     let mut goals = String::new();
     for (width, height) in SIZES {
         writeln!(md, "## {width}x{height}, server side\n").unwrap();
-        writeln!(md, "| class | framecast encode | bytes | native decode | JPEG q75 | bytes | JPEG q90 | bytes | PNG fastest | bytes | raw | memcmp | encode / JPEG q75 | encode / memcmp |").unwrap();
+        writeln!(md, "| class | framecast encode | bytes | native decode | JPEG q75 | bytes | JPEG q90 | bytes | PNG fastest | bytes | raw | memcmp | encode / JPEG q75 | encode / memcmp | framecast encode, {} threads |", cores()).unwrap();
         writeln!(
             md,
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
         )
         .unwrap();
         for class in Class::ALL {
@@ -320,6 +321,11 @@ fn main() -> std::io::Result<()> {
                     .insert(codec.name(), median_bytes(codec, &corpus, width, height));
             }
             let decode = median_ms(&criterion_dir, &group, "framecast-decode");
+            let parallel = median_ms(
+                &criterion_dir,
+                &group,
+                &format!("{}-encode", Codec::FramecastParallel.name()),
+            );
             let memcmp = median_ms(&criterion_dir, &group, "memcmp");
             let t = |name: &str| row.times[name];
             let b = |name: &str| row.bytes[name];
@@ -327,7 +333,7 @@ fn main() -> std::io::Result<()> {
             let vs_floor = ratio(t("framecast"), memcmp);
             writeln!(
                 md,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 class.name(),
                 fmt_ms(t("framecast")),
                 fmt_bytes(b("framecast")),
@@ -342,6 +348,7 @@ fn main() -> std::io::Result<()> {
                 fmt_ms(memcmp),
                 vs_jpeg.map_or("n/a".into(), |r| format!("{r:.3}")),
                 vs_floor.map_or("n/a".into(), |r| format!("{r:.2}")),
+                fmt_ms(parallel),
             )
             .unwrap();
 
