@@ -72,6 +72,35 @@ test("identical frames keep flowing: every one is acked", async () => {
   await page.close();
 });
 
+test("a scrolling page arrives exactly, each scroll costing the rows it uncovers", async () => {
+  const [width, height, step, frames] = [400, 600, 5, 6];
+  // A tall page of distinct rows; frame k shows rows 5k .. 5k + 600.
+  const tall = Buffer.alloc(width * (height + step * frames) * 3);
+  let state = 0x9e3779b9;
+  for (let i = 0; i < tall.length; i++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    tall[i] = state & 0xff;
+  }
+  const frame = (k) => tall.subarray(k * step * width * 3, (k * step + height) * width * 3);
+  const page = await browser.newPage();
+  await post("scroll", width, height, frame(0));
+  await page.goto(new URL("/?stream=scroll", server.url).href);
+  await waitForState(page, () => window.framecast?.seq === 1);
+  for (let k = 1; k < frames; k++) {
+    const bytesBefore = await page.evaluate(() => window.framecast.bytes);
+    const seq = await post("scroll", width, height, frame(k));
+    const shown = await waitForState(page, (n) => window.framecast.seq === n, seq);
+    assert.equal(firstDifference(await canvasPixels(page), (await publishedFrame(server.url, "scroll")).rgba), -1, `frame ${k}`);
+    // Noise does not compress: without the scroll record every tile would
+    // be resent (720 KB); with it only the bottom row of tiles is.
+    const bytes = shown.bytes - bytesBefore;
+    assert.ok(bytes < (width * height * 3) / 3, `frame ${k} cost ${bytes} bytes`);
+  }
+  await page.close();
+});
+
 test("the page lists streams and a link opens one exactly", async () => {
   await post("first", 50, 40, pattern(50, 40, 2));
   await post("second", 70, 30, pattern(70, 30, 3));

@@ -3,7 +3,7 @@
 
 use crate::error::DecodeError;
 use crate::frame::{PixelFormat, Rect};
-use crate::wire::{parse_frame, FrameMessage, TileEncoding, TileRecord};
+use crate::wire::{parse_frame, FrameMessage, Scroll, TileEncoding, TileRecord};
 
 /// Holds the viewer's framebuffer and the sequence number of the frame in it.
 #[derive(Debug, Default, Clone)]
@@ -138,6 +138,9 @@ impl Decoder {
 
     fn apply_tiles(&mut self, frame: &FrameMessage<'_>) -> Result<Rect, DecodeError> {
         let mut dirty = Rect::default();
+        if let Some(scroll) = frame.scroll {
+            dirty = self.scroll(scroll);
+        }
         for tile in frame.tiles() {
             let tile = tile?;
             let rect = frame.grid.tile(tile.index);
@@ -152,6 +155,28 @@ impl Decoder {
             dirty = dirty.union(rect);
         }
         Ok(dirty)
+    }
+}
+
+impl Decoder {
+    /// Moves the scroll's band of rows (one `memmove`); returns the band.
+    fn scroll(&mut self, scroll: Scroll) -> Rect {
+        let stride = 4 * self.width as usize;
+        let (top, bottom) = (scroll.top as usize, scroll.bottom as usize);
+        let moved = scroll.dy.unsigned_abs() as usize;
+        let (from, to) = if scroll.dy > 0 {
+            (top + moved..bottom, top) // content moves up
+        } else {
+            (top..bottom - moved, top + moved)
+        };
+        self.framebuffer
+            .copy_within(from.start * stride..from.end * stride, to * stride);
+        Rect {
+            x: 0,
+            y: scroll.top,
+            width: self.width,
+            height: scroll.bottom - scroll.top,
+        }
     }
 }
 

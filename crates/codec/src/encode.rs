@@ -9,7 +9,8 @@
 
 use crate::error::FrameError;
 use crate::frame::{FrameRef, Rect, TileGrid};
-use crate::wire::{FrameHeader, TileEncoding, FRAME_HEADER_LEN, TILE_HEADER_LEN};
+use crate::scroll;
+use crate::wire::{FrameHeader, Scroll, TileEncoding, FRAME_HEADER_LEN, TILE_HEADER_LEN};
 use crate::{DEFAULT_TILE_SIDE, MAX_TILE_SIDE, MIN_TILE_SIDE};
 
 /// Encodes frames into frame messages. Holds scratch space that is reused
@@ -25,6 +26,8 @@ pub struct Encoder {
     threads: usize,
     /// Which tiles differ from the base, by index.
     changed: Vec<bool>,
+    /// The same against the base moved by a scroll, while deciding on one.
+    changed_scrolled: Vec<bool>,
     /// Per tile index: whether the tile went raw the last time it was tried,
     /// so that a tile of noise does not pay for a failed compression every
     /// frame. Such a tile is stored raw without trying, except on one frame
@@ -73,6 +76,8 @@ pub struct EncodeStats {
     pub tiles_sent: u32,
     /// Tiles of those stored raw because LZ4 did not shrink them.
     pub tiles_raw: u32,
+    /// The rows that moved, when the frame scrolled.
+    pub scroll: Option<Scroll>,
     /// Bytes of the message.
     pub bytes: usize,
 }
@@ -85,6 +90,7 @@ impl Default for Encoder {
             lanes: vec![Lane::default()],
             threads: 1,
             changed: Vec::new(),
+            changed_scrolled: Vec::new(),
             went_raw: Vec::new(),
             frames: 0,
         }
@@ -104,11 +110,7 @@ impl Encoder {
         Ok(Encoder {
             tile_width,
             tile_height,
-            lanes: vec![Lane::default()],
-            threads: 1,
-            changed: Vec::new(),
-            went_raw: Vec::new(),
-            frames: 0,
+            ..Encoder::default()
         })
     }
 
@@ -178,14 +180,17 @@ impl Encoder {
         };
         let bpp = frame.format().bytes_per_pixel();
         let tile_bytes = |rect: Rect| rect.width as usize * rect.height as usize * bpp;
+        let base = base.map(|(_, base)| self.choose_base(&frame, base, &grid));
+        if let Some(scroll) = base.and_then(|base| base.scroll) {
+            scroll.write(out);
+            stats.scroll = Some(scroll);
+        }
         let most_bytes = match base {
-            Some((_, base)) => {
-                mark_changed_tiles(&frame, &base, &grid, &mut self.changed);
-                grid.tiles()
-                    .filter(|(index, _)| self.changed[*index as usize])
-                    .map(|(_, rect)| TILE_HEADER_LEN + tile_bytes(rect))
-                    .sum()
-            }
+            Some(_) => grid
+                .tiles()
+                .filter(|(index, _)| self.changed[*index as usize])
+                .map(|(_, rect)| TILE_HEADER_LEN + tile_bytes(rect))
+                .sum(),
             None => grid.len() as usize * TILE_HEADER_LEN + frame.pixels().len(),
         };
         // No payload is larger than its raw tile, so this is enough: the
@@ -198,7 +203,7 @@ impl Encoder {
         self.frames += 1;
         let tiles = Tiles {
             frame,
-            base: base.map(|(_, base)| base),
+            base,
             grid: &grid,
             changed: &self.changed,
             frames: self.frames,
@@ -223,10 +228,45 @@ impl Encoder {
     }
 }
 
+impl Encoder {
+    /// What the tiles are diffed against: the base as it is, or moved by a
+    /// scroll when the frame scrolled and the move leaves fewer tiles changed.
+    /// Leaves the changed tiles in `self.changed`.
+    fn choose_base<'a>(
+        &mut self,
+        frame: &FrameRef<'_>,
+        base: FrameRef<'a>,
+        grid: &TileGrid,
+    ) -> Base<'a> {
+        let plain = Base {
+            frame: base,
+            scroll: None,
+        };
+        let changed = mark_changed_tiles(frame, plain, grid, &mut self.changed);
+        // A small change is not a scroll; only then is it worth looking.
+        if changed * 2 < grid.len() as usize {
+            return plain;
+        }
+        let Some(scroll) = scroll::detect(frame, &base) else {
+            return plain;
+        };
+        let scrolled = Base {
+            frame: base,
+            scroll: Some(scroll),
+        };
+        if mark_changed_tiles(frame, scrolled, grid, &mut self.changed_scrolled) < changed {
+            std::mem::swap(&mut self.changed, &mut self.changed_scrolled);
+            scrolled
+        } else {
+            plain
+        }
+    }
+}
+
 /// What every tile of one frame's encode shares.
 struct Tiles<'a> {
     frame: FrameRef<'a>,
-    base: Option<FrameRef<'a>>,
+    base: Option<Base<'a>>,
     grid: &'a TileGrid,
     /// Which tiles differ from the base (unused for a keyframe).
     changed: &'a [bool],
@@ -357,35 +397,46 @@ fn write_tile_header(index: u32, encoding: TileEncoding, len: usize, out: &mut V
     out.extend_from_slice(&(len as u32).to_le_bytes());
 }
 
+/// The frame a delta is against as the viewer will hold it when the tiles
+/// apply: the base, with a band of its rows moved when the frame scrolled.
+#[derive(Debug, Clone, Copy)]
+struct Base<'a> {
+    frame: FrameRef<'a>,
+    scroll: Option<Scroll>,
+}
+
+impl<'a> Base<'a> {
+    /// Row `y`, whole.
+    fn row(&self, y: usize) -> &'a [u8] {
+        let source = self
+            .scroll
+            .map_or(y, |scroll| scroll.source_row(y as u32) as usize);
+        let stride = self.frame.stride();
+        &self.frame.pixels()[source * stride..][..stride]
+    }
+}
+
 /// Appends the tile's bytes XOR the base's (or the tile's bytes alone, for a
 /// keyframe) to `out`, row after row.
-fn append_xor(frame: &FrameRef<'_>, base: Option<FrameRef<'_>>, rect: Rect, out: &mut Vec<u8>) {
-    for row in tile_rows(frame, rect) {
+fn append_xor(frame: &FrameRef<'_>, base: Option<Base<'_>>, rect: Rect, out: &mut Vec<u8>) {
+    let bpp = frame.format().bytes_per_pixel();
+    let columns = rect.x as usize * bpp..(rect.x + rect.width) as usize * bpp;
+    let stride = frame.stride();
+    for y in rect.y as usize..(rect.y + rect.height) as usize {
         let at = out.len();
         // Copy, then XOR in place: both loops vectorize.
-        out.extend_from_slice(&frame.pixels()[row.clone()]);
+        out.extend_from_slice(&frame.pixels()[y * stride..][columns.clone()]);
         if let Some(base) = base {
             out[at..]
                 .iter_mut()
-                .zip(&base.pixels()[row])
+                .zip(&base.row(y)[columns.clone()])
                 .for_each(|(byte, old)| *byte ^= old);
         }
     }
 }
 
-/// The byte ranges of a tile's rows in a frame's pixels.
-fn tile_rows(frame: &FrameRef<'_>, rect: Rect) -> impl Iterator<Item = std::ops::Range<usize>> {
-    let bpp = frame.format().bytes_per_pixel();
-    let stride = frame.stride();
-    let left = rect.x as usize * bpp;
-    let row_len = rect.width as usize * bpp;
-    (rect.y as usize..(rect.y + rect.height) as usize).map(move |y| {
-        let start = y * stride + left;
-        start..start + row_len
-    })
-}
-
-/// Sets `changed[index]` for every tile that differs from the base.
+/// Sets `changed[index]` for every tile that differs from the base; returns
+/// how many do.
 ///
 /// Each row is compared whole first: one long comparison, about as fast as
 /// reading both frames, settles the rows that did not change (all of them in
@@ -393,22 +444,17 @@ fn tile_rows(frame: &FrameRef<'_>, rect: Rect) -> impl Iterator<Item = std::ops:
 /// is compared tile by tile, skipping tiles already known to have changed.
 fn mark_changed_tiles(
     frame: &FrameRef<'_>,
-    base: &FrameRef<'_>,
+    base: Base<'_>,
     grid: &TileGrid,
     changed: &mut Vec<bool>,
-) {
+) -> usize {
     changed.clear();
     changed.resize(grid.len() as usize, false);
-    let (new, old) = (frame.pixels(), base.pixels());
-    let stride = frame.stride();
     let (tile_width, tile_height) = grid.tile_size();
     let tile_bytes = tile_width as usize * frame.format().bytes_per_pixel();
     let columns = grid.columns() as usize;
-    for (y, (new_row, old_row)) in new
-        .chunks_exact(stride)
-        .zip(old.chunks_exact(stride))
-        .enumerate()
-    {
+    for (y, new_row) in frame.pixels().chunks_exact(frame.stride()).enumerate() {
+        let old_row = base.row(y);
         if new_row == old_row {
             continue;
         }
@@ -420,6 +466,7 @@ fn mark_changed_tiles(
             *flag = *flag || new_segment != old_segment;
         }
     }
+    changed.iter().filter(|&&changed| changed).count()
 }
 
 #[cfg(test)]
@@ -596,6 +643,40 @@ mod tests {
         for threads in [2, 3, 8] {
             assert!(chain(threads) == one, "{threads} threads");
         }
+    }
+
+    #[test]
+    fn a_scrolled_frame_sends_the_rows_it_uncovers() {
+        let (w, h) = (300, 200);
+        let stride = w * 3;
+        let page = noise((h + 4) * stride, 0xabc);
+        let base = &page[..h * stride];
+        let scrolled = &page[4 * stride..]; // moved up 4 rows, 4 new at the bottom
+        let at = |pixels| FrameRef::new(w as u32, h as u32, PixelFormat::Rgb8, pixels).unwrap();
+        let mut encoder = Encoder::default();
+        let mut decoder = crate::Decoder::default();
+        let mut key = Vec::new();
+        encoder.encode_keyframe(1, 0, at(base), &mut key);
+        decoder.apply(&key).unwrap();
+
+        let mut out = Vec::new();
+        let stats = encoder.encode(2, 0, at(scrolled), Some((1, at(base))), &mut out);
+        assert_eq!(
+            stats.scroll,
+            Some(Scroll {
+                top: 0,
+                bottom: 200,
+                dy: 4
+            })
+        );
+        // One tile row is sent (the bottom one, holding the new rows), not all.
+        assert_eq!(stats.tiles_sent, stats.tiles / 2, "{stats:?}");
+        decoder.apply(&out).unwrap();
+        let rgba: Vec<u8> = scrolled
+            .chunks(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect();
+        assert!(decoder.framebuffer() == &rgba[..], "decodes exactly");
     }
 
     #[test]

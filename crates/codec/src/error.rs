@@ -157,6 +157,19 @@ pub enum DecodeError {
     /// Bytes after the last tile.
     #[error("{0} bytes after the last tile")]
     TrailingBytes(usize),
+    /// A scroll record whose band is not inside the frame, or whose move is
+    /// zero or not smaller than the band.
+    #[error("scroll record moves rows {top}..{bottom} by {dy} in a frame of {height} rows; needs top < bottom <= height and 0 < |dy| < bottom - top")]
+    BadScroll {
+        /// First row of the band.
+        top: u32,
+        /// One past its last row.
+        bottom: u32,
+        /// The move.
+        dy: i32,
+        /// Rows in the frame.
+        height: u32,
+    },
     /// A delta against a frame the decoder does not hold.
     #[error("delta against frame {base_seq}, but the framebuffer holds {held}", held = match .held { Some(s) => format!("frame {s}"), None => "no frame".to_string() })]
     BaseMismatch {

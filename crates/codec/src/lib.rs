@@ -39,6 +39,7 @@ pub mod decode;
 pub mod encode;
 pub mod error;
 pub mod frame;
+mod scroll;
 pub mod wire;
 
 pub use decode::{Decoder, FrameInfo};

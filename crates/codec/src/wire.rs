@@ -30,6 +30,13 @@ pub const FRAME_HEADER_LEN: usize = PREAMBLE_LEN + 41;
 /// Bytes in a tile record before its payload.
 pub const TILE_HEADER_LEN: usize = 9;
 
+/// What a scroll record has where a tile record has its index: no grid has
+/// this many tiles.
+pub const SCROLL_MARKER: u32 = u32::MAX;
+
+/// Length of a scroll record: marker, `dy`, `top`, `bottom`.
+pub const SCROLL_RECORD_LEN: usize = 16;
+
 /// Bytes in an ack message.
 pub const ACK_LEN: usize = PREAMBLE_LEN + 16;
 
@@ -131,6 +138,60 @@ impl FrameHeader {
     }
 }
 
+/// Rows that moved: before a frame's tiles are applied, each row `y` of the
+/// band `top..bottom` becomes the base's row `y + dy` when that row is in the
+/// band too; the band's other rows (those uncovered by the move) keep what
+/// they had. `dy > 0` moves content up, as scrolling down a page does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scroll {
+    /// First row of the band.
+    pub top: u32,
+    /// One past the band's last row.
+    pub bottom: u32,
+    /// How far the content moved: row `y` shows what row `y + dy` showed.
+    pub dy: i32,
+}
+
+impl Scroll {
+    /// The base row that row `y` shows once the rows have moved.
+    pub fn source_row(&self, y: u32) -> u32 {
+        let source = i64::from(y) + i64::from(self.dy);
+        let band = i64::from(self.top)..i64::from(self.bottom);
+        if band.contains(&i64::from(y)) && band.contains(&source) {
+            source as u32
+        } else {
+            y
+        }
+    }
+
+    /// Appends the scroll record to `out`.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&SCROLL_MARKER.to_le_bytes());
+        out.extend_from_slice(&self.dy.to_le_bytes());
+        out.extend_from_slice(&self.top.to_le_bytes());
+        out.extend_from_slice(&self.bottom.to_le_bytes());
+    }
+
+    /// Checks the band against a frame of `height` rows.
+    fn check(self, height: u32) -> Result<Self, DecodeError> {
+        let rows = self.bottom.saturating_sub(self.top);
+        if self.top < self.bottom
+            && self.bottom <= height
+            && self.dy != 0
+            && self.dy.unsigned_abs() < rows
+        {
+            Ok(self)
+        } else {
+            Err(DecodeError::BadScroll {
+                top: self.top,
+                bottom: self.bottom,
+                dy: self.dy,
+                height,
+            })
+        }
+    }
+}
+
 /// A frame message whose header has been checked; its tiles are read by
 /// [`tiles`](Self::tiles).
 #[derive(Debug, Clone, Copy)]
@@ -139,6 +200,8 @@ pub struct FrameMessage<'a> {
     pub header: FrameHeader,
     /// The tile grid the header declares.
     pub grid: TileGrid,
+    /// Rows of the base that moved, applied before the tiles.
+    pub scroll: Option<Scroll>,
     /// The bytes after the header: the tile records.
     tile_bytes: &'a [u8],
 }
@@ -432,6 +495,15 @@ fn parse_frame_body(mut reader: Reader<'_>) -> Result<FrameMessage<'_>, DecodeEr
             max: grid.len(),
         });
     }
+    // A delta may start with a scroll record.
+    let scroll = if base_seq != 0 && reader.peek_u32() == Some(SCROLL_MARKER) {
+        reader.u32()?;
+        let dy = reader.i32()?;
+        let (top, bottom) = (reader.u32()?, reader.u32()?);
+        Some(Scroll { top, bottom, dy }.check(height)?)
+    } else {
+        None
+    };
     Ok(FrameMessage {
         header: FrameHeader {
             seq,
@@ -445,6 +517,7 @@ fn parse_frame_body(mut reader: Reader<'_>) -> Result<FrameMessage<'_>, DecodeEr
             tile_count,
         },
         grid,
+        scroll,
         tile_bytes: reader.rest(),
     })
 }
@@ -534,6 +607,16 @@ impl<'a> Reader<'a> {
 
     fn u64(&mut self) -> Result<u64, DecodeError> {
         self.array().map(u64::from_le_bytes)
+    }
+
+    fn i32(&mut self) -> Result<i32, DecodeError> {
+        self.array().map(i32::from_le_bytes)
+    }
+
+    /// The next four bytes as a `u32`, without reading them.
+    fn peek_u32(&self) -> Option<u32> {
+        let bytes = self.bytes.get(self.position..self.position + 4)?;
+        Some(u32::from_le_bytes(bytes.try_into().expect("four bytes")))
     }
 }
 
@@ -698,6 +781,69 @@ mod tests {
             bytes.extend_from_slice(payload);
         }
         bytes
+    }
+
+    #[test]
+    fn scroll_records() {
+        let with_scroll = |header: FrameHeader, scroll: Scroll| {
+            let mut bytes = frame_bytes(header);
+            scroll.write(&mut bytes);
+            bytes
+        };
+        // 50 rows: a band of rows 10..50 moved up 3.
+        let good = Scroll {
+            top: 10,
+            bottom: 50,
+            dy: 3,
+        };
+        let bytes = with_scroll(header(), good);
+        assert_eq!(bytes.len(), FRAME_HEADER_LEN + SCROLL_RECORD_LEN);
+        let frame = parse_frame(&bytes).unwrap();
+        assert_eq!(frame.scroll, Some(good));
+        assert_eq!(frame.tiles().count(), 0);
+        assert_eq!(
+            (
+                good.source_row(5),
+                good.source_row(10),
+                good.source_row(46),
+                good.source_row(47)
+            ),
+            (5, 13, 49, 47)
+        );
+
+        for bad in [
+            Scroll { dy: 0, ..good },
+            Scroll { dy: 40, ..good },
+            Scroll { dy: -40, ..good },
+            Scroll { top: 50, ..good },
+            Scroll { bottom: 51, ..good },
+        ] {
+            assert_eq!(
+                parse_frame(&with_scroll(header(), bad)).unwrap_err(),
+                DecodeError::BadScroll {
+                    top: bad.top,
+                    bottom: bad.bottom,
+                    dy: bad.dy,
+                    height: 50
+                }
+            );
+        }
+        // A keyframe has nothing to move: the marker reads as a tile index.
+        let keyframe = with_scroll(
+            FrameHeader {
+                base_seq: 0,
+                tile_count: 1,
+                ..header()
+            },
+            good,
+        );
+        assert!(matches!(
+            first_tile_error(&keyframe),
+            DecodeError::TileIndex {
+                index: SCROLL_MARKER,
+                ..
+            }
+        ));
     }
 
     fn first_tile_error(bytes: &[u8]) -> DecodeError {

@@ -32,6 +32,14 @@ enum Change {
     Scatter(Vec<(usize, u8)>),
     /// Every byte is replaced (noise).
     Noise(u64),
+    /// A band of rows (fractions of the height) moves by `dy` (a fraction of
+    /// the band); the rows it uncovers get noise.
+    Scroll {
+        top: f64,
+        bottom: f64,
+        dy: f64,
+        seed: u64,
+    },
     /// The frame takes a new size and format.
     Resize {
         width: u32,
@@ -51,6 +59,14 @@ fn change() -> impl Strategy<Value = Change> {
             .prop_map(|(x, y, w, h, value)| Change::Fill { x, y, w, h, value }),
         prop::collection::vec((any::<usize>(), any::<u8>()), 1..20).prop_map(Change::Scatter),
         any::<u64>().prop_map(Change::Noise),
+        (0.0..0.5, 0.5..1.0, -0.9..0.9, any::<u64>()).prop_map(|(top, bottom, dy, seed)| {
+            Change::Scroll {
+                top,
+                bottom,
+                dy,
+                seed,
+            }
+        }),
         (1u32..150, 1u32..150, format()).prop_map(|(width, height, format)| Change::Resize {
             width,
             height,
@@ -101,6 +117,29 @@ impl Source {
                 }
             }
             Change::Noise(seed) => self.pixels = noise(seed, self.pixels.len()),
+            Change::Scroll {
+                top,
+                bottom,
+                dy,
+                seed,
+            } => {
+                let stride = self.width as usize * bpp;
+                let height = f64::from(self.height);
+                let (top, bottom) = ((top * height) as usize, (bottom * height) as usize);
+                let moved = (dy * (bottom - top) as f64) as isize;
+                let band = self.pixels[top * stride..bottom * stride].to_vec();
+                let fresh = noise(seed, band.len());
+                for y in top..bottom {
+                    let source = y as isize + moved;
+                    let row = if (top as isize..bottom as isize).contains(&source) {
+                        let at = (source as usize - top) * stride;
+                        &band[at..at + stride]
+                    } else {
+                        &fresh[(y - top) * stride..(y - top + 1) * stride]
+                    };
+                    self.pixels[y * stride..(y + 1) * stride].copy_from_slice(row);
+                }
+            }
             Change::Resize {
                 width,
                 height,
