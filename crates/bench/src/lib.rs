@@ -7,8 +7,10 @@
 //!   fastest, raw), behind one interface so every codec sees the same frames.
 //! - `benches/codecs.rs`: criterion timings of each codec on each class.
 //! - `src/bin/report.rs`: bytes per frame, the criterion medians, and the
-//!   ratios to the baselines, written to BENCHMARKS.md.
+//!   ratios to the baselines, written to BENCHMARKS.md, with charts drawn by
+//!   [`chart`].
 
+pub mod chart;
 pub mod corpus;
 
 #[cfg(feature = "baselines")]

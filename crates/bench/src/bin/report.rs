@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use framecast_bench::chart::{self, BarChart, Group};
 use framecast_bench::codecs::{cores, Codec, Encoders, TILE_SIDES, TILE_SWEEP_SIZE};
 use framecast_bench::corpus::{Class, Corpus};
 use framecast_bench::{FRAMES, SIZES};
@@ -180,6 +181,15 @@ fn browser_table(path: &Path) -> String {
     md
 }
 
+/// Writes `chart` to `docs/NAME` beside `markdown` and returns the Markdown
+/// that shows it.
+fn chart(markdown: &Path, name: &str, chart: &BarChart<'_>) -> std::io::Result<String> {
+    let docs = markdown.parent().unwrap_or(Path::new(".")).join("docs");
+    std::fs::create_dir_all(&docs)?;
+    std::fs::write(docs.join(name), chart.svg())?;
+    Ok(format!("![{}](docs/{name})\n\n", chart.title))
+}
+
 /// The tile-size sweep: framecast's encode time and bytes per frame for each
 /// tile side, per class, at 1000x1000.
 fn tile_table(criterion_dir: &Path) -> String {
@@ -297,6 +307,7 @@ fn main() -> std::io::Result<()> {
     writeln!(md, "- Times are medians per frame in milliseconds, one core (the goals are for one core), except the last column: the same encoder spreading frames whose changes exceed {} KiB over every core, as the server does (the message is the same byte for byte). Bytes are medians per frame. The machine is shared: compare ratios within this file, not with other runs.\n", PARALLEL_MIN_BYTES / 1024).unwrap();
 
     let mut goals = String::new();
+    let (mut encode_chart, mut bytes_chart) = (Vec::new(), Vec::new());
     for (width, height) in SIZES {
         writeln!(md, "## {width}x{height}, server side\n").unwrap();
         writeln!(md, "| class | framecast encode | bytes | native decode | JPEG q75 | bytes | JPEG q90 | bytes | PNG fastest | bytes | raw | memcmp | encode / JPEG q75 | encode / memcmp | framecast encode, {} threads |", cores()).unwrap();
@@ -353,6 +364,16 @@ fn main() -> std::io::Result<()> {
             .unwrap();
 
             if (width, height) == (1000, 1000) {
+                encode_chart.push(Group {
+                    label: class.name().into(),
+                    values: vec![t("framecast"), parallel, t("jpeg-q75"), t("png-fast")],
+                });
+                bytes_chart.push(Group {
+                    label: class.name().into(),
+                    values: ["framecast", "jpeg-q75", "png-fast", "raw"]
+                        .map(|codec| Some(b(codec) as f64))
+                        .to_vec(),
+                });
                 let goal = |text: &str, measured: String, met: bool| {
                     format!(
                         "| {text} | {measured} | {} |\n",
@@ -398,6 +419,41 @@ fn main() -> std::io::Result<()> {
             }
         }
         md.push('\n');
+        if (width, height) == (1000, 1000) {
+            let threads = format!("framecast, {} threads", cores());
+            md += &chart(
+                &out_path,
+                "bench-encode.svg",
+                &BarChart {
+                    title: "Encode time per 1000x1000 frame, ms (shorter is better)",
+                    series: &[
+                        ("framecast, 1 thread", chart::FRAMECAST),
+                        (&threads, chart::FRAMECAST_LIGHT),
+                        ("JPEG q75", chart::JPEG),
+                        ("PNG fastest", chart::PNG),
+                    ],
+                    groups: std::mem::take(&mut encode_chart),
+                    log: false,
+                    format: |ms| fmt_ms(Some(ms)),
+                },
+            )?;
+            md += &chart(
+                &out_path,
+                "bench-bytes.svg",
+                &BarChart {
+                    title: "Bytes per 1000x1000 frame, logarithmic (shorter is better)",
+                    series: &[
+                        ("framecast", chart::FRAMECAST),
+                        ("JPEG q75", chart::JPEG),
+                        ("PNG fastest", chart::PNG),
+                        ("raw", chart::RAW),
+                    ],
+                    groups: std::mem::take(&mut bytes_chart),
+                    log: true,
+                    format: |bytes| fmt_bytes(bytes as usize),
+                },
+            )?;
+        }
     }
     writeln!(md, "## Server-side goals (1000x1000; many viewers below)\n").unwrap();
     writeln!(md, "| goal | measured | |\n|---|---|---|").unwrap();
