@@ -19,6 +19,9 @@ use crate::{DEFAULT_TILE_SIDE, MAX_TILE_SIDE, MIN_TILE_SIDE};
 pub struct Encoder {
     tile_width: u16,
     tile_height: u16,
+    /// Whether frames that changed a lot (and keyframes) use tiles twice as
+    /// wide and tall; see [`Encoder::default`].
+    coarse_for_big_changes: bool,
     /// Scratch space of the calling thread, and of each other thread when
     /// tiles are compressed in parallel.
     lanes: Vec<Lane>,
@@ -32,8 +35,9 @@ pub struct Encoder {
     /// so that a tile of noise does not pay for a failed compression every
     /// frame. Such a tile is stored raw without trying, except on one frame
     /// in [`RAW_RETRY_EVERY`] (staggered across tiles), when LZ4 is tried
-    /// again. Forgotten when the number of tiles changes.
-    went_raw: Vec<bool>,
+    /// again. Forgotten when the number of tiles changes. One per grid: the
+    /// fine one and the coarse one.
+    went_raw: [Vec<bool>; 2],
     /// Frames encoded, for staggering the retries.
     frames: u64,
 }
@@ -83,22 +87,29 @@ pub struct EncodeStats {
 }
 
 impl Default for Encoder {
+    /// Tiles of [`DEFAULT_TILE_SIDE`] for frames where less than half of
+    /// them changed, and twice that side for the others and for keyframes:
+    /// small tiles send and decode less around a small change, large ones
+    /// encode a big change faster (fewer LZ4 blocks and row segments). Both
+    /// chosen by the tile-size sweep in BENCHMARKS.md.
     fn default() -> Self {
         Encoder {
             tile_width: DEFAULT_TILE_SIDE,
             tile_height: DEFAULT_TILE_SIDE,
+            coarse_for_big_changes: true,
             lanes: vec![Lane::default()],
             threads: 1,
             changed: Vec::new(),
             changed_scrolled: Vec::new(),
-            went_raw: Vec::new(),
+            went_raw: [Vec::new(), Vec::new()],
             frames: 0,
         }
     }
 }
 
 impl Encoder {
-    /// An encoder with tiles of `tile_width x tile_height` pixels.
+    /// An encoder with tiles of `tile_width x tile_height` pixels, whatever
+    /// the frame.
     pub fn with_tile_size(tile_width: u16, tile_height: u16) -> Result<Self, FrameError> {
         let side_ok = |side: u16| (MIN_TILE_SIDE..=MAX_TILE_SIDE).contains(&side);
         if !side_ok(tile_width) || !side_ok(tile_height) {
@@ -110,6 +121,7 @@ impl Encoder {
         Ok(Encoder {
             tile_width,
             tile_height,
+            coarse_for_big_changes: false,
             ..Encoder::default()
         })
     }
@@ -152,13 +164,33 @@ impl Encoder {
     ) -> EncodeStats {
         debug_assert!(seq > 0, "sequence 0 is the black frame");
         let base = base.filter(|(base_seq, base)| *base_seq != 0 && base.same_geometry(&frame));
-        let grid = TileGrid::new(
-            frame.width(),
-            frame.height(),
-            self.tile_width,
-            self.tile_height,
-        )
-        .expect("FrameRef and Encoder check their sizes when made");
+        let grid_of = |tile_width: u16, tile_height: u16| {
+            TileGrid::new(frame.width(), frame.height(), tile_width, tile_height)
+                .expect("FrameRef and Encoder check their sizes when made")
+        };
+        let fine = grid_of(self.tile_width, self.tile_height);
+        // Which tiles changed, against the base as the viewer will hold it.
+        let mut changed = 0;
+        let base = base.map(|(base_seq, base)| {
+            let (base, count) = self.choose_base(&frame, base, &fine);
+            changed = count;
+            (base_seq, base)
+        });
+        let big = base.is_none() || changed * 2 >= fine.len() as usize;
+        // Exactly twice the side, so that each fine tile lies in one coarse
+        // tile (only the default encoder does this: 64 and 128).
+        let coarse = (self.coarse_for_big_changes && big)
+            .then(|| grid_of(self.tile_width * 2, self.tile_height * 2));
+        if let (Some(coarse), Some(_)) = (&coarse, base) {
+            coarsen(&self.changed, &fine, coarse, &mut self.changed_scrolled);
+            std::mem::swap(&mut self.changed, &mut self.changed_scrolled);
+        }
+        let (grid, went_raw) = match coarse {
+            Some(coarse) => (coarse, &mut self.went_raw[1]),
+            None => (fine, &mut self.went_raw[0]),
+        };
+        let (tile_width, tile_height) = grid.tile_size();
+
         let start = out.len();
         FrameHeader {
             seq,
@@ -166,8 +198,8 @@ impl Encoder {
             capture_us,
             width: frame.width(),
             height: frame.height(),
-            tile_width: self.tile_width,
-            tile_height: self.tile_height,
+            tile_width: tile_width as u16,
+            tile_height: tile_height as u16,
             format: frame.format(),
             tile_count: 0, // patched below, once known
         }
@@ -178,13 +210,13 @@ impl Encoder {
             tiles: grid.len(),
             ..EncodeStats::default()
         };
-        let bpp = frame.format().bytes_per_pixel();
-        let tile_bytes = |rect: Rect| rect.width as usize * rect.height as usize * bpp;
-        let base = base.map(|(_, base)| self.choose_base(&frame, base, &grid));
+        let base = base.map(|(_, base)| base);
         if let Some(scroll) = base.and_then(|base| base.scroll) {
             scroll.write(out);
             stats.scroll = Some(scroll);
         }
+        let bpp = frame.format().bytes_per_pixel();
+        let tile_bytes = |rect: Rect| rect.width as usize * rect.height as usize * bpp;
         let most_bytes = match base {
             Some(_) => grid
                 .tiles()
@@ -196,9 +228,9 @@ impl Encoder {
         // No payload is larger than its raw tile, so this is enough: the
         // message never grows by reallocation.
         out.reserve(most_bytes);
-        if self.went_raw.len() != grid.len() as usize {
-            self.went_raw.clear();
-            self.went_raw.resize(grid.len() as usize, false);
+        if went_raw.len() != grid.len() as usize {
+            went_raw.clear();
+            went_raw.resize(grid.len() as usize, false);
         }
         self.frames += 1;
         let tiles = Tiles {
@@ -214,9 +246,9 @@ impl Encoder {
             1
         };
         let (sent, raw) = if lanes > 1 {
-            encode_parallel(&tiles, lanes, &mut self.lanes, &mut self.went_raw, out)
+            encode_parallel(&tiles, lanes, &mut self.lanes, went_raw, out)
         } else {
-            tiles.encode(0, &mut self.went_raw, &mut self.lanes[0].scratch, out)
+            tiles.encode(0, went_raw, &mut self.lanes[0].scratch, out)
         };
         stats.tiles_sent = sent;
         stats.tiles_raw = raw;
@@ -231,13 +263,13 @@ impl Encoder {
 impl Encoder {
     /// What the tiles are diffed against: the base as it is, or moved by a
     /// scroll when the frame scrolled and the move leaves fewer tiles changed.
-    /// Leaves the changed tiles in `self.changed`.
+    /// Leaves the changed tiles in `self.changed` and returns how many.
     fn choose_base<'a>(
         &mut self,
         frame: &FrameRef<'_>,
         base: FrameRef<'a>,
         grid: &TileGrid,
-    ) -> Base<'a> {
+    ) -> (Base<'a>, usize) {
         let plain = Base {
             frame: base,
             scroll: None,
@@ -245,20 +277,22 @@ impl Encoder {
         let changed = mark_changed_tiles(frame, plain, grid, &mut self.changed);
         // A small change is not a scroll; only then is it worth looking.
         if changed * 2 < grid.len() as usize {
-            return plain;
+            return (plain, changed);
         }
         let Some(scroll) = scroll::detect(frame, &base) else {
-            return plain;
+            return (plain, changed);
         };
         let scrolled = Base {
             frame: base,
             scroll: Some(scroll),
         };
-        if mark_changed_tiles(frame, scrolled, grid, &mut self.changed_scrolled) < changed {
+        let changed_scrolled =
+            mark_changed_tiles(frame, scrolled, grid, &mut self.changed_scrolled);
+        if changed_scrolled < changed {
             std::mem::swap(&mut self.changed, &mut self.changed_scrolled);
-            scrolled
+            (scrolled, changed_scrolled)
         } else {
-            plain
+            (plain, changed)
         }
     }
 }
@@ -435,6 +469,31 @@ fn append_xor(frame: &FrameRef<'_>, base: Option<Base<'_>>, rect: Rect, out: &mu
     }
 }
 
+/// Sets `coarse_changed` from `fine_changed`: a tile of `coarse` (twice the
+/// side of `fine`'s, or the frame's size) changed if any of the fine tiles
+/// it covers did.
+fn coarsen(
+    fine_changed: &[bool],
+    fine: &TileGrid,
+    coarse: &TileGrid,
+    coarse_changed: &mut Vec<bool>,
+) {
+    coarse_changed.clear();
+    coarse_changed.resize(coarse.len() as usize, false);
+    let (fine_width, fine_height) = fine.tile_size();
+    let (coarse_width, coarse_height) = coarse.tile_size();
+    let (fine_columns, coarse_columns) = (fine.columns() as usize, coarse.columns() as usize);
+    for (index, _) in fine_changed
+        .iter()
+        .enumerate()
+        .filter(|(_, &changed)| changed)
+    {
+        let x = (index % fine_columns) as u32 * fine_width / coarse_width;
+        let y = (index / fine_columns) as u32 * fine_height / coarse_height;
+        coarse_changed[y as usize * coarse_columns + x as usize] = true;
+    }
+}
+
 /// Sets `changed[index]` for every tile that differs from the base; returns
 /// how many do.
 ///
@@ -480,6 +539,11 @@ mod tests {
     const W: usize = DEFAULT_TILE_SIDE as usize * 3 / 2;
     const H: usize = DEFAULT_TILE_SIDE as usize * 5 / 4;
 
+    /// Tiles of the default side whatever the frame.
+    fn fixed() -> Encoder {
+        Encoder::with_tile_size(DEFAULT_TILE_SIDE, DEFAULT_TILE_SIDE).unwrap()
+    }
+
     fn frame(pixels: &[u8]) -> FrameRef<'_> {
         FrameRef::new(W as u32, H as u32, PixelFormat::Rgb8, pixels).unwrap()
     }
@@ -488,8 +552,7 @@ mod tests {
     fn unchanged_frame_is_just_a_header() {
         let pixels: Vec<u8> = (0..W * H * 3).map(|i| (i % 251) as u8).collect();
         let mut out = Vec::new();
-        let stats =
-            Encoder::default().encode(2, 0, frame(&pixels), Some((1, frame(&pixels))), &mut out);
+        let stats = fixed().encode(2, 0, frame(&pixels), Some((1, frame(&pixels))), &mut out);
         assert_eq!(out.len(), FRAME_HEADER_LEN);
         assert_eq!(
             (stats.keyframe, stats.tiles, stats.tiles_sent),
@@ -505,7 +568,7 @@ mod tests {
         let (x, y) = (W - 3, H - 2); // inside tile 3, the bottom-right one
         new[(y * W + x) * 3] = 99;
         let mut out = Vec::new();
-        let stats = Encoder::default().encode(2, 0, frame(&new), Some((1, frame(&base))), &mut out);
+        let stats = fixed().encode(2, 0, frame(&new), Some((1, frame(&base))), &mut out);
         assert_eq!(stats.tiles_sent, 1);
         let message = parse_frame(&out).unwrap();
         assert_eq!(message.header.base_seq, 1);
@@ -519,7 +582,7 @@ mod tests {
         let big = vec![0u8; W * H * 3];
         let base = FrameRef::new(10, 10, PixelFormat::Rgb8, &small).unwrap();
         let mut out = Vec::new();
-        let stats = Encoder::default().encode(2, 0, frame(&big), Some((1, base)), &mut out);
+        let stats = fixed().encode(2, 0, frame(&big), Some((1, base)), &mut out);
         assert!(stats.keyframe);
         assert_eq!(stats.tiles_sent, 4);
         assert_eq!(parse_frame(&out).unwrap().header.base_seq, 0);
@@ -537,7 +600,7 @@ mod tests {
             })
             .collect();
         let mut out = Vec::new();
-        let stats = Encoder::default().encode_keyframe(1, 0, frame(&noise), &mut out);
+        let stats = fixed().encode_keyframe(1, 0, frame(&noise), &mut out);
         assert_eq!(stats.tiles_raw, 4);
         assert!(parse_frame(&out).unwrap().tiles().all(|t| t.is_ok()));
     }
@@ -556,7 +619,7 @@ mod tests {
     /// Encodes `frames` as a chain of deltas with one encoder, checks that
     /// each decodes to its frame, and returns how many tiles went raw.
     fn raw_tiles_of_chain(frames: &[Vec<u8>]) -> Vec<u32> {
-        let mut encoder = Encoder::default();
+        let mut encoder = fixed();
         let mut decoder = crate::Decoder::default();
         let mut out = Vec::new();
         (1..frames.len())
@@ -669,14 +732,52 @@ mod tests {
                 dy: 4
             })
         );
-        // One tile row is sent (the bottom one, holding the new rows), not all.
-        assert_eq!(stats.tiles_sent, stats.tiles / 2, "{stats:?}");
+        // One row of 64-pixel tiles is sent (the bottom one, holding the new
+        // rows), not all 20.
+        assert_eq!((stats.tiles, stats.tiles_sent), (20, 5), "{stats:?}");
         decoder.apply(&out).unwrap();
         let rgba: Vec<u8> = scrolled
             .chunks(3)
             .flat_map(|p| [p[0], p[1], p[2], 255])
             .collect();
         assert!(decoder.framebuffer() == &rgba[..], "decodes exactly");
+    }
+
+    #[test]
+    fn the_default_encoder_uses_big_tiles_for_big_changes() {
+        let (w, h) = (320, 256); // 5x4 tiles of 64, 3x2 of 128
+        let at = |pixels| FrameRef::new(w as u32, h as u32, PixelFormat::Rgb8, pixels).unwrap();
+        let first = noise(w * h * 3, 1);
+        let mut small = first.clone();
+        small[..30].fill(0); // the top-left tile
+        let big = noise(w * h * 3, 2);
+        let mut small_again = big.clone();
+        small_again[w * h * 3 - 1] ^= 1; // the bottom-right tile
+        let frames = [first, small, big, small_again];
+
+        let mut encoder = Encoder::default();
+        let mut decoder = crate::Decoder::default();
+        let mut grids = Vec::new();
+        for (n, pixels) in frames.iter().enumerate() {
+            let mut out = Vec::new();
+            let base = n
+                .checked_sub(1)
+                .map(|previous| (n as u64, at(&frames[previous])));
+            let stats = encoder.encode(n as u64 + 1, 0, at(pixels), base, &mut out);
+            let header = parse_frame(&out).unwrap().header;
+            grids.push((header.tile_width, stats.tiles, stats.tiles_sent));
+            decoder.apply(&out).unwrap();
+            let rgba: Vec<u8> = pixels
+                .chunks(3)
+                .flat_map(|p| [p[0], p[1], p[2], 255])
+                .collect();
+            assert!(
+                decoder.framebuffer() == &rgba[..],
+                "frame {n} decodes exactly"
+            );
+        }
+        // Keyframe and full change: 128; one tile changed: 64.
+        assert_eq!(grids, [(128, 6, 6), (64, 20, 1), (128, 6, 6), (64, 20, 1)]);
     }
 
     #[test]

@@ -63,9 +63,11 @@ pub const MIN_TILE_SIDE: u16 = 8;
 /// Largest tile side a frame message may declare, in pixels.
 pub const MAX_TILE_SIDE: u16 = 512;
 
-/// Tile side the encoder uses unless told otherwise. Chosen by the tile-size
-/// sweep in BENCHMARKS.md: against 64, 128 encodes noise about a third
-/// faster and scroll about a tenth, makes a little fewer bytes on every class,
-/// and costs a small change (a moving sprite) about twice the decode time,
-/// which is still a fraction of a millisecond.
-pub const DEFAULT_TILE_SIDE: u16 = 128;
+/// Tile side the default encoder uses for small changes; for frames where
+/// half the tiles or more changed, and for keyframes, it uses twice this.
+/// Chosen by the tile-size sweep in BENCHMARKS.md: against 128, 64 sends and
+/// decodes about half as much around a small change (a moving sprite); 128
+/// encodes noise about a third faster and scroll about a tenth.
+pub const DEFAULT_TILE_SIDE: u16 = 64;
+
+const _: () = assert!(DEFAULT_TILE_SIDE * 2 <= MAX_TILE_SIDE);

@@ -173,10 +173,17 @@ proptest! {
         format in format(),
         tile_width in 8u16..80,
         tile_height in 8u16..80,
+        default_tiles in any::<bool>(),
         seed in any::<u64>(),
         changes in prop::collection::vec(change(), 1..8),
     ) {
-        let mut encoder = Encoder::with_tile_size(tile_width, tile_height).unwrap();
+        // The default encoder switches tile size between frames; the others
+        // keep theirs.
+        let mut encoder = if default_tiles {
+            Encoder::default()
+        } else {
+            Encoder::with_tile_size(tile_width, tile_height).unwrap()
+        };
         let mut decoder = Decoder::new();
         let mut source = Source { width, height, format, pixels: noise(seed, (width * height) as usize * format.bytes_per_pixel()) };
         let mut message = Vec::new();
