@@ -6,6 +6,13 @@
 //! when LZ4 does not shrink it (noise). Without a base, or with a base of
 //! another size or format, the base is a black frame and every tile is sent:
 //! a keyframe is just a delta with nothing left out.
+//!
+//! When most of the frame is the base scrolled (a band of rows moved), a
+//! scroll record goes first and the tiles are deltas against the base as
+//! moved, so only the uncovered rows cost anything (see `scroll.rs`). The
+//! default encoder cuts small changes into 64x64 tiles and big ones into
+//! 128x128, remembers which tiles were incompressible so as not to try LZ4
+//! on them every frame, and can spread a big change over several threads.
 
 use crate::error::FrameError;
 use crate::frame::{FrameRef, Rect, TileGrid};
@@ -14,7 +21,8 @@ use crate::wire::{FrameHeader, Scroll, TileEncoding, FRAME_HEADER_LEN, TILE_HEAD
 use crate::{DEFAULT_TILE_SIDE, MAX_TILE_SIDE, MIN_TILE_SIDE};
 
 /// Encodes frames into frame messages. Holds scratch space that is reused
-/// from one frame to the next, so keep one per thread.
+/// from one frame to the next and remembers which tiles of the frames it saw
+/// were incompressible, so keep one per stream (and per thread).
 #[derive(Debug, Clone)]
 pub struct Encoder {
     tile_width: u16,
@@ -362,8 +370,11 @@ fn encode_parallel(
     went_raw: &mut [bool],
     out: &mut Vec<u8>,
 ) -> (u32, u32) {
-    buffers.resize_with(buffers.len().max(lanes), Lane::default);
     let per_lane = went_raw.len().div_ceil(lanes);
+    // Rounding up can leave fewer runs than lanes asked for (15 tiles in 6
+    // lanes are 5 runs of 3); only those runs' records are appended below.
+    let lanes = went_raw.len().div_ceil(per_lane);
+    buffers.resize_with(buffers.len().max(lanes), Lane::default);
     let mut runs = went_raw.chunks_mut(per_lane).zip(buffers.iter_mut());
     let (first_raw, first_lane) = runs.next().expect("at least one tile");
     let mut counts = vec![(0, 0); lanes];
@@ -688,10 +699,15 @@ mod tests {
         fn at(pixels: &[u8]) -> FrameRef<'_> {
             FrameRef::new(600, 300, PixelFormat::Rgb8, pixels).unwrap()
         }
+        // A wider frame first: 18 tiles of 128 make 6 runs for 6 threads,
+        // the 15 of the others only 5.
+        let wide = noise(768 * 300 * 3, 0x33);
         let chain = |threads: usize| {
             let mut encoder = Encoder::default();
             encoder.set_threads(threads);
-            let mut messages = Vec::new();
+            let mut messages = vec![Vec::new()];
+            let wide = FrameRef::new(768, 300, PixelFormat::Rgb8, &wide).unwrap();
+            encoder.encode_keyframe(1, 0, wide, &mut messages[0]);
             let mut base: Option<&[u8]> = None;
             for (n, pixels) in frames.iter().enumerate() {
                 let mut out = Vec::new();
@@ -703,7 +719,7 @@ mod tests {
             messages
         };
         let one = chain(1);
-        for threads in [2, 3, 8] {
+        for threads in [2, 3, 6, 8] {
             assert!(chain(threads) == one, "{threads} threads");
         }
     }
