@@ -222,7 +222,35 @@ fn xor_tile(framebuffer: &mut [u8], fb_width: u32, rect: Rect, format: PixelForm
         match format {
             PixelFormat::Rgba8 => dst.iter_mut().zip(src).for_each(|(d, s)| *d ^= s),
             PixelFormat::Rgb8 => {
-                for (d, s) in dst.chunks_exact_mut(4).zip(src.chunks_exact(3)) {
+                // Eight pixels at a time: 24 source bytes as three 64-bit
+                // words become four words of two RGBA pixels each (alpha
+                // bytes zero), XORed into the framebuffer.
+                let mut dst_quads = dst.chunks_exact_mut(32);
+                let mut src_quads = src.chunks_exact(24);
+                for (d, s) in (&mut dst_quads).zip(&mut src_quads) {
+                    let word = |at: usize| {
+                        u64::from_le_bytes(s[at..at + 8].try_into().expect("eight bytes"))
+                    };
+                    let (a, b, c) = (word(0), word(8), word(16));
+                    const RGB: u64 = 0x00ff_ffff;
+                    let pixel = |n: u64| match n {
+                        0 => a & RGB,
+                        1 => (a >> 24) & RGB,
+                        2 => (a >> 48) | ((b & 0xff) << 16),
+                        3 => (b >> 8) & RGB,
+                        4 => (b >> 32) & RGB,
+                        5 => (b >> 56) | ((c & 0xffff) << 8),
+                        6 => (c >> 16) & RGB,
+                        _ => c >> 40,
+                    };
+                    for (n, d) in (0..4).zip(d.chunks_exact_mut(8)) {
+                        let pair = pixel(2 * n) | (pixel(2 * n + 1) << 32);
+                        let old = u64::from_le_bytes(d[..8].try_into().expect("eight bytes"));
+                        d.copy_from_slice(&(old ^ pair).to_le_bytes());
+                    }
+                }
+                let rest = dst_quads.into_remainder().chunks_exact_mut(4);
+                for (d, s) in rest.zip(src_quads.remainder().chunks_exact(3)) {
                     d[0] ^= s[0];
                     d[1] ^= s[1];
                     d[2] ^= s[2];
