@@ -468,14 +468,16 @@ fn append_xor(frame: &FrameRef<'_>, base: Option<Base<'_>>, rect: Rect, out: &mu
     let columns = rect.x as usize * bpp..(rect.x + rect.width) as usize * bpp;
     let stride = frame.stride();
     for y in rect.y as usize..(rect.y + rect.height) as usize {
-        let at = out.len();
-        // Copy, then XOR in place: both loops vectorize.
-        out.extend_from_slice(&frame.pixels()[y * stride..][columns.clone()]);
-        if let Some(base) = base {
-            out[at..]
-                .iter_mut()
-                .zip(&base.row(y)[columns.clone()])
-                .for_each(|(byte, old)| *byte ^= old);
+        let new = &frame.pixels()[y * stride..][columns.clone()];
+        match base {
+            // One pass: a zip of two slices has an exact length, so this
+            // extend reserves once and vectorizes.
+            Some(base) => out.extend(
+                new.iter()
+                    .zip(&base.row(y)[columns.clone()])
+                    .map(|(new, old)| new ^ old),
+            ),
+            None => out.extend_from_slice(new),
         }
     }
 }
