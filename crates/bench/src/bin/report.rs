@@ -189,7 +189,7 @@ fn verdict(goal: &str, met: bool) -> String {
     }
     let bound = match goal {
         "static" | "sprite" => "The encode reads the frame and its base once (the memcmp floor, about a tenth of a JPEG encode here) plus the few changed tiles, so it sits at the floor and run-to-run noise decides. Going under the floor means not reading the base: row hashes kept from the previous encode, or damage rectangles from the producer.",
-        "noise" => "Noise is stored raw: the encode is the comparison, then the XOR of both frames written into the message, all memory traffic (about four times the memcmp floor).",
+        "noise" => "Noise is stored raw: the encode is the comparison, then the XOR of both frames written into the message, all memory traffic (a few times the memcmp floor).",
         "plasma" => "Every pixel changes every frame, so all 3 MB of XOR bytes go through LZ4 on one core, where JPEG transforms chroma-subsampled data and drops most of it. Every core (the last column of the tables) roughly halves it; one core would need a cheaper lossless transform than XOR + LZ4 for smooth motion.",
         "100 viewers" => "Each viewer costs a WebSocket send and an ack receive per frame (6,000 of each a second at 100 viewers), and on loopback the kernel's TCP work for both directions lands on the server; one viewer's cost is mostly reading the producer's 180 MB/s of raw frames.",
         "browser plasma" | "browser camera" => "The lossless delta is 1.4 MB (plasma) or 2.3 MB (camera) of LZ4 to inflate into 3 MB and XOR into a 4 MB RGBA framebuffer, against a JPEG of 40-50 KB that the browser decodes in native SIMD code: LZ4 and that memory traffic, in wasm, bound it.",
