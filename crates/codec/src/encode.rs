@@ -37,8 +37,9 @@ pub struct Encoder {
     threads: usize,
     /// Which tiles differ from the base, by index.
     changed: Vec<bool>,
-    /// The same against the base moved by a scroll, while deciding on one.
-    changed_scrolled: Vec<bool>,
+    /// A second `changed`, swapped with it: the tiles changed against the
+    /// scrolled base while deciding on a scroll, then the coarse grid's.
+    changed_spare: Vec<bool>,
     /// Per tile index: whether the tile went raw the last time it was tried,
     /// so that a tile of noise does not pay for a failed compression every
     /// frame. Such a tile is stored raw without trying, except on one frame
@@ -108,7 +109,7 @@ impl Default for Encoder {
             lanes: vec![Lane::default()],
             threads: 1,
             changed: Vec::new(),
-            changed_scrolled: Vec::new(),
+            changed_spare: Vec::new(),
             went_raw: [Vec::new(), Vec::new()],
             frames: 0,
         }
@@ -178,20 +179,21 @@ impl Encoder {
         };
         let fine = grid_of(self.tile_width, self.tile_height);
         // Which tiles changed, against the base as the viewer will hold it.
-        let mut changed = 0;
-        let base = base.map(|(base_seq, base)| {
-            let (base, count) = self.choose_base(&frame, base, &fine);
-            changed = count;
-            (base_seq, base)
-        });
+        let (base, changed) = match base {
+            Some((base_seq, base)) => {
+                let (base, changed) = self.choose_base(&frame, base, &fine);
+                (Some((base_seq, base)), changed)
+            }
+            None => (None, 0),
+        };
         let big = base.is_none() || changed * 2 >= fine.len() as usize;
         // Exactly twice the side, so that each fine tile lies in one coarse
         // tile (only the default encoder does this: 64 and 128).
         let coarse = (self.coarse_for_big_changes && big)
             .then(|| grid_of(self.tile_width * 2, self.tile_height * 2));
         if let (Some(coarse), Some(_)) = (&coarse, base) {
-            coarsen(&self.changed, &fine, coarse, &mut self.changed_scrolled);
-            std::mem::swap(&mut self.changed, &mut self.changed_scrolled);
+            coarsen(&self.changed, &fine, coarse, &mut self.changed_spare);
+            std::mem::swap(&mut self.changed, &mut self.changed_spare);
         }
         let (grid, went_raw) = match coarse {
             Some(coarse) => (coarse, &mut self.went_raw[1]),
@@ -294,10 +296,9 @@ impl Encoder {
             frame: base,
             scroll: Some(scroll),
         };
-        let changed_scrolled =
-            mark_changed_tiles(frame, scrolled, grid, &mut self.changed_scrolled);
+        let changed_scrolled = mark_changed_tiles(frame, scrolled, grid, &mut self.changed_spare);
         if changed_scrolled < changed {
-            std::mem::swap(&mut self.changed, &mut self.changed_scrolled);
+            std::mem::swap(&mut self.changed, &mut self.changed_spare);
             (scrolled, changed_scrolled)
         } else {
             (plain, changed)
