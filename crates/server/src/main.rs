@@ -5,11 +5,13 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Parser;
 use framecast_codec::PixelFormat;
-use framecast_server::{source, Config, SourceConfig, SourceKind, Streams};
+use framecast_server::limits::{self, Limits};
+use framecast_server::{source, Access, Config, SourceConfig, SourceKind, Streams, Token};
 
 /// Watch live frames from a program in a browser: framecast sends each viewer
 /// only the tiles that changed since the frame it has, losslessly, over a
@@ -59,6 +61,158 @@ struct Args {
     /// in pkg/). Default: the www/ directory of the source tree.
     #[arg(long)]
     www: Option<PathBuf>,
+
+    #[command(flatten)]
+    access: AccessArgs,
+
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Who may view and publish (SECURITY.md).
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Access")]
+struct AccessArgs {
+    /// The token that grants publishing and viewing. Required beyond
+    /// loopback (one is generated and printed if none is given); optional on
+    /// loopback. Clients send it as `Authorization: Bearer TOKEN` or
+    /// `?token=TOKEN`.
+    #[arg(long, env = "FRAMECAST_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+
+    /// A second token that grants viewing only (to share a view without the
+    /// right to publish).
+    #[arg(long, env = "FRAMECAST_VIEW_TOKEN", hide_env_values = true)]
+    view_token: Option<String>,
+
+    /// Anyone who can reach the server may view without a token; publishing
+    /// still needs the token.
+    #[arg(long, conflicts_with = "view_token")]
+    public_view: bool,
+
+    /// Bound beyond loopback, serve without any token: anyone who can reach
+    /// the server can view and publish. Only on a network you trust.
+    #[arg(long, conflicts_with_all = ["token", "view_token", "public_view"])]
+    no_auth: bool,
+
+    /// A browser origin (like https://notebook.example:8888) whose pages may
+    /// view and publish, besides the server's own. Repeatable.
+    #[arg(long, value_name = "ORIGIN", value_parser = parse_origin)]
+    allow_origin: Vec<String>,
+
+    /// A host name this server answers to when bound to loopback, besides
+    /// localhost, 127.0.0.1 and [::1] (say, a name in /etc/hosts). Repeatable.
+    #[arg(long, value_name = "NAME")]
+    allow_host: Vec<String>,
+}
+
+/// Bounds on what clients can make the server hold (SECURITY.md).
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Limits")]
+struct LimitArgs {
+    /// Streams in all; a publish to a new name beyond it is refused (429).
+    #[arg(long, default_value_t = limits::MAX_STREAMS)]
+    max_streams: usize,
+
+    /// Viewers of one stream.
+    #[arg(long, default_value_t = limits::MAX_VIEWERS_PER_STREAM)]
+    max_viewers_per_stream: usize,
+
+    /// Viewers of all streams together.
+    #[arg(long, default_value_t = limits::MAX_VIEWERS)]
+    max_viewers: usize,
+
+    /// Producers connected to one stream at once.
+    #[arg(long, default_value_t = limits::MAX_PRODUCERS_PER_STREAM)]
+    max_producers_per_stream: usize,
+
+    /// How long a stream with no producer and no viewer keeps its last frame
+    /// before it is dropped: 300, 300s, 5m, 500ms.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    stream_ttl: Duration,
+
+    /// Keyframe requests one viewer may make in a minute before it is closed.
+    #[arg(long, default_value_t = limits::KEYFRAME_REQUESTS_PER_MINUTE)]
+    keyframe_requests_per_minute: u32,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_streams: self.max_streams,
+            max_viewers_per_stream: self.max_viewers_per_stream,
+            max_viewers: self.max_viewers,
+            max_producers_per_stream: self.max_producers_per_stream,
+            stream_ttl: self.stream_ttl,
+            keyframe_requests_per_minute: self.keyframe_requests_per_minute,
+        }
+    }
+}
+
+impl AccessArgs {
+    /// The access rules for a server bound to `bind`, generating the token
+    /// that beyond loopback must exist.
+    fn access(&self, bind: SocketAddr) -> anyhow::Result<Access> {
+        let token = |text: &Option<String>, flag: &str| -> anyhow::Result<Option<Token>> {
+            match text {
+                Some(text) => Token::new(text.as_str())
+                    .map(Some)
+                    .with_context(|| format!("{flag} is empty")),
+                None => Ok(None),
+            }
+        };
+        let mut access = Access::for_bind(bind);
+        access.publish_token = token(&self.token, "--token")?;
+        access.view_token = token(&self.view_token, "--view-token")?;
+        access.public_view = self.public_view;
+        access.allowed_origins = self.allow_origin.clone();
+        if let Some(hosts) = &mut access.allowed_hosts {
+            hosts.extend(self.allow_host.iter().cloned());
+        }
+        let beyond_loopback = !bind.ip().is_loopback();
+        if access.publish_token.is_none()
+            && (self.view_token.is_some() || self.public_view || (beyond_loopback && !self.no_auth))
+        {
+            access.publish_token = Some(Token::generate().context("cannot generate a token")?);
+        }
+        Ok(access)
+    }
+}
+
+fn parse_origin(text: &str) -> Result<String, String> {
+    let origin = text.trim_end_matches('/');
+    let valid = origin.split_once("://").is_some_and(|(scheme, rest)| {
+        matches!(scheme, "http" | "https") && !rest.is_empty() && !rest.contains('/')
+    });
+    if valid {
+        Ok(origin.to_string())
+    } else {
+        Err(format!("expected an origin like https://notebook.example:8888 (scheme, host, optional port; no path), got {text:?}"))
+    }
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let seconds_per_unit = match unit.trim() {
+        "" | "s" => 1.0,
+        "ms" => 0.001,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => {
+            return Err(format!(
+                "expected a duration like 300, 300s, 5m or 500ms; got {text:?}"
+            ))
+        }
+    };
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("expected a duration like 300, 300s, 5m or 500ms; got {text:?}"))?;
+    Duration::try_from_secs_f64(number * seconds_per_unit)
+        .map_err(|error| format!("{text:?}: {error}"))
 }
 
 fn parse_format(text: &str) -> Result<PixelFormat, String> {
@@ -107,7 +261,8 @@ async fn main() -> anyhow::Result<()> {
         );
     }
 
-    let streams = Streams::new();
+    let access = args.access.access(args.bind)?;
+    let streams = Streams::with_limits(args.limits.limits());
     let stop = Arc::new(AtomicBool::new(false));
     let (what, source) = match (args.stdin, args.source) {
         (Some((width, height)), _) => {
@@ -148,14 +303,20 @@ async fn main() -> anyhow::Result<()> {
     let listener =
         TcpListener::bind(args.bind).with_context(|| format!("cannot listen on {}", args.bind))?;
     let address = listener.local_addr()?;
-    tracing::info!("framecast is serving {what}: open http://{address}/");
+    announce(&what, address, &access, args.access.no_auth);
     let config = Config {
         www_dir,
+        access,
         ..Config::default()
     };
     let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-        tracing::info!("shutting down");
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("a SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => tracing::info!("interrupted (SIGINT); shutting down"),
+            _ = terminate.recv() => tracing::info!("terminated (SIGTERM); shutting down"),
+        }
     };
     framecast_server::run(listener, config, streams, shutdown).await?;
     stop.store(true, Ordering::Relaxed);
@@ -163,4 +324,33 @@ async fn main() -> anyhow::Result<()> {
         let _ = source.join();
     }
     Ok(())
+}
+
+/// Logs the URL to open (with the token, as Jupyter prints it) and how the
+/// server is guarded.
+fn announce(what: &str, address: SocketAddr, access: &Access, no_auth: bool) {
+    let url = format!("http://{address}/");
+    match (&access.publish_token, access.public_view) {
+        (Some(token), false) => {
+            tracing::info!(
+                "framecast is serving {what}: open {url}?token={}",
+                token.expose()
+            );
+            tracing::info!("producers send the token as `Authorization: Bearer TOKEN` (or ?token=TOKEN); FRAMECAST_TOKEN sets it");
+        }
+        (Some(token), true) => {
+            tracing::info!("framecast is serving {what}: open {url} (viewing needs no token)");
+            tracing::info!(
+                "publishing needs the token {}: `Authorization: Bearer TOKEN` or ?token=TOKEN",
+                token.expose()
+            );
+        }
+        (None, _) => tracing::info!("framecast is serving {what}: open {url}"),
+    }
+    if access.view_token.is_some() {
+        tracing::info!("the view token grants viewing only: {url}?token=VIEW_TOKEN");
+    }
+    if no_auth && !address.ip().is_loopback() {
+        tracing::warn!("--no-auth: ANYONE WHO CAN REACH {address} CAN WATCH AND REPLACE EVERY STREAM. Use it only on a network you trust.");
+    }
 }

@@ -1,9 +1,12 @@
-//! What viewer and producer sessions share: timing settings, the heartbeat
-//! and close reasons.
+//! What viewer and producer sessions share: timing settings, the heartbeat,
+//! close reasons, the server's shutdown signal, and the [`Step`] each message
+//! handler returns.
 
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use actix_ws::{CloseCode, CloseReason, Session};
+use tokio_util::sync::CancellationToken;
 
 /// Flow-control and liveness settings of WebSocket sessions.
 #[derive(Debug, Clone)]
@@ -24,6 +27,36 @@ impl Default for SessionConfig {
             heartbeat_interval: Duration::from_secs(5),
             client_timeout: Duration::from_secs(15),
         }
+    }
+}
+
+/// What a session does after handling one event: go on, or close (with a
+/// reason, or without one when the connection is already gone).
+pub type Step = ControlFlow<Option<CloseReason>>;
+
+/// Goes on.
+pub const GO_ON: Step = ControlFlow::Continue(());
+
+/// Closes with `code` and `description`.
+pub fn close(code: CloseCode, description: &str) -> Step {
+    ControlFlow::Break(Some(close_reason(code, description)))
+}
+
+/// Closes without a reason: the peer is gone.
+pub const GONE: Step = ControlFlow::Break(None);
+
+/// The close reason every session gets when the server stops.
+pub const SERVER_STOPPING: &str = "server stopping";
+
+/// Cancelled when the server begins to stop, so that every session closes
+/// with 1001 and [`SERVER_STOPPING`] before the workers go.
+#[derive(Debug, Clone, Default)]
+pub struct Shutdown(pub CancellationToken);
+
+impl Shutdown {
+    /// Completes when the server begins to stop.
+    pub async fn started(&self) {
+        self.0.cancelled().await;
     }
 }
 
@@ -50,18 +83,16 @@ impl Heartbeat {
         self.last_heard = Instant::now();
     }
 
-    /// Waits for the next beat, then pings. `Err` ends the session: with a
-    /// close reason when the peer timed out, without one when the connection
-    /// is already gone.
-    pub async fn beat(&mut self, session: &mut Session) -> Result<(), Option<CloseReason>> {
+    /// Waits for the next beat, then pings; closes when the peer timed out.
+    pub async fn beat(&mut self, session: &mut Session) -> Step {
         self.interval.tick().await;
         if self.last_heard.elapsed() > self.timeout {
-            return Err(Some(close_reason(
-                CloseCode::Away,
-                "no message within the timeout",
-            )));
+            return close(CloseCode::Away, "no message within the timeout");
         }
-        session.ping(b"").await.map_err(|_| None)
+        match session.ping(b"").await {
+            Ok(()) => GO_ON,
+            Err(_) => GONE,
+        }
     }
 }
 
@@ -71,4 +102,12 @@ pub fn close_reason(code: CloseCode, description: &str) -> CloseReason {
         code,
         description: Some(description.to_string()),
     }
+}
+
+/// Closes `session` with `reason`, logging why.
+pub async fn finish(session: Session, reason: Option<CloseReason>, stream: &str, who: &str) {
+    if let Some(reason) = &reason {
+        tracing::info!(stream, reason = ?reason.description, code = ?reason.code, "closing {who}");
+    }
+    let _ = session.close(reason).await;
 }

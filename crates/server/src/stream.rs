@@ -1,17 +1,21 @@
 //! Streams: a named place that holds the newest frame, the encode cache that
 //! lets viewers on the same base share one encoded message, who is connected
 //! (viewers, producers), the input events on their way to the producers, and
-//! the publish rate.
+//! the publish rate; and [`Streams`], which admits viewers and producers
+//! within the [`Limits`] and drops streams nobody uses.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use framecast_codec::{Encoder, FrameError, FrameRef, PixelFormat};
 use tokio::sync::{broadcast, watch, OnceCell};
+use tokio_util::sync::CancellationToken;
 
 use crate::events::InputEvent;
+use crate::limits::Limits;
 
 /// Longest stream name, in bytes.
 pub const MAX_STREAM_NAME: usize = 64;
@@ -66,6 +70,14 @@ pub struct Stream {
     /// were incompressible, so it stays with the stream; there are as many as
     /// encodes have run at once.
     encoders: Mutex<Vec<Encoder>>,
+    /// When something last happened here (a publish, a join, a leave): a
+    /// stream with nobody connected is dropped [`Limits::stream_ttl`] after it.
+    last_active: Mutex<Instant>,
+    /// Cancelled when the stream is dropped (by its TTL or a `DELETE`), so
+    /// that the sessions on it close.
+    removed: CancellationToken,
+    /// Viewers of every stream of the server, for [`Limits::max_viewers`].
+    all_viewers: Arc<AtomicUsize>,
 }
 
 /// Who is connected to a stream; see [`Stream::join`].
@@ -91,7 +103,7 @@ struct EncodeCache {
 }
 
 impl Stream {
-    fn new(name: String) -> Self {
+    fn new(name: String, all_viewers: Arc<AtomicUsize>) -> Self {
         Stream {
             name,
             latest: watch::Sender::new(None),
@@ -101,6 +113,9 @@ impl Stream {
             events: broadcast::Sender::new(EVENT_BACKLOG),
             rate: Mutex::new(RateMeter::default()),
             encoders: Mutex::default(),
+            last_active: Mutex::new(Instant::now()),
+            removed: CancellationToken::new(),
+            all_viewers,
         }
     }
 
@@ -133,7 +148,9 @@ impl Stream {
     ) -> Result<u64, FrameError> {
         let pixels = pixels.into();
         FrameRef::new(width, height, format, &pixels)?;
-        self.rate.lock().expect("rate lock").tick(Instant::now());
+        let now = Instant::now();
+        self.rate.lock().expect("rate lock").tick(now);
+        self.touch(now);
         let mut seq = 0;
         self.latest.send_modify(|latest| {
             seq = latest.as_ref().map_or(1, |frame| frame.seq + 1);
@@ -169,13 +186,51 @@ impl Stream {
         self.presence(role).subscribe()
     }
 
-    /// Counts one more `role` until the returned guard is dropped.
+    /// Counts one more `role` until the returned guard is dropped, whatever
+    /// the limits: for the server's own sources. Clients join through
+    /// [`Streams::join`].
     pub fn join(self: &Arc<Self>, role: Role) -> Presence {
+        if role == Role::Viewer {
+            self.all_viewers.fetch_add(1, Ordering::Relaxed);
+        }
         self.presence(role).send_modify(|count| *count += 1);
+        self.presence_guard(role)
+    }
+
+    /// Counts one more `role` if fewer than `limit` are connected. A viewer
+    /// must already be counted in `all_viewers` (the guard uncounts it).
+    fn try_join(self: &Arc<Self>, role: Role, limit: usize) -> Option<Presence> {
+        let joined = self.presence(role).send_if_modified(|count| {
+            let room = *count < limit;
+            *count += usize::from(room);
+            room
+        });
+        joined.then(|| self.presence_guard(role))
+    }
+
+    fn presence_guard(self: &Arc<Self>, role: Role) -> Presence {
+        self.touch(Instant::now());
         Presence {
             stream: Arc::clone(self),
             role,
         }
+    }
+
+    fn touch(&self, now: Instant) {
+        *self.last_active.lock().expect("activity lock") = now;
+    }
+
+    /// Whether nobody is connected and nothing happened for `ttl`.
+    fn idle_for(&self, ttl: Duration, now: Instant) -> bool {
+        let last_active = *self.last_active.lock().expect("activity lock");
+        self.count(Role::Viewer) == 0
+            && self.count(Role::Producer) == 0
+            && now.saturating_duration_since(last_active) >= ttl
+    }
+
+    /// Completes when the stream has been dropped from its server.
+    pub async fn removed(&self) {
+        self.removed.cancelled().await;
     }
 
     fn presence(&self, role: Role) -> &watch::Sender<usize> {
@@ -259,6 +314,10 @@ impl Drop for Presence {
         self.stream
             .presence(self.role)
             .send_modify(|count| *count -= 1);
+        if self.role == Role::Viewer {
+            self.stream.all_viewers.fetch_sub(1, Ordering::Relaxed);
+        }
+        self.stream.touch(Instant::now());
     }
 }
 
@@ -329,64 +388,224 @@ pub fn now_us() -> u64 {
         .map_or(0, |d| d.as_micros() as u64)
 }
 
-/// A stream name that is not acceptable in a URL path segment.
+/// Why a viewer or producer could not join a stream, or a stream could not
+/// be created.
 #[derive(Debug, thiserror::Error)]
-#[error("stream names are 1 to {MAX_STREAM_NAME} characters of A-Z a-z 0-9 _ - . ; got {0:?}")]
-pub struct BadStreamName(pub String);
+#[non_exhaustive]
+pub enum JoinError {
+    /// The name is not acceptable in a URL path segment.
+    #[error("stream names are 1 to {MAX_STREAM_NAME} characters of A-Z a-z 0-9 _ - . ; got {0:?}")]
+    BadName(String),
+    /// Viewers join existing streams only.
+    #[error("no stream named {0:?}; GET /api/streams lists them")]
+    NoSuchStream(String),
+    /// [`Limits::max_streams`].
+    #[error("the server has {limit} streams, its limit (--max-streams); delete one (DELETE /api/streams/NAME) or wait for an unused one to expire")]
+    TooManyStreams {
+        /// The limit.
+        limit: usize,
+    },
+    /// [`Limits::max_viewers_per_stream`].
+    #[error("stream {stream:?} has {limit} viewers, its limit (--max-viewers-per-stream)")]
+    TooManyViewers {
+        /// The stream.
+        stream: String,
+        /// The limit.
+        limit: usize,
+    },
+    /// [`Limits::max_viewers`].
+    #[error("the server has {limit} viewers, its limit (--max-viewers)")]
+    TooManyViewersInAll {
+        /// The limit.
+        limit: usize,
+    },
+    /// [`Limits::max_producers_per_stream`].
+    #[error(
+        "stream {stream:?} has {limit} producers connected, its limit (--max-producers-per-stream)"
+    )]
+    TooManyProducers {
+        /// The stream.
+        stream: String,
+        /// The limit.
+        limit: usize,
+    },
+}
 
-/// All streams of a server, by name. Cheap to clone.
+/// All streams of a server, by name, and the limits they are held to. Cheap
+/// to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Streams {
-    by_name: Arc<RwLock<BTreeMap<String, Arc<Stream>>>>,
+    shared: Arc<Shared>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    by_name: RwLock<BTreeMap<String, Arc<Stream>>>,
+    limits: Limits,
+    /// Viewers of all streams, counted by their [`Presence`].
+    all_viewers: Arc<AtomicUsize>,
 }
 
 impl Streams {
-    /// No streams.
+    /// No streams, with the default limits.
     pub fn new() -> Self {
         Streams::default()
     }
 
-    /// The stream called `name`, if it exists.
-    pub fn get(&self, name: &str) -> Option<Arc<Stream>> {
-        self.by_name
-            .read()
-            .expect("streams lock")
-            .get(name)
-            .cloned()
+    /// No streams, held to `limits`.
+    pub fn with_limits(limits: Limits) -> Self {
+        Streams {
+            shared: Arc::new(Shared {
+                limits,
+                ..Shared::default()
+            }),
+        }
     }
 
-    /// The stream called `name`, created if it does not exist.
-    pub fn get_or_create(&self, name: &str) -> Result<Arc<Stream>, BadStreamName> {
+    /// The limits this server enforces.
+    pub fn limits(&self) -> &Limits {
+        &self.shared.limits
+    }
+
+    /// The stream called `name`, if it exists.
+    pub fn get(&self, name: &str) -> Option<Arc<Stream>> {
+        self.read().get(name).cloned()
+    }
+
+    /// The stream called `name`, created if it does not exist and the server
+    /// has room for another.
+    pub fn get_or_create(&self, name: &str) -> Result<Arc<Stream>, JoinError> {
+        if let Some(stream) = self.get(name) {
+            stream.touch(Instant::now());
+            return Ok(stream);
+        }
+        let mut by_name = self.write();
+        self.create(&mut by_name, name).cloned()
+    }
+
+    fn create<'a>(
+        &self,
+        by_name: &'a mut BTreeMap<String, Arc<Stream>>,
+        name: &str,
+    ) -> Result<&'a Arc<Stream>, JoinError> {
         let valid = !name.is_empty()
             && name.len() <= MAX_STREAM_NAME
             && name
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
         if !valid {
-            return Err(BadStreamName(name.to_string()));
+            return Err(JoinError::BadName(name.to_string()));
         }
-        if let Some(stream) = self.get(name) {
-            return Ok(stream);
+        let limit = self.shared.limits.max_streams;
+        if !by_name.contains_key(name) && by_name.len() >= limit {
+            return Err(JoinError::TooManyStreams { limit });
         }
-        let mut by_name = self.by_name.write().expect("streams lock");
-        let stream = by_name
-            .entry(name.to_string())
-            .or_insert_with(|| {
-                tracing::info!(stream = name, "stream created");
-                Arc::new(Stream::new(name.to_string()))
-            })
-            .clone();
-        Ok(stream)
+        Ok(by_name.entry(name.to_string()).or_insert_with(|| {
+            tracing::info!(stream = name, "stream created");
+            Arc::new(Stream::new(
+                name.to_string(),
+                Arc::clone(&self.shared.all_viewers),
+            ))
+        }))
+    }
+
+    /// Admits a `role` to the stream `name` within the limits: a viewer to an
+    /// existing stream, a producer to a stream it creates if need be. The
+    /// stream is counted as in use from here, so it cannot expire between
+    /// the lookup and the join.
+    pub fn join(&self, name: &str, role: Role) -> Result<(Arc<Stream>, Presence), JoinError> {
+        let limits = &self.shared.limits;
+        let (stream, limit) = match role {
+            Role::Viewer => {
+                let by_name = self.read();
+                let stream = by_name
+                    .get(name)
+                    .ok_or_else(|| JoinError::NoSuchStream(name.to_string()))?;
+                // Reserve a place among all viewers first, then in the stream.
+                let all_viewers = &self.shared.all_viewers;
+                all_viewers
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |count| {
+                        (count < limits.max_viewers).then_some(count + 1)
+                    })
+                    .map_err(|_| JoinError::TooManyViewersInAll {
+                        limit: limits.max_viewers,
+                    })?;
+                let Some(presence) = stream.try_join(role, limits.max_viewers_per_stream) else {
+                    all_viewers.fetch_sub(1, Ordering::Relaxed);
+                    return Err(JoinError::TooManyViewers {
+                        stream: name.to_string(),
+                        limit: limits.max_viewers_per_stream,
+                    });
+                };
+                return Ok((Arc::clone(stream), presence));
+            }
+            Role::Producer => {
+                let mut by_name = self.write();
+                let stream = Arc::clone(self.create(&mut by_name, name)?);
+                // Joined under the lock: the reaper takes it too.
+                let presence = stream.try_join(role, limits.max_producers_per_stream);
+                (
+                    presence.map(|presence| (stream, presence)),
+                    limits.max_producers_per_stream,
+                )
+            }
+        };
+        stream.ok_or_else(|| JoinError::TooManyProducers {
+            stream: name.to_string(),
+            limit,
+        })
+    }
+
+    /// Drops the stream `name` now: its frame is freed and its viewers and
+    /// producers are closed. Returns whether it existed.
+    pub fn remove(&self, name: &str) -> bool {
+        let removed = self.write().remove(name);
+        if let Some(stream) = &removed {
+            tracing::info!(stream = name, "stream deleted");
+            stream.removed.cancel();
+        }
+        removed.is_some()
+    }
+
+    /// Drops the streams nobody has used for [`Limits::stream_ttl`]; returns
+    /// their names.
+    pub fn remove_idle(&self, now: Instant) -> Vec<String> {
+        let ttl = self.shared.limits.stream_ttl;
+        let mut by_name = self.write();
+        let idle: Vec<String> = by_name
+            .iter()
+            .filter(|(_, stream)| stream.idle_for(ttl, now))
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in &idle {
+            if let Some(stream) = by_name.remove(name) {
+                tracing::info!(
+                    stream = name.as_str(),
+                    ?ttl,
+                    "stream unused for its TTL; dropped"
+                );
+                stream.removed.cancel();
+            }
+        }
+        idle
     }
 
     /// Every stream, by name.
     pub fn list(&self) -> Vec<Arc<Stream>> {
-        self.by_name
-            .read()
-            .expect("streams lock")
-            .values()
-            .cloned()
-            .collect()
+        self.read().values().cloned().collect()
+    }
+
+    /// Viewers of all streams, connected now.
+    pub fn viewer_count(&self) -> usize {
+        self.shared.all_viewers.load(Ordering::Relaxed)
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<Stream>>> {
+        self.shared.by_name.read().expect("streams lock")
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Arc<Stream>>> {
+        self.shared.by_name.write().expect("streams lock")
     }
 }
 

@@ -7,11 +7,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{gradient, start_server, TestServer, Viewer, EXPECT_WITHIN};
+use common::{gradient, http_post, start_server, TestServer, Viewer, EXPECT_WITHIN};
 use framecast_codec::wire::write_publish_header;
 use framecast_codec::PixelFormat;
 use futures_util::{SinkExt, StreamExt};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
@@ -260,36 +259,17 @@ async fn input_events_go_from_viewers_to_the_producer() {
     assert!((1..50).contains(&moves), "{moves} of 50 moves forwarded");
 }
 
-async fn http_post(server: &TestServer, path: &str, body: &[u8]) -> (u16, serde_json::Value) {
-    let mut socket = TcpStream::connect(server.address).await.unwrap();
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        server.address,
-        body.len()
-    );
-    socket.write_all(head.as_bytes()).await.unwrap();
-    socket.write_all(body).await.unwrap();
-    let mut response = Vec::new();
-    socket.read_to_end(&mut response).await.unwrap();
-    let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let status = String::from_utf8_lossy(&response[9..12]).parse().unwrap();
-    (
-        status,
-        serde_json::from_slice(&response[split + 4..]).unwrap(),
-    )
-}
-
 #[tokio::test]
 async fn http_post_publishes_one_frame_or_says_what_is_wrong() {
     let server = start_server().await;
     let pixels = gradient(30, 20, 3);
-    let (status, reply) = http_post(
+    let reply = http_post(
         &server,
         "/api/streams/posted/frame?width=30&height=20&format=rgb8",
         &pixels,
     )
     .await;
-    assert_eq!((status, reply["seq"].as_u64()), (200, Some(1)));
+    assert_eq!((reply.status, reply.json()["seq"].as_u64()), (200, Some(1)));
     let mut viewer = Viewer::connect(&server, "posted").await;
     viewer.receive().await;
     viewer.assert_shows(PixelFormat::Rgb8, &pixels);
@@ -319,24 +299,24 @@ async fn http_post_publishes_one_frame_or_says_what_is_wrong() {
         ("width=0&height=20", 0, "zero side"),
         ("width=20000&height=20", 0, "over the limits"),
     ] {
-        let (status, reply) = http_post(
+        let reply = http_post(
             &server,
             &format!("/api/streams/posted/frame?{query}"),
             &pixels[..body_len.min(pixels.len())],
         )
         .await;
-        assert_eq!(status, 400, "{query}");
-        let error = reply["error"].as_str().unwrap();
+        assert_eq!(reply.status, 400, "{query}");
+        let error = reply.error();
         assert!(error.contains(expected), "{query}: {error}");
     }
-    let (status, reply) = http_post(
+    let reply = http_post(
         &server,
         "/api/streams/bad%20name/frame?width=1&height=1",
         &[0, 0, 0],
     )
     .await;
-    assert_eq!(status, 400);
-    assert!(reply["error"].as_str().unwrap().contains("stream names"));
+    assert_eq!(reply.status, 400);
+    assert!(reply.error().contains("stream names"));
     assert_eq!(
         server.streams.get("posted").unwrap().latest().unwrap().seq,
         1,

@@ -125,14 +125,19 @@ async fn size_and_format_change_mid_stream_starts_a_keyframe() {
 async fn keyframe_request_resends_the_newest_frame_whole() {
     let server = start_server().await;
     let stream = server.streams.get_or_create("k").unwrap();
-    let pixels = gradient(90, 90, 3);
     stream
-        .publish(90, 90, PixelFormat::Rgb8, pixels.clone())
+        .publish(90, 90, PixelFormat::Rgb8, gradient(90, 90, 3))
         .unwrap();
     let mut viewer = Viewer::connect(&server, "k").await;
     viewer.receive().await;
+    viewer.ack(1).await;
+    let pixels = gradient(90, 90, 4);
+    stream
+        .publish(90, 90, PixelFormat::Rgb8, pixels.clone())
+        .unwrap();
+    viewer.next_binary_within(EXPECT_WITHIN).await.unwrap();
 
-    viewer.decoder = Decoder::new(); // as after a decode error
+    viewer.decoder = Decoder::new(); // as after a decode error: frame 2 is dropped
     viewer
         .send(|out| {
             KeyframeRequest {
@@ -142,8 +147,9 @@ async fn keyframe_request_resends_the_newest_frame_whole() {
         })
         .await;
     let (seq, base, _) = viewer.receive().await;
-    assert_eq!((seq, base), (1, 0));
+    assert_eq!((seq, base), (2, 0), "the newest frame, whole");
     viewer.assert_shows(PixelFormat::Rgb8, &pixels);
+    viewer.ack(2).await;
 }
 
 #[tokio::test]

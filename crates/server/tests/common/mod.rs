@@ -177,10 +177,55 @@ pub fn gradient(width: u32, height: u32, shift: u8) -> Vec<u8> {
         .collect()
 }
 
-pub async fn http_get(address: SocketAddr, path: &str) -> (u16, String, Vec<u8>) {
+/// An HTTP response: status, head (status line and headers) and body.
+pub struct Response {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|error| panic!("{error}: {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// The `error` of a JSON error body.
+    pub fn error(&self) -> String {
+        self.json()["error"]
+            .as_str()
+            .expect("an error message")
+            .to_string()
+    }
+}
+
+/// Sends one HTTP/1.1 request with `headers` (a `Host` header is added
+/// unless given) and reads the whole response.
+pub async fn http_request(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Response {
     let mut socket = TcpStream::connect(address).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let mut request = format!("{method} {path} HTTP/1.1\r\n");
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+    {
+        request += &format!("Host: {address}\r\n");
+    }
+    for (name, value) in headers {
+        request += &format!("{name}: {value}\r\n");
+    }
+    request += &format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
     socket.write_all(request.as_bytes()).await.unwrap();
+    socket.write_all(body).await.unwrap();
     let mut response = Vec::new();
     socket.read_to_end(&mut response).await.unwrap();
     let split = response
@@ -189,7 +234,28 @@ pub async fn http_get(address: SocketAddr, path: &str) -> (u16, String, Vec<u8>)
         .expect("a header");
     let head = String::from_utf8(response[..split].to_vec()).unwrap();
     let status = head[9..12].parse().unwrap();
-    (status, head, response[split + 4..].to_vec())
+    Response {
+        status,
+        head,
+        body: response[split + 4..].to_vec(),
+    }
+}
+
+pub async fn http_get(address: SocketAddr, path: &str) -> (u16, String, Vec<u8>) {
+    let response = http_request(address, "GET", path, &[], b"").await;
+    (response.status, response.head, response.body)
+}
+
+/// Publishes `body` with a `POST`, as curl or a script would.
+pub async fn http_post(server: &TestServer, path: &str, body: &[u8]) -> Response {
+    http_request(
+        server.address,
+        "POST",
+        path,
+        &[("Content-Type", "application/octet-stream")],
+        body,
+    )
+    .await
 }
 
 /// Reads `socket` until the server's close frame; returns it.
