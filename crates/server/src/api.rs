@@ -93,7 +93,7 @@ pub async fn viewer_socket(
     let (response, session, messages) = actix_ws::handle(&request, body)?;
     let messages = messages.max_frame_size(viewer::MAX_VIEWER_MESSAGE);
     let limits = streams.limits();
-    actix_web::rt::spawn(
+    shutdown.spawn(
         viewer::ViewerSession::new(
             stream,
             presence,
@@ -124,7 +124,7 @@ pub async fn producer_socket(
         .max_frame_size(producer::MAX_PUBLISH_MESSAGE)
         .aggregate_continuations()
         .max_continuation_size(producer::MAX_PUBLISH_MESSAGE);
-    actix_web::rt::spawn(
+    shutdown.spawn(
         producer::ProducerSession::new(stream, presence, session, config.get_ref().clone())
             .run(messages, shutdown.get_ref().clone()),
     );

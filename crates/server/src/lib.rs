@@ -85,10 +85,6 @@ pub fn default_www_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../www"))
 }
 
-/// How long sessions get to send their close frames when the server stops,
-/// before the workers go.
-const CLOSE_GRACE: Duration = Duration::from_millis(200);
-
 /// Serves `streams` on `listener` until `shutdown` completes, then closes
 /// every viewer and producer with 1001 and stops.
 pub async fn run(
@@ -135,17 +131,19 @@ pub async fn run(
     .run();
     let handle = server.handle();
     let reaper = tokio::spawn(expire_unused_streams(streams, stopping.clone()));
+    // Dropping actix's server future stops the server at once, so it is
+    // pinned here and awaited to the end, after the sessions have closed.
+    tokio::pin!(server);
     let result = tokio::select! {
-        result = server => result,
+        result = &mut server => result,
         () = shutdown => {
             tracing::info!("closing every viewer and producer");
-            stopping.0.cancel();
-            tokio::time::sleep(CLOSE_GRACE).await;
+            stopping.close_sessions().await;
             handle.stop(true).await;
-            Ok(())
+            server.await
         }
     };
-    stopping.0.cancel();
+    stopping.close_sessions().await;
     let _ = reaper.await;
     result
 }

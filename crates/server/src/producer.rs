@@ -91,7 +91,7 @@ impl ProducerSession {
                 break reason;
             }
         };
-        finish(self.session, reason, stream.name(), "producer").await;
+        finish(self.session, messages, reason, stream.name(), "producer").await;
     }
 
     async fn on_message(

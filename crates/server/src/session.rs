@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use actix_ws::{CloseCode, CloseReason, Session};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// Flow-control and liveness settings of WebSocket sessions.
 #[derive(Debug, Clone)]
@@ -48,15 +49,37 @@ pub const GONE: Step = ControlFlow::Break(None);
 /// The close reason every session gets when the server stops.
 pub const SERVER_STOPPING: &str = "server stopping";
 
-/// Cancelled when the server begins to stop, so that every session closes
-/// with 1001 and [`SERVER_STOPPING`] before the workers go.
+/// The server's sessions, and the signal that it is stopping: every session
+/// then closes with 1001 and [`SERVER_STOPPING`], and the server waits for
+/// them (at most [`CLOSE_HANDSHAKE_TIMEOUT`] and a little) before its
+/// workers go.
 #[derive(Debug, Clone, Default)]
-pub struct Shutdown(pub CancellationToken);
+pub struct Shutdown {
+    signal: CancellationToken,
+    sessions: TaskTracker,
+}
 
 impl Shutdown {
+    /// Runs `session` on the current worker, counted among the sessions.
+    pub fn spawn(&self, session: impl std::future::Future<Output = ()> + 'static) {
+        actix_web::rt::spawn(self.sessions.track_future(session));
+    }
+
     /// Completes when the server begins to stop.
     pub async fn started(&self) {
-        self.0.cancelled().await;
+        self.signal.cancelled().await;
+    }
+
+    /// Tells every session to close, and waits until they have (or the
+    /// closing handshakes time out).
+    pub async fn close_sessions(&self) {
+        self.signal.cancel();
+        self.sessions.close();
+        let _ = tokio::time::timeout(
+            CLOSE_HANDSHAKE_TIMEOUT + Duration::from_millis(500),
+            self.sessions.wait(),
+        )
+        .await;
     }
 }
 
@@ -104,10 +127,31 @@ pub fn close_reason(code: CloseCode, description: &str) -> CloseReason {
     }
 }
 
-/// Closes `session` with `reason`, logging why.
-pub async fn finish(session: Session, reason: Option<CloseReason>, stream: &str, who: &str) {
+/// How long a closing session waits for the peer's close frame.
+pub const CLOSE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Closes `session` with `reason`, logging why, and completes the closing
+/// handshake: reads (and drops) what the peer still sends until its close
+/// frame, for at most [`CLOSE_HANDSHAKE_TIMEOUT`]. Dropping the incoming
+/// stream at once could end the connection before the close frame is out.
+pub async fn finish<S, M, E>(
+    session: Session,
+    mut messages: S,
+    reason: Option<CloseReason>,
+    stream: &str,
+    who: &str,
+) where
+    S: futures_util::Stream<Item = Result<M, E>> + Unpin,
+{
     if let Some(reason) = &reason {
         tracing::info!(stream, reason = ?reason.description, code = ?reason.code, "closing {who}");
     }
-    let _ = session.close(reason).await;
+    if session.close(reason).await.is_err() {
+        return;
+    }
+    let _ = tokio::time::timeout(CLOSE_HANDSHAKE_TIMEOUT, async {
+        use futures_util::StreamExt;
+        while let Some(Ok(_)) = messages.next().await {}
+    })
+    .await;
 }

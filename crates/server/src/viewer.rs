@@ -249,7 +249,7 @@ impl ViewerSession {
                 break reason;
             }
         };
-        finish(self.session, reason, stream.name(), "viewer").await;
+        finish(self.session, messages, reason, stream.name(), "viewer").await;
     }
 
     /// Tells the viewer of a change of producer, then sends the frame that is

@@ -21,7 +21,16 @@ pub const EXPECT_WITHIN: Duration = Duration::from_secs(10);
 pub struct TestServer {
     pub address: SocketAddr,
     pub streams: Streams,
-    _shutdown: oneshot::Sender<()>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl TestServer {
+    /// Stops the server as Ctrl-C would.
+    pub fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
 }
 
 pub async fn start_server() -> TestServer {
@@ -33,9 +42,20 @@ pub async fn start_server() -> TestServer {
 }
 
 pub async fn start_server_with(config: Config) -> TestServer {
+    start_server_on(config, Streams::new()).await
+}
+
+/// Serves `streams` (and so their limits) with `config`.
+pub async fn start_server_on(config: Config, streams: Streams) -> TestServer {
+    // The server's logs, shown for failing tests (RUST_LOG=debug for more).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_test_writer()
+        .try_init();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
-    let streams = Streams::new();
     let (shutdown, stopped) = oneshot::channel::<()>();
     tokio::spawn(framecast_server::run(
         listener,
@@ -48,7 +68,7 @@ pub async fn start_server_with(config: Config) -> TestServer {
     TestServer {
         address,
         streams,
-        _shutdown: shutdown,
+        shutdown: Some(shutdown),
     }
 }
 
@@ -67,8 +87,7 @@ impl Viewer {
 
     /// Connects to the server at `address` (`host:port`).
     pub async fn connect_to(address: &str, stream: &str) -> Viewer {
-        let url = format!("ws://{address}/ws/{stream}");
-        let (socket, _) = tokio_tungstenite::connect_async(url)
+        let socket = websocket(&format!("ws://{address}/ws/{stream}"), &[])
             .await
             .expect("viewer connects");
         Viewer {
@@ -164,6 +183,30 @@ impl Viewer {
             self.decoder.framebuffer() == expected,
             "framebuffer differs from the published frame"
         );
+    }
+}
+
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Opens a WebSocket to `url` with extra request `headers`; on refusal, the
+/// HTTP status and body.
+pub async fn websocket(url: &str, headers: &[(&str, &str)]) -> Result<Socket, (u16, String)> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::Error;
+    let mut request = url.into_client_request().unwrap();
+    for (name, value) in headers {
+        request.headers_mut().insert(
+            tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => Ok(socket),
+        Err(Error::Http(response)) => Err((
+            response.status().as_u16(),
+            String::from_utf8_lossy(response.body().as_deref().unwrap_or_default()).into_owned(),
+        )),
+        Err(other) => panic!("WebSocket to {url}: {other}"),
     }
 }
 
