@@ -5,7 +5,10 @@
 // sends what the user does on the canvas to the stream's producer.
 //
 // Open /?stream=NAME for one stream; without it the page shows the first
-// stream the server lists. window.framecast exposes the state for tests.
+// stream the server lists. A server that needs a token prints the URL to
+// open with ?token=...: the page keeps the token (localStorage, this origin
+// only) and takes it out of the address bar, so reloads and stream links
+// work without showing it. window.framecast exposes the state for tests.
 
 import init, { Viewer } from "./pkg/framecast_viewer.js";
 
@@ -18,9 +21,12 @@ const canvas = document.getElementById("view");
 const statusLine = document.getElementById("status");
 const picker = document.getElementById("streams");
 
+const TOKEN_KEY = "framecast-token";
+
 const state = {
   stream: null,
   connected: false,
+  serverStopped: false, // the server said it was stopping; reconnecting until it is back
   producerOnline: null, // null until the server says
   seq: 0, // newest frame painted
   width: 0,
@@ -36,6 +42,7 @@ window.framecast = state;
 
 await init();
 const viewer = new Viewer(canvas);
+const token = keepToken();
 
 let socket = null;
 let reconnectDelay = RECONNECT_MIN_MS;
@@ -58,10 +65,31 @@ function showConnected() {
   showStatus(state.producerOnline === false ? "offline" : "connected", statsText + producer);
 }
 
+// --- token -------------------------------------------------------------------
+
+/** The token from ?token= (kept for later and hidden from the address bar),
+ * else the one kept before, else null. */
+function keepToken() {
+  const url = new URL(location.href);
+  const given = url.searchParams.get("token");
+  if (given === null) return localStorage.getItem(TOKEN_KEY);
+  localStorage.setItem(TOKEN_KEY, given);
+  url.searchParams.delete("token");
+  history.replaceState(null, "", url);
+  return given;
+}
+
+/** Refused for want of a token: the server's message says what to do. */
+class TokenError extends Error {}
+
 // --- streams ---------------------------------------------------------------
 
 async function listStreams() {
-  const response = await fetch("/api/streams");
+  const response = await fetch("/api/streams", { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  if (response.status === 401 || response.status === 403) {
+    const { error } = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
+    throw new TokenError(error);
+  }
   return response.json();
 }
 
@@ -88,9 +116,11 @@ picker.addEventListener("change", () => {
 });
 
 async function pickStream() {
+  // Listing first also tells whether the token is good: a refused
+  // WebSocket upgrade shows the page no reason.
+  const streams = await listStreams();
   const named = new URLSearchParams(location.search).get("stream");
   if (named) return named;
-  const streams = await listStreams();
   return streams.length ? streams[0].name : null;
 }
 
@@ -101,21 +131,24 @@ async function connect() {
   let name;
   try {
     name = await pickStream();
-  } catch {
-    return retry("server unreachable");
+  } catch (error) {
+    if (error instanceof TokenError) return retry(error.message);
+    return retry(state.serverStopped ? "the server stopped" : "server unreachable");
   }
   if (!name) return retry("no streams yet");
   state.stream = name;
   document.title = `${name} · framecast`;
   refreshPicker();
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  socket = new WebSocket(`${scheme}//${location.host}/ws/${encodeURIComponent(name)}`);
+  const query = token ? `?token=${encodeURIComponent(token)}` : "";
+  socket = new WebSocket(`${scheme}//${location.host}/ws/${encodeURIComponent(name)}${query}`);
   socket.binaryType = "arraybuffer";
   socket.onopen = () => {
     viewer.reset();
     unacked = false;
     unpainted = false;
     state.connected = true;
+    state.serverStopped = false;
     reconnectDelay = RECONNECT_MIN_MS;
     statsText = "connected, waiting for a frame";
     showConnected();
@@ -125,7 +158,8 @@ async function connect() {
   socket.onclose = (event) => {
     state.connected = false;
     socket = null;
-    retry(event.reason || "connection closed");
+    if (event.code === 1001 && event.reason === "server stopping") state.serverStopped = true;
+    retry(state.serverStopped ? "the server stopped" : event.reason || "connection closed");
   };
 }
 
@@ -153,6 +187,8 @@ function onFrameMessage(data) {
   } catch (error) {
     state.lastError = String(error.message ?? error);
     showStatus("error", `bad frame: ${state.lastError}; asking for a keyframe`);
+    // The viewer holds no frame now: nothing to ack until the keyframe.
+    unacked = false;
     socket?.send(viewer.keyframe_request(true));
     return;
   }

@@ -12,7 +12,8 @@ export const repo = path.resolve(here, "../..");
 const binary = process.env.FRAMECAST_BIN ?? path.join(repo, "target/release/framecast");
 const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
-/** Starts `framecast` with `args`; resolves once it prints its URL. */
+/** Starts `framecast` with `args`; resolves once it prints the URL to open
+ * (`url`: the server's root; `openUrl`: with the token, if it printed one). */
 export async function startServer(args, { bind = "127.0.0.1:0" } = {}) {
   const child = spawn(binary, ["--bind", bind, ...args], {
     cwd: repo,
@@ -20,14 +21,14 @@ export async function startServer(args, { bind = "127.0.0.1:0" } = {}) {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";
-  const url = await new Promise((resolve, reject) => {
+  const [url, openUrl] = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`framecast printed no URL in 20 s:\n${log}`)), 20_000);
     const onData = (chunk) => {
       log += chunk;
-      const match = log.match(/open (http:\/\/[\d.:]+\/)/);
+      const match = log.match(/open (http:\/\/[\d.:]+\/)(\?token=[^\s&]+)?\s/); // the whole line
       if (match) {
         clearTimeout(timer);
-        resolve(match[1]);
+        resolve([match[1], match[1] + (match[2] ?? "")]);
       }
     };
     child.stdout.on("data", onData);
@@ -36,6 +37,7 @@ export async function startServer(args, { bind = "127.0.0.1:0" } = {}) {
   });
   return {
     url,
+    openUrl,
     pid: child.pid,
     log: () => log,
     async stop() {

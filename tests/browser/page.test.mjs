@@ -82,7 +82,7 @@ test("the page reconnects when the server comes back", async () => {
     await waitForState(page, () => window.framecast?.seq > 3);
     await server.stop();
     await waitForState(page, () => !window.framecast.connected);
-    assert.match(await page.textContent("#status"), /retrying/);
+    assert.match(await page.textContent("#status"), /the server stopped; retrying/);
 
     server = await startServer(["--source", "demo", "--size", "320x240"], { bind });
     const before = await page.evaluate(() => window.framecast.frames);

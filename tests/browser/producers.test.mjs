@@ -27,7 +27,7 @@ function pattern(width, height, shift) {
 
 async function post(stream, width, height, pixels) {
   const url = new URL(`/api/streams/${stream}/frame?width=${width}&height=${height}&format=rgb8`, server.url);
-  const response = await fetch(url, { method: "POST", body: pixels });
+  const response = await fetch(url, { method: "POST", body: pixels, headers: { "Content-Type": "application/octet-stream" } });
   const text = await response.text();
   assert.equal(response.status, 200, text);
   return JSON.parse(text).seq;

@@ -4,6 +4,11 @@
     with framecast.Publisher("http://127.0.0.1:8080", "noise") as publisher:
         publisher.send(np.random.randint(0, 255, (1000, 1000, 3), dtype=np.uint8))
 
+A server that needs a token (any server bound beyond loopback, or one started
+with --token) takes it from ``token=``, from the URL framecast printed
+(``http://host:8080/?token=...``) or from the ``FRAMECAST_TOKEN`` environment
+variable, in that order; it is sent as ``Authorization: Bearer``.
+
 The wire format of the publish message and of the input events is in
 PROTOCOL.md at the root of the framecast repository.
 """
@@ -13,14 +18,15 @@ from __future__ import annotations
 import collections
 import json
 import logging
+import os
 import struct
 import threading
 import time
 from typing import Deque, Iterator, Optional
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import numpy as np
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 __all__ = ["Publisher", "PublishError"]
@@ -44,12 +50,25 @@ class PublishError(RuntimeError):
     """The publisher was closed, or could not send."""
 
 
-def _ingest_url(url: str, stream: str) -> str:
+def _ingest_url(url: str, stream: str) -> "tuple[str, Optional[str]]":
+    """The ingest WebSocket URL for ``stream``, and the token in ``url``'s
+    query, if any."""
     parts = urlsplit(url if "://" in url else f"http://{url}")
     scheme = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}.get(parts.scheme)
     if scheme is None or not parts.netloc:
         raise ValueError(f"expected a server URL like http://127.0.0.1:8080, got {url!r}")
-    return f"{scheme}://{parts.netloc}/ingest/{quote(stream, safe='')}"
+    token = parse_qs(parts.query).get("token", [None])[0]
+    return f"{scheme}://{parts.netloc}/ingest/{quote(stream, safe='')}", token
+
+
+def _refusal(error: InvalidStatus) -> str:
+    """What the server said when it refused the connection."""
+    response = error.response
+    try:
+        reason = json.loads(response.body)["error"]
+    except (ValueError, KeyError, TypeError):
+        reason = (response.body or b"").decode("utf-8", "replace")[:200] or response.reason_phrase
+    return f"HTTP {response.status_code}: {reason}"
 
 
 class Publisher:
@@ -60,8 +79,16 @@ class Publisher:
     ``poll_events`` and ``next_event``.
     """
 
-    def __init__(self, url: str = "http://127.0.0.1:8080", stream: str = "main", *, connect_timeout: float = 5.0):
-        self.url = _ingest_url(url, stream)
+    def __init__(
+        self,
+        url: str = "http://127.0.0.1:8080",
+        stream: str = "main",
+        *,
+        token: Optional[str] = None,
+        connect_timeout: float = 5.0,
+    ):
+        self.url, url_token = _ingest_url(url, stream)
+        self._token = token or url_token or os.environ.get("FRAMECAST_TOKEN") or None
         self.stream = stream
         self.frames_sent = 0
         self.frames_dropped = 0
@@ -176,6 +203,7 @@ class Publisher:
         try:
             socket = connect(
                 self.url,
+                additional_headers={"Authorization": f"Bearer {self._token}"} if self._token else None,
                 open_timeout=self._connect_timeout,
                 compression=None,  # frames are large; deflate would cost more than it saves
                 max_size=2**20,  # what the server sends us is small JSON
@@ -183,6 +211,8 @@ class Publisher:
             # The connection outlives any one block, so enter its context by
             # hand (as `with connect(...)` would); close() ends it.
             return socket.__enter__()
+        except InvalidStatus as error:
+            raise ConnectionError(f"framecast at {self.url} refused the connection: {_refusal(error)}") from error
         except (OSError, InvalidHandshake, TimeoutError) as error:
             raise ConnectionError(f"cannot connect to framecast at {self.url}: {error}") from error
 

@@ -28,14 +28,15 @@ class Server:
             env={**os.environ, "RUST_LOG": "info", "NO_COLOR": "1"},
         )
         self.log = []
+        self.token = None  # the token framecast printed in the URL to open, if any
         found = threading.Event()
 
         def read():
             for line in self.process.stdout:
                 self.log.append(line)
-                match = re.search(r"open (http://[\d.:]+)/", line)
+                match = re.search(r"open (http://[\d.:]+)/(?:\?token=([^\s&]+))?", line)
                 if match and not found.is_set():
-                    self.url = match.group(1)
+                    self.url, self.token = match.groups()
                     found.set()
 
         threading.Thread(target=read, daemon=True).start()
@@ -46,6 +47,11 @@ class Server:
     @property
     def ws(self):
         return self.url.replace("http://", "ws://")
+
+    @property
+    def query(self):
+        """`?token=...` where the server needs one, else nothing."""
+        return f"?token={self.token}" if self.token else ""
 
     def stop(self):
         self.process.terminate()
@@ -63,7 +69,7 @@ def wait_for_stream(server, stream, timeout=20):
     """Waits until the server lists `stream` with a frame."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with urllib.request.urlopen(f"{server.url}/api/streams") as response:
+        with urllib.request.urlopen(f"{server.url}/api/streams{server.query}") as response:
             if any(s["name"] == stream and s["seq"] > 0 for s in json.load(response)):
                 return
         time.sleep(0.02)
@@ -74,7 +80,7 @@ def peek(server, stream, seq=None, timeout=20):
     """Watches `stream` as a viewer until it holds frame `seq`; returns
     (seq, RGBA framebuffer as an H x W x 4 array)."""
     wait_for_stream(server, stream, timeout)
-    args = [str(PEEK), f"{server.ws}/ws/{stream}"] + (["--seq", str(seq)] if seq else [])
+    args = [str(PEEK), f"{server.ws}/ws/{stream}{server.query}"] + (["--seq", str(seq)] if seq else [])
     out = subprocess.run(args, capture_output=True, timeout=timeout, check=True).stdout
     header, pixels = out.split(b"\n", 1)
     width, height, held = map(int, header.split())

@@ -139,8 +139,9 @@ pub async fn run(
         () = shutdown => {
             tracing::info!("closing every viewer and producer");
             stopping.close_sessions().await;
-            handle.stop(true).await;
-            server.await
+            // The server future handles the stop command: poll both.
+            let ((), result) = tokio::join!(handle.stop(true), server);
+            result
         }
     };
     stopping.close_sessions().await;

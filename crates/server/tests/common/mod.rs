@@ -22,6 +22,7 @@ pub struct TestServer {
     pub address: SocketAddr,
     pub streams: Streams,
     shutdown: Option<oneshot::Sender<()>>,
+    running: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl TestServer {
@@ -30,6 +31,16 @@ impl TestServer {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
+    }
+
+    /// Waits until `run` has returned, after [`TestServer::stop`].
+    pub async fn stopped(&mut self) {
+        let running = self.running.take().expect("started");
+        tokio::time::timeout(EXPECT_WITHIN, running)
+            .await
+            .expect("run() returns after its shutdown")
+            .unwrap()
+            .unwrap();
     }
 }
 
@@ -57,7 +68,7 @@ pub async fn start_server_on(config: Config, streams: Streams) -> TestServer {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
     let (shutdown, stopped) = oneshot::channel::<()>();
-    tokio::spawn(framecast_server::run(
+    let running = tokio::spawn(framecast_server::run(
         listener,
         config,
         streams.clone(),
@@ -69,6 +80,7 @@ pub async fn start_server_on(config: Config, streams: Streams) -> TestServer {
         address,
         streams,
         shutdown: Some(shutdown),
+        running: Some(running),
     }
 }
 
