@@ -1,5 +1,6 @@
-//! The `framecast` binary itself: command-line errors, and frames read from
-//! standard input reaching a viewer exactly.
+//! The `framecast` binary itself: command-line errors, frames read from
+//! standard input reaching a viewer exactly, the token it generates beyond
+//! loopback, and SIGTERM closing every session.
 
 mod common;
 
@@ -7,7 +8,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{gradient, Viewer};
+use common::{gradient, http_request, next_close, websocket, Viewer};
 use framecast_codec::PixelFormat;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_framecast");
@@ -23,7 +24,26 @@ fn framecast(args: &[&str]) -> std::process::Output {
 fn help_explains_the_options() {
     let help = String::from_utf8(framecast(&["--help"]).stdout).unwrap();
     for option in [
-        "--bind", "--source", "--size", "--fps", "--stdin", "--format", "--stream",
+        "--bind",
+        "--source",
+        "--size",
+        "--fps",
+        "--stdin",
+        "--format",
+        "--stream",
+        "--token",
+        "FRAMECAST_TOKEN",
+        "--view-token",
+        "--public-view",
+        "--no-auth",
+        "--allow-origin",
+        "--allow-host",
+        "--max-streams",
+        "--max-viewers-per-stream",
+        "--max-viewers",
+        "--max-producers-per-stream",
+        "--stream-ttl",
+        "--keyframe-requests-per-minute",
     ] {
         assert!(help.contains(option), "--help lacks {option}");
     }
@@ -40,6 +60,17 @@ fn bad_arguments_say_what_is_wrong() {
             "expected rgb24 or rgba",
         ),
         (&["--format", "rgba"][..], "--stdin"),
+        (
+            &["--stream-ttl", "5 parsecs"][..],
+            "expected a duration like 300",
+        ),
+        (
+            &["--allow-origin", "evil.example"][..],
+            "expected an origin like",
+        ),
+        (&["--allow-origin", "http://a.example/path"][..], "no path"),
+        (&["--no-auth", "--token", "x"][..], "cannot be used with"),
+        (&["--token", ""][..], "--token is empty"),
     ] {
         let output = framecast(args);
         assert!(!output.status.success(), "{args:?} should fail");
@@ -58,10 +89,39 @@ impl Drop for Running {
     }
 }
 
-/// Starts the binary on a free port; returns it and its address.
+/// Starts the binary on a free loopback port; returns it and its address.
 fn start(args: &[&str]) -> (Running, String) {
+    let (running, address, _) = start_on("127.0.0.1:0", args);
+    (running, address)
+}
+
+/// What the binary has logged so far, collected by a thread.
+#[derive(Clone, Default)]
+struct Log(std::sync::Arc<std::sync::Mutex<String>>);
+
+impl Log {
+    /// The log once it contains `needle` (panics after 10 s).
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = self.0.lock().unwrap().clone();
+            if log.contains(needle) {
+                return log;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {needle:?} in the log:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Starts the binary bound to `bind`; returns it, its address (`host:port`)
+/// and its log.
+fn start_on(bind: &str, args: &[&str]) -> (Running, String, Log) {
     let mut child = Command::new(BINARY)
-        .args(["--bind", "127.0.0.1:0"])
+        .args(["--bind", bind])
         .args(args)
         .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
@@ -69,17 +129,20 @@ fn start(args: &[&str]) -> (Running, String) {
         .stderr(Stdio::null())
         .spawn()
         .expect("framecast starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = lines
-        .by_ref()
-        .find_map(|line| {
-            let line = line.ok()?;
-            let at = line.find("open http://")? + "open http://".len();
-            Some(line[at..].trim_end_matches('/').to_string())
-        })
-        .expect("framecast prints its URL");
-    std::thread::spawn(move || lines.for_each(drop)); // keep the pipe drained
-    (Running(child), address)
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let log = Log::default();
+    let collected = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let mut log = collected.0.lock().unwrap();
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
+    let text = log.wait_for("open http://");
+    let at = text.find("open http://").unwrap() + "open http://".len();
+    let address = text[at..].split('/').next().unwrap().to_string();
+    (Running(child), address, log)
 }
 
 #[tokio::test]
@@ -112,4 +175,86 @@ async fn frames_from_standard_input_reach_viewers_exactly() {
             .is_none(),
         "the cut-off frame was dropped"
     );
+}
+
+#[tokio::test]
+async fn beyond_loopback_a_token_is_generated_and_required() {
+    let (_server, address, log) = start_on("0.0.0.0:0", &["--source", "demo", "--size", "32x32"]);
+    let log = log.wait_for("?token=");
+    let port = address.rsplit(':').next().unwrap();
+    let token = log
+        .split("?token=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no token in the URL to open:\n{log}"));
+    assert_eq!(token.len(), 48, "{token}");
+    assert!(token.bytes().all(|b| b.is_ascii_hexdigit()), "{token}");
+    let local: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    // Bound beyond loopback any Host is served; the token guards instead.
+    let refused = http_request(
+        local,
+        "GET",
+        "/api/streams",
+        &[("Host", "framecast.lan")],
+        b"",
+    )
+    .await;
+    assert_eq!(refused.status, 401);
+    let path = format!("/api/streams?token={token}");
+    let listed = http_request(local, "GET", &path, &[("Host", "framecast.lan")], b"").await;
+    assert_eq!(listed.status, 200);
+    let mut viewer = Viewer {
+        socket: websocket(&format!("ws://{local}/ws/demo?token={token}"), &[])
+            .await
+            .unwrap(),
+        decoder: framecast_codec::Decoder::new(),
+        producer_online: None,
+    };
+    viewer.receive().await;
+}
+
+#[test]
+fn no_auth_beyond_loopback_serves_everyone_and_says_so_loudly() {
+    let (_server, _, log) = start_on("0.0.0.0:0", &["--source", "none", "--no-auth"]);
+    let log = log.wait_for("ANYONE WHO CAN REACH");
+    assert!(!log.contains("token="), "{log}");
+    assert!(log.contains("WARN"), "{log}");
+}
+
+#[tokio::test]
+async fn sigterm_closes_every_session_with_1001_and_exits() {
+    let (mut server, address, _) =
+        start_on("127.0.0.1:0", &["--source", "demo", "--size", "32x32"]);
+    let mut viewer = Viewer::connect_to(&address, "demo").await;
+    viewer.receive().await;
+    let mut producer = websocket(&format!("ws://{address}/ingest/other"), &[])
+        .await
+        .unwrap();
+    let pid = server.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let (viewer_close, producer_close) =
+        tokio::join!(viewer.next_close(), next_close(&mut producer));
+    for close in [viewer_close, producer_close] {
+        assert_eq!(
+            close.code,
+            tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode::Away
+        );
+        assert_eq!(close.reason.as_str(), "server stopping");
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "framecast did not exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
 }

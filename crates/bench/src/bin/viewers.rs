@@ -128,7 +128,15 @@ async fn main() -> anyhow::Result<()> {
         .unwrap_or_else(|| "target/bench/viewers.json".into());
 
     let mut child = Command::new(&binary)
-        .args(["--source", "none", "--bind", "127.0.0.1:0"])
+        // Viewers of the last round may still be closing when the next joins.
+        .args([
+            "--source",
+            "none",
+            "--bind",
+            "127.0.0.1:0",
+            "--max-viewers-per-stream",
+            "1000",
+        ])
         .env("RUST_LOG", "warn,framecast=info,framecast_server=warn")
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
