@@ -42,11 +42,18 @@ bench: (setup "--bench") wasm
     cd tests/browser && node e2e-bench.mjs ../../target/release/framecast-bench-publish ../../target/bench/e2e.json
     cargo run --release -p framecast-bench --features baselines --bin framecast-bench-report -- target/criterion BENCHMARKS.md target/bench/viewers.json target/bench/browser.json target/bench/e2e.json
 
-# What CI should be happy with: formatting, clippy (host and wasm32) with warnings as errors, docs, tests.
-check: (setup "--test")
+# Formatting, clippy (host and wasm32) with warnings as errors, and docs.
+lint: setup
     cargo fmt --all --check
+    cargo fmt --all --check --manifest-path crates/codec/fuzz/Cargo.toml
     cargo clippy --workspace --all-targets -- -D warnings
     {{wasm}} cargo clippy -p framecast-codec --lib --target wasm32-unknown-unknown -- -D warnings
     {{wasm}} cargo clippy -p framecast-viewer --all-targets --target wasm32-unknown-unknown -- -D warnings
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
-    just test
+
+# Fuzz the decoder, the ingest parser and the encode/decode round trip with libFuzzer, SECONDS each.
+fuzz seconds="60": (setup "--fuzz")
+    scripts/fuzz.sh {{seconds}}
+
+# What CI runs: every test, the lints, and a short fuzzing pass.
+check: test lint (fuzz "15")

@@ -6,12 +6,17 @@
 #   ./dev.sh run      build and serve the demo at http://127.0.0.1:8080/
 #   ./dev.sh test     run every test
 #   ./dev.sh bench    measure, and write BENCHMARKS.md
+#   ./dev.sh lint     rustfmt, clippy (host and wasm32), rustdoc
+#   ./dev.sh fuzz 60  fuzz the codec for 60 s a target
+#   ./dev.sh check    what CI runs: test, lint, a short fuzz
 #   ./dev.sh          list the recipes
 set -euo pipefail
 cd "$(dirname "$0")"
 case "${1:-}" in
-    test | check) scripts/setup.sh --test ;;
+    test) scripts/setup.sh --test ;;
+    check) scripts/setup.sh --test && scripts/setup.sh --fuzz ;;
     bench) scripts/setup.sh --bench ;;
+    fuzz) scripts/setup.sh --fuzz ;;
     *) scripts/setup.sh ;;
 esac
 export PATH="$PWD/target/tools/bin:$HOME/.cargo/bin:$PATH"

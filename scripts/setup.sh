@@ -8,6 +8,8 @@
 #                             venv for the Python client's tests
 #   scripts/setup.sh --bench  what the tests need, and cmake and nasm to build
 #                             libjpeg-turbo for the benchmarks
+#   scripts/setup.sh --fuzz   also cargo-fuzz (libFuzzer; run on stable with
+#                             RUSTC_BOOTSTRAP=1, which its -Z flags need)
 #
 # The wasm32 target comes from `rustup target add` where rustup can download it.
 # Where it cannot (machines whose only network is the package registries), the
@@ -24,7 +26,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 want_test=0
 want_bench=0
+want_fuzz=0
 case "${1:-}" in
+    --fuzz) want_fuzz=1 ;;
     --test) want_test=1 ;;
     --bench) want_bench=1 want_test=1 ;; # the browser side runs in the tests' Chromium
 esac
@@ -167,5 +171,9 @@ if [[ $want_test -eq 1 ]]; then
 fi
 if [[ $want_bench -eq 1 ]]; then
     apt_install cmake nasm
+fi
+if [[ $want_fuzz -eq 1 ]]; then
+    have c++ || apt_install g++ # libFuzzer is C++, built by libfuzzer-sys
+    cargo_install cargo-fuzz "cargo-fuzz" cargo-fuzz
 fi
 log "ready"
