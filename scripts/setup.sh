@@ -155,6 +155,7 @@ fi
 # --- test-only tools --------------------------------------------------------
 if [[ $want_test -eq 1 ]]; then
     apt_install chromium chromium-driver
+    have curl || apt_install curl # the token tests publish with curl
     if ! have node || ! have npm; then apt_install nodejs npm; fi
     # The Python client's tests and examples run in target/venv.
     venv=target/venv

@@ -17,9 +17,10 @@
 //!    as `?token=TOKEN`. The publish token grants viewing too; a view token
 //!    grants viewing only. Tokens are compared in constant time.
 //!
-//! [`Access::for_bind`] picks the defaults: on loopback no token (the Host
-//! and Origin checks keep other sites out), beyond loopback a token is
-//! required, generated at start when none is given.
+//! The defaults: on loopback no token (the Host and Origin checks keep other
+//! sites out); beyond loopback a token, which the `framecast` binary
+//! generates at start when none is given ([`Access::for_bind`] and
+//! `main.rs`).
 
 use std::fmt;
 use std::future::{ready, Ready};
@@ -118,8 +119,9 @@ impl Default for Access {
 }
 
 impl Access {
-    /// The default rules for a server bound to `bind`: loopback checks the
-    /// Host; beyond loopback anything but [`Access::open`] needs a token.
+    /// The rules for a server bound to `bind`, before tokens: the Host check
+    /// on loopback, none beyond it (where the caller sets a token; the
+    /// `framecast` binary generates one unless told `--no-auth`).
     pub fn for_bind(bind: SocketAddr) -> Access {
         Access {
             allowed_hosts: bind

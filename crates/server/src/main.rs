@@ -95,13 +95,13 @@ struct AccessArgs {
     #[arg(long, conflicts_with_all = ["token", "view_token", "public_view"])]
     no_auth: bool,
 
-    /// A browser origin (like https://notebook.example:8888) whose pages may
+    /// A browser origin (like `https://notebook.example:8888`) whose pages may
     /// view and publish, besides the server's own. Repeatable.
     #[arg(long, value_name = "ORIGIN", value_parser = parse_origin)]
     allow_origin: Vec<String>,
 
     /// A host name this server answers to when bound to loopback, besides
-    /// localhost, 127.0.0.1 and [::1] (say, a name in /etc/hosts). Repeatable.
+    /// `localhost`, `127.0.0.1` and `[::1]` (say, a name in /etc/hosts). Repeatable.
     #[arg(long, value_name = "NAME")]
     allow_host: Vec<String>,
 }
