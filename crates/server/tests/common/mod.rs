@@ -313,6 +313,16 @@ pub async fn http_post(server: &TestServer, path: &str, body: &[u8]) -> Response
     .await
 }
 
+/// Asserts that `close` has `code` and a reason containing `reason`.
+pub fn assert_close(
+    close: &CloseFrame,
+    code: tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode,
+    reason: &str,
+) {
+    assert_eq!(close.code, code, "reason: {}", close.reason);
+    assert!(close.reason.contains(reason), "reason: {}", close.reason);
+}
+
 /// Reads `socket` until the server's close frame; returns it.
 pub async fn next_close(socket: &mut WebSocketStream<MaybeTlsStream<TcpStream>>) -> CloseFrame {
     loop {
