@@ -148,9 +148,7 @@ impl Stream {
     ) -> Result<u64, FrameError> {
         let pixels = pixels.into();
         FrameRef::new(width, height, format, &pixels)?;
-        let now = Instant::now();
-        self.rate.lock().expect("rate lock").tick(now);
-        self.touch(now);
+        self.rate.lock().expect("rate lock").tick(Instant::now());
         let mut seq = 0;
         self.latest.send_modify(|latest| {
             seq = latest.as_ref().map_or(1, |frame| frame.seq + 1);
@@ -222,7 +220,9 @@ impl Stream {
 
     /// Whether nobody is connected and nothing happened for `ttl`.
     fn idle_for(&self, ttl: Duration, now: Instant) -> bool {
-        let last_active = *self.last_active.lock().expect("activity lock");
+        let joined_or_left = *self.last_active.lock().expect("activity lock");
+        let published = self.rate.lock().expect("rate lock").last;
+        let last_active = published.map_or(joined_or_left, |p| p.max(joined_or_left));
         self.count(Role::Viewer) == 0
             && self.count(Role::Producer) == 0
             && now.saturating_duration_since(last_active) >= ttl
@@ -661,6 +661,40 @@ mod tests {
             0.0,
             "quiet: stopped"
         );
+    }
+
+    #[test]
+    fn streams_expire_a_ttl_after_their_last_publish_or_leave() {
+        let ttl = Duration::from_secs(60);
+        let streams = Streams::with_limits(Limits {
+            stream_ttl: ttl,
+            ..Limits::default()
+        });
+        let quiet = streams.get_or_create("quiet").unwrap();
+        let watched = streams.get_or_create("watched").unwrap();
+        let viewer = watched.join(Role::Viewer);
+        let start = Instant::now();
+        assert!(streams.remove_idle(start + ttl / 2).is_empty());
+
+        // A publish (by POST: nobody connected) restarts the clock.
+        let quiet_since = *quiet.last_active.lock().unwrap();
+        let fed = streams.get_or_create("fed").unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        fed.publish(1, 1, PixelFormat::Rgb8, vec![0; 3]).unwrap();
+        let published = fed.rate.lock().unwrap().last.unwrap();
+        // Past a TTL from their creation, only the publish keeps "fed".
+        let past_creation = quiet_since + ttl + Duration::from_millis(2);
+        assert_eq!(streams.remove_idle(past_creation), ["quiet"]);
+        assert!(quiet.removed.is_cancelled(), "its sessions are told");
+        assert_eq!(streams.remove_idle(published + ttl), ["fed"]);
+
+        drop(viewer);
+        let left = *watched.last_active.lock().unwrap();
+        assert!(
+            streams.remove_idle(left + ttl / 2).is_empty(),
+            "the clock starts when the viewer leaves"
+        );
+        assert_eq!(streams.remove_idle(left + ttl), ["watched"]);
     }
 
     #[tokio::test]
