@@ -206,13 +206,13 @@ pub async fn check_request(
             .map(|value| value.to_str().unwrap_or("(not text)"));
         if !access.host_allowed(host) {
             tracing::warn!(
-                host,
+                host = ?host, // Debug: quoted and escaped, as it comes from the client
                 "refused a request for a host this server does not serve"
             );
             Some(ApiError::HostNotAllowed(host.to_string()))
         } else if let Some(origin) = origin.filter(|origin| !access.origin_allowed(origin, host)) {
             tracing::warn!(
-                origin,
+                origin = ?origin,
                 path = http.path(),
                 "refused a request from another origin"
             );
