@@ -31,16 +31,18 @@ test: (setup "--test") wasm
     cd clients/python && ../../target/venv/bin/pytest -q
     cd tests/browser && mkdir -p test-results && node --test
 
-# Measure framecast against JPEG, PNG and raw (server and browser side), with 1 to 100 viewers, and end to end; writes BENCHMARKS.md.
+# Measure framecast against the MJPEG loop (Flask + cv2), JPEG, PNG and raw (server and browser side), with 1 to 100 viewers, and end to end; writes BENCHMARKS.md.
 bench: (setup "--bench") wasm
-    cargo bench -p framecast-bench --features baselines --bench codecs
     cargo build --release -p framecast-server --bin framecast
+    cargo build --release -p framecast-bench --bin framecast-bench-frames --bin framecast-bench-publish
+    target/venv/bin/pip install --quiet --disable-pip-version-check ./clients/python
+    cd tests/browser && node loop-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/loop.json
+    cargo bench -p framecast-bench --features baselines --bench codecs
     cargo run --release -p framecast-bench --bin framecast-bench-viewers -- target/release/framecast target/bench/viewers.json
     cargo run --release -p framecast-bench --features baselines --bin framecast-bench-browser-data -- target/bench/browser
     cd tests/browser && node bench.mjs ../../target/bench/browser ../../target/bench/browser.json
-    cargo build --release -p framecast-bench --bin framecast-bench-publish
     cd tests/browser && node e2e-bench.mjs ../../target/release/framecast-bench-publish ../../target/bench/e2e.json
-    cargo run --release -p framecast-bench --features baselines --bin framecast-bench-report -- target/criterion BENCHMARKS.md target/bench/viewers.json target/bench/browser.json target/bench/e2e.json
+    cargo run --release -p framecast-bench --features baselines --bin framecast-bench-report -- target/criterion BENCHMARKS.md target/bench/viewers.json target/bench/browser.json target/bench/e2e.json target/bench/loop.json
 
 # Formatting, clippy (host and wasm32) with warnings as errors, and docs.
 lint: setup

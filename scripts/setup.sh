@@ -6,8 +6,9 @@
 #   scripts/setup.sh --test   also what the tests need: Chromium, ChromeDriver,
 #                             the browser tests' npm packages, and a Python
 #                             venv for the Python client's tests
-#   scripts/setup.sh --bench  what the tests need, and cmake and nasm to build
-#                             libjpeg-turbo for the benchmarks
+#   scripts/setup.sh --bench  what the tests need, cmake and nasm to build
+#                             libjpeg-turbo for the benchmarks, and Flask and
+#                             OpenCV for the MJPEG loop they compare with
 #   scripts/setup.sh --fuzz   also cargo-fuzz (libFuzzer; run on stable with
 #                             RUSTC_BOOTSTRAP=1, which its -Z flags need)
 #
@@ -172,6 +173,11 @@ if [[ $want_test -eq 1 ]]; then
 fi
 if [[ $want_bench -eq 1 ]]; then
     apt_install cmake nasm
+    # The MJPEG loop the benchmarks compare with (tests/loop/mjpeg.py).
+    if ! target/venv/bin/python -c "import flask, cv2" 2>/dev/null; then
+        log "pip install flask opencv-python-headless into target/venv"
+        target/venv/bin/pip install --quiet --disable-pip-version-check flask opencv-python-headless >&2
+    fi
 fi
 if [[ $want_fuzz -eq 1 ]]; then
     have c++ || apt_install g++ # libFuzzer is C++, built by libfuzzer-sys

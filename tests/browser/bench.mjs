@@ -1,16 +1,20 @@
 // Runs the browser-side benchmark (bench/index.html) in headless Chromium on
 // the frames `framecast-bench-browser-data` wrote, and writes the result as
-// JSON for the report. Not a test: `just bench` runs it.
+// JSON for the report. Chromium is launched directly and the page served by
+// a small HTTP server here; the result is read with Runtime.evaluate alone
+// (chromium.mjs). Not a test: `just bench` runs it.
 //
 //   node bench.mjs ../../target/bench/browser ../../target/bench/browser.json
 
+import { once } from "node:events";
 import { readFile, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import path from "node:path";
-import { launchBrowser, repo } from "./harness.mjs";
+import { launchChromium } from "./chromium.mjs";
+import { repo } from "./harness.mjs";
 
 const dataDir = path.resolve(process.argv[2] ?? path.join(repo, "target/bench/browser"));
 const outPath = path.resolve(process.argv[3] ?? path.join(repo, "target/bench/browser.json"));
-const ORIGIN = "http://bench.localhost";
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json", ".jpg": "image/jpeg", ".bin": "application/octet-stream" };
 
 /** Where a URL path of the benchmark page lives on disk. */
@@ -21,28 +25,29 @@ function fileFor(urlPath) {
   return path.join(repo, "tests/browser/bench", urlPath);
 }
 
-const browser = await launchBrowser();
+const server = createServer(async (request, response) => {
+  const file = fileFor(decodeURIComponent(new URL(request.url, "http://x").pathname));
+  try {
+    const body = await readFile(file);
+    response.writeHead(200, { "Content-Type": TYPES[path.extname(file)] ?? "application/octet-stream" }).end(body);
+  } catch {
+    response.writeHead(404).end(`no ${file}`);
+  }
+}).listen(0, "127.0.0.1");
+await once(server, "listening");
+
+const chromium = await launchChromium(`http://127.0.0.1:${server.address().port}/`);
 try {
-  const page = await browser.newPage();
-  await page.route(`${ORIGIN}/**`, async (route) => {
-    const file = fileFor(new URL(route.request().url()).pathname);
-    try {
-      const body = await readFile(file);
-      await route.fulfill({ body, contentType: TYPES[path.extname(file)] ?? "application/octet-stream" });
-    } catch {
-      await route.fulfill({ status: 404, body: `no ${file}` });
-    }
-  });
-  page.on("pageerror", (error) => console.error(error));
-  await page.goto(`${ORIGIN}/`);
-  await page.waitForFunction(() => window.benchResult, null, { timeout: 600_000, polling: 500 });
-  const result = await page.evaluate(() => window.benchResult);
-  result.browser = browser.version();
+  await chromium.waitFor(() => window.benchResult || window.benchError, null, 600_000);
+  const result = await chromium.evaluate(() => window.benchResult ?? { error: String(window.benchError) });
+  if (result.error) throw new Error(`the benchmark page failed: ${result.error}`);
+  result.browser = chromium.version;
   await writeFile(outPath, JSON.stringify(result, null, 2));
   for (const row of result.results) {
     console.log(`${row.class.padEnd(7)} framecast ${row.framecast_ms.toFixed(3)} ms  JPEG ${row.jpeg_ms.toFixed(3)} ms  ratio ${(row.framecast_ms / row.jpeg_ms).toFixed(3)}`);
   }
   console.log(`wrote ${outPath}`);
 } finally {
-  await browser.close();
+  await chromium.close();
+  server.close();
 }

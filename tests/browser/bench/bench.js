@@ -3,11 +3,15 @@
 // JPEG path (createImageBitmap + drawImage). Each timed batch applies every
 // frame of a class in order and ends with a one-pixel getImageData, which
 // makes the canvas finish any deferred drawing; batches repeat PASSES times
-// and the median batch, per frame, is reported in window.benchResult.
+// and the median batch, per frame, is reported in window.benchResult (or
+// what went wrong in window.benchError).
 
 import init, { Viewer } from "./pkg/framecast_viewer.js";
 
 const PASSES = 9;
+
+window.addEventListener("error", (event) => (window.benchError = event.message));
+window.addEventListener("unhandledrejection", (event) => (window.benchError = String(event.reason)));
 
 const progress = document.getElementById("progress");
 const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];

@@ -1,0 +1,232 @@
+// The comparison users look for first: the classic numpy loop published to
+// framecast with the Python client, against the same frames sent the MJPEG
+// way (Flask + cv2.imencode, multipart/x-mixed-replace), both watched in
+// headless Chromium launched directly (chromium.mjs: no DevTools client but
+// a bare Runtime.evaluate). Per class and rate (20 frames/s, and as fast as
+// each goes): frames shown per second, capture-to-shown latency, bytes per
+// frame, and CPU per frame shown of producer + server and of every Chromium
+// process. Writes JSON for the report. Not a test: `just bench` runs it.
+//
+//   node loop-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/loop.json
+//
+// Both loops play the same frames (tests/loop/frames.py), stamped with their
+// number and capture time in the top-left 64x48 pixels. framecast's page
+// counts its paints and their capture-to-paint latency itself (the capture
+// time travels in the frame header); on the MJPEG page, which has no script,
+// STAMP_READER reads the stamp of the <img> once per animation frame and
+// counts the frames whose stamp changed.
+
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { rm, writeFile } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import { cpuSeconds, launchChromium, treeCpuSeconds } from "./chromium.mjs";
+import { repo, startServer } from "./harness.mjs";
+
+const framesBin = path.resolve(process.argv[2] ?? path.join(repo, "target/release/framecast-bench-frames"));
+const outPath = path.resolve(process.argv[3] ?? path.join(repo, "target/bench/loop.json"));
+const python = path.join(repo, "target/venv/bin/python");
+const loopDir = path.join(repo, "tests/loop");
+// FRAMECAST_LOOP_CLASSES=sprite,camera runs only those (for a quick look).
+const CLASSES = (process.env.FRAMECAST_LOOP_CLASSES ?? "sprite,scroll,plasma,noise,camera").split(",");
+/** Frames per second the producers are paced at; 0 is as fast as each goes. */
+const RATES = [20, 0];
+/** Distinct frames of each class, played forwards and backwards. */
+const FRAMES = 60;
+const WARM_UP_S = 3;
+const MEASURE_S = 10;
+
+const sleep = (s) => new Promise((resolve) => setTimeout(resolve, s * 1000));
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] : null;
+};
+
+/** Reads the stamp (tests/loop/frames.py) of `#view` once per animation
+ * frame; `window.meter` counts the frames whose number changed and their
+ * capture-to-shown latency. */
+function STAMP_READER() {
+  const source = document.getElementById("view");
+  const canvas = document.createElement("canvas");
+  [canvas.width, canvas.height] = [64, 48];
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  const meter = (window.meter = { shown: 0, latencies: [], number: -1 });
+  const field = (data, firstRow) => {
+    let value = 0;
+    for (let row = firstRow; row < firstRow + 3; row += 1) {
+      for (let column = 0; column < 8; column += 1) {
+        value = value * 2 + (data[((row * 8 + 4) * 64 + column * 8 + 4) * 4] > 127 ? 1 : 0);
+      }
+    }
+    return value;
+  };
+  const read = () => {
+    if (source.naturalWidth > 0) {
+      context.drawImage(source, 0, 0, 64, 48, 0, 0, 64, 48);
+      const data = context.getImageData(0, 0, 64, 48).data;
+      const number = field(data, 0);
+      if (number !== meter.number) {
+        meter.number = number;
+        meter.shown += 1;
+        const wrap = 2 ** 24;
+        meter.latencies.push((((Date.now() % wrap) - field(data, 3)) % wrap + wrap) % wrap);
+      }
+    }
+    requestAnimationFrame(read);
+  };
+  requestAnimationFrame(read);
+  return true;
+}
+
+function spawnPython(script, args) {
+  const child = spawn(python, [path.join(loopDir, script), ...args], { cwd: loopDir, stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  child.stderr.on("data", (chunk) => (log += chunk));
+  const exited = once(child, "exit");
+  return {
+    pid: child.pid,
+    log: () => log,
+    alive: () => child.exitCode === null,
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+async function freePort() {
+  const server = net.createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address();
+  server.close();
+  return port;
+}
+
+/** Samples CPU of `producers` (summed) and Chromium and the page's counters
+ * over MEASURE_S after WARM_UP_S; returns the differences. */
+async function measure(chromium, producerPids, counters) {
+  await sleep(WARM_UP_S);
+  const sample = async () => {
+    let producer = 0;
+    for (const pid of producerPids) producer += await cpuSeconds(pid);
+    return { producer, chromium: await treeCpuSeconds(chromium.pid), counters: await counters(), at: performance.now() };
+  };
+  const before = await sample();
+  await sleep(MEASURE_S);
+  const after = await sample();
+  return { before, after, elapsed: (after.at - before.at) / 1000 };
+}
+
+function row(system, name, rate, { before, after, elapsed }, shown, latencies, bytesPerFrame, sent) {
+  const perShown = (seconds) => (shown ? (seconds * 1000) / shown : null);
+  return {
+    system,
+    class: name,
+    rate,
+    shown_fps: shown / elapsed,
+    sent_fps: sent / elapsed,
+    latency_p50_ms: percentile(latencies, 50),
+    latency_p99_ms: percentile(latencies, 99),
+    bytes_per_frame: bytesPerFrame,
+    producer_server_cpu_ms_per_frame: perShown(after.producer - before.producer),
+    chromium_cpu_ms_per_frame: perShown(after.chromium - before.chromium),
+  };
+}
+
+async function runFramecast(name, rate, frames) {
+  const server = await startServer(["--source", "none"]);
+  const stream = `loop-${name}`;
+  const producer = spawnPython("publish.py", [frames, server.url, stream, "--fps", String(rate)]);
+  let chromium;
+  try {
+    for (let waited = 0; !(await streamSeq(server.url, stream)); waited += 0.05) {
+      if (!producer.alive() || waited > 30) throw new Error(`publish.py published nothing:\n${producer.log()}`);
+      await sleep(0.05);
+    }
+    chromium = await launchChromium(new URL(`/?stream=${stream}`, server.url).href);
+    await chromium.waitFor(() => window.framecast?.seq > 0);
+    const counters = async () => ({
+      ...(await chromium.evaluate(() => ({
+        painted: window.framecast.frames,
+        applied: window.framecast.applied,
+        bytes: window.framecast.bytes,
+        latencies: window.framecast.latencies.splice(0),
+      }))),
+      seq: await streamSeq(server.url, stream),
+    });
+    const run = await measure(chromium, [producer.pid, server.pid], counters);
+    const { before, after } = run;
+    const applied = after.counters.applied - before.counters.applied;
+    const bytes = applied ? (after.counters.bytes - before.counters.bytes) / applied : null;
+    return {
+      ...row("framecast", name, rate, run, after.counters.painted - before.counters.painted, after.counters.latencies, bytes, after.counters.seq - before.counters.seq),
+      browser: chromium.version,
+    };
+  } finally {
+    await chromium?.close();
+    await producer.stop();
+    await server.stop();
+  }
+}
+
+async function streamSeq(url, stream) {
+  const streams = await (await fetch(new URL("/api/streams", url))).json();
+  return streams.find((s) => s.name === stream)?.seq ?? 0;
+}
+
+async function runMjpeg(name, rate, frames) {
+  const port = await freePort();
+  const server = spawnPython("mjpeg.py", [frames, "--port", String(port), "--fps", String(rate)]);
+  const url = `http://127.0.0.1:${port}/`;
+  let chromium;
+  try {
+    for (let waited = 0; ; waited += 0.1) {
+      if (await fetch(url).then((r) => r.ok, () => false)) break;
+      if (!server.alive() || waited > 30) throw new Error(`mjpeg.py did not start:\n${server.log()}`);
+      await sleep(0.1);
+    }
+    chromium = await launchChromium(url);
+    await chromium.waitFor(() => document.getElementById("view")?.naturalWidth > 0);
+    await chromium.evaluate(STAMP_READER);
+    const counters = async () => ({
+      ...(await chromium.evaluate(() => ({ shown: window.meter.shown, latencies: window.meter.latencies.splice(0) }))),
+      ...(await (await fetch(new URL("/stats", url))).json()),
+    });
+    const run = await measure(chromium, [server.pid], counters);
+    const { before, after } = run;
+    const sent = after.counters.frames - before.counters.frames;
+    const bytes = sent ? (after.counters.bytes - before.counters.bytes) / sent : null;
+    return row("mjpeg", name, rate, run, after.counters.shown - before.counters.shown, after.counters.latencies, bytes, sent);
+  } finally {
+    await chromium?.close();
+    await server.stop();
+  }
+}
+
+const results = [];
+let browser = null;
+for (const name of CLASSES) {
+  const frames = path.join(repo, `target/bench/loop/${name}.rgb`);
+  const made = spawn(framesBin, [name, String(FRAMES), frames], { stdio: ["ignore", "ignore", "inherit"] });
+  const [code] = await once(made, "exit");
+  if (code !== 0) throw new Error(`${framesBin} failed (${code})`);
+  for (const rate of RATES) {
+    for (const run of [runMjpeg, runFramecast]) {
+      const result = await run(name, rate, frames);
+      browser = result.browser ?? browser;
+      delete result.browser;
+      results.push(result);
+      const fmt = (v, digits = 1) => (v === null ? "-" : v.toFixed(digits));
+      console.log(
+        `${name.padEnd(7)} ${rate ? `${rate}/s` : "uncapped"} ${result.system.padEnd(9)} shown ${fmt(result.shown_fps)}/s (sent ${fmt(result.sent_fps)}/s), latency p50 ${fmt(result.latency_p50_ms, 0)} p99 ${fmt(result.latency_p99_ms, 0)} ms, ${fmt(result.bytes_per_frame / 1000)} KB a frame, CPU per frame: producer+server ${fmt(result.producer_server_cpu_ms_per_frame)} ms, Chromium ${fmt(result.chromium_cpu_ms_per_frame)} ms`,
+      );
+    }
+  }
+  await rm(frames, { force: true });
+}
+await writeFile(
+  outPath,
+  JSON.stringify({ width: 1000, height: 1000, frames: FRAMES, measure_s: MEASURE_S, browser, driven: "launched directly; counters read with Runtime.evaluate only", results }, null, 2),
+);
+console.log(`wrote ${outPath}`);
