@@ -8,8 +8,9 @@
 //! ([`FrameStats`]) and the few bytes of acks to send back.
 //!
 //! The page (`www/app.js`) owns the WebSocket: it passes each binary message
-//! to [`Viewer::apply`], calls [`Viewer::paint`] once per animation frame and
-//! sends [`Viewer::ack`] after painting.
+//! to [`Viewer::apply`], sends [`Viewer::ack`] as soon as the frame is
+//! decoded, and calls [`Viewer::paint`] at most once per animation frame,
+//! for the newest framebuffer.
 
 use framecast_codec::{Ack, Decoder, KeyframeReason, KeyframeRequest, Rect};
 use wasm_bindgen::prelude::*;
