@@ -15,12 +15,11 @@ import os from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
 
-const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+export const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
-/** The flags the tests use (toolchain.md), headless, a window the 1000x1000
- * frames fit in, and DevTools on a free port. */
-const FLAGS = [
-  "--headless",
+/** Chromium's flags for tests and benchmarks alike: no sandbox (containers),
+ * software rendering, and nothing that reaches for the network by itself. */
+export const BROWSER_FLAGS = [
   "--no-sandbox",
   "--disable-gpu",
   "--disable-quic",
@@ -28,9 +27,10 @@ const FLAGS = [
   "--disable-background-networking",
   "--disable-component-update",
   "--disable-sync",
-  "--window-size=1200,1200",
-  "--remote-debugging-port=0",
 ];
+
+/** Headless, a window the 1000x1000 frames fit in, DevTools on a free port. */
+const FLAGS = ["--headless", ...BROWSER_FLAGS, "--window-size=1200,1200", "--remote-debugging-port=0"];
 
 /**
  * Launches Chromium on `url`. Resolves to `{ pid, version, evaluate, waitFor, close }`:

@@ -6,11 +6,11 @@ import { once } from "node:events";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { BROWSER_FLAGS, browserPath } from "./chromium.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repo = path.resolve(here, "../..");
 const binary = process.env.FRAMECAST_BIN ?? path.join(repo, "target/release/framecast");
-const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
 /** Starts `framecast` with `args`; resolves once it prints the URL to open
  * (`url`: the server's root; `openUrl`: with the token, if it printed one). */
@@ -49,18 +49,7 @@ export async function startServer(args, { bind = "127.0.0.1:0" } = {}) {
 }
 
 export async function launchBrowser() {
-  return chromium.launch({
-    executablePath: browserPath,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  return chromium.launch({ executablePath: browserPath, args: BROWSER_FLAGS });
 }
 
 /** Waits until `predicate(window.framecast)` holds in the page. */
