@@ -118,7 +118,9 @@ async function measure(chromium, producerPids, counters) {
   return { before, after, elapsed: (after.at - before.at) / 1000 };
 }
 
-function row(system, name, rate, { before, after, elapsed }, shown, latencies, bytesPerFrame, sent) {
+/** One pipeline's result for the report, from a `measure` run and what
+ * its page and producer counted over it. */
+function row({ system, name, rate, run: { before, after, elapsed }, shown, sent, latencies, bytesPerFrame }) {
   const perShown = (seconds) => (shown ? (seconds * 1000) / shown : null);
   return {
     system,
@@ -160,7 +162,16 @@ async function runFramecast(name, rate, frames) {
     const applied = after.counters.applied - before.counters.applied;
     const bytes = applied ? (after.counters.bytes - before.counters.bytes) / applied : null;
     return {
-      ...row("framecast", name, rate, run, after.counters.painted - before.counters.painted, after.counters.latencies, bytes, after.counters.seq - before.counters.seq),
+      ...row({
+        system: "framecast",
+        name,
+        rate,
+        run,
+        shown: after.counters.painted - before.counters.painted,
+        sent: after.counters.seq - before.counters.seq,
+        latencies: after.counters.latencies,
+        bytesPerFrame: bytes,
+      }),
       browser: chromium.version,
     };
   } finally {
@@ -197,7 +208,16 @@ async function runMjpeg(name, rate, frames) {
     const { before, after } = run;
     const sent = after.counters.frames - before.counters.frames;
     const bytes = sent ? (after.counters.bytes - before.counters.bytes) / sent : null;
-    return row("mjpeg", name, rate, run, after.counters.shown - before.counters.shown, after.counters.latencies, bytes, sent);
+    return row({
+      system: "mjpeg",
+      name,
+      rate,
+      run,
+      shown: after.counters.shown - before.counters.shown,
+      sent,
+      latencies: after.counters.latencies,
+      bytesPerFrame: bytes,
+    });
   } finally {
     await chromium?.close();
     await server.stop();
