@@ -200,7 +200,7 @@ struct Goal {
 }
 
 const FULL_CHANGE_ENCODE: &str = "Every pixel changes every frame, so all 3 MB of XOR bytes go through LZ4, where JPEG transforms chroma-subsampled data and drops most of it. Every core (the last column of the tables) roughly halves it; one core needs a cheaper lossless transform than XOR + LZ4 for smooth motion and sensor noise (issue #10, part 2).";
-const LOOP_SERVER: &str = "Per frame, framecast's producer and server copy, mask, send and receive the raw 3 MB frame before any encoding (about 2.4 ms here; the in-process server of issue #12 removes it), where MJPEG encodes in the producer's own process; on natural content the lossless encode (XOR + LZ4, see the server-side goals) then costs several times cv2's JPEG encode.";
+const LOOP_SERVER: &str = "Per frame, framecast's producer and server copy, mask, send and receive the raw 3 MB frame before any encoding (the in-process server of issue #12 removes that), where MJPEG encodes in the producer's own process; on natural content the lossless encode (XOR + LZ4, see the server-side goals) then costs several times cv2's JPEG encode.";
 const LOOP_CHROMIUM: &str = "Chromium receives the lossless delta (megabytes for natural content, where the JPEG is a hundred KB) and the wasm decoder inflates it into a 4 MB RGBA framebuffer; the transport and that memory traffic bound it.";
 
 /// Every goal the report checks, in the order it prints them.
@@ -582,6 +582,8 @@ fn main() -> std::io::Result<()> {
                 });
                 let jpeg_ratio =
                     |r: Option<f64>| r.map_or("n/a".into(), |r| format!("{r:.2}x JPEG q75"));
+                let fraction_of_jpeg =
+                    format!("1/{:.1} of JPEG q75", vs_jpeg.map_or(f64::NAN, |r| 1.0 / r));
                 let bytes = b("framecast") as f64;
                 match class {
                     Class::Static => {
@@ -594,21 +596,11 @@ fn main() -> std::io::Result<()> {
                         goals += &goal("static bytes", "", Some(bytes), &fmt_bytes(b("framecast")));
                     }
                     Class::Sprite => {
-                        goals += &goal(
-                            "sprite encode",
-                            "",
-                            vs_jpeg,
-                            &format!("1/{:.1} of JPEG q75", vs_jpeg.map_or(f64::NAN, |r| 1.0 / r)),
-                        );
+                        goals += &goal("sprite encode", "", vs_jpeg, &fraction_of_jpeg);
                         goals += &goal("sprite bytes", "", Some(bytes), &fmt_bytes(b("framecast")));
                     }
                     Class::Noise => {
-                        goals += &goal(
-                            "noise encode",
-                            "",
-                            vs_jpeg,
-                            &format!("1/{:.1} of JPEG q75", vs_jpeg.map_or(f64::NAN, |r| 1.0 / r)),
-                        );
+                        goals += &goal("noise encode", "", vs_jpeg, &fraction_of_jpeg);
                     }
                     Class::Plasma | Class::Camera => {
                         let every_core = ratio(parallel, t("jpeg-q75"));
