@@ -34,6 +34,9 @@ __version__ = "0.1.0"
 
 log = logging.getLogger("framecast")
 
+#: The wire protocol version this client speaks (PROTOCOL.md); the server
+#: refuses any other.
+PROTOCOL_VERSION = 2
 #: Publish header: magic, version, kind (4: publish), reserved, width, height,
 #: format (1: RGB8, 2: RGBA8), capture time in microseconds (0: server stamps).
 _HEADER = struct.Struct("<4sBBHIIBQ")
@@ -130,7 +133,7 @@ class Publisher:
             )
         capture_us = 0 if capture_time is None else int(capture_time * 1e6)
         message = bytearray(_HEADER.size + frame.nbytes)
-        _HEADER.pack_into(message, 0, b"FCST", 1, 4, 0, width, height, _FORMATS[channels], capture_us)
+        _HEADER.pack_into(message, 0, b"FCST", PROTOCOL_VERSION, 4, 0, width, height, _FORMATS[channels], capture_us)
         # The one copy: straight from the array (contiguous or not) into the message.
         np.copyto(np.frombuffer(message, dtype=np.uint8, offset=_HEADER.size).reshape(frame.shape), frame)
         with self._lock:

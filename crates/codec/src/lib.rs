@@ -39,6 +39,8 @@ pub mod decode;
 pub mod encode;
 pub mod error;
 pub mod frame;
+mod lz4;
+mod planes;
 mod scroll;
 pub mod wire;
 

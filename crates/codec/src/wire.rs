@@ -10,41 +10,60 @@
 //! | 5      | 1    | kind ([`Kind`])                         |
 //! | 6      | 2    | reserved, zero                          |
 //!
-//! All integers are little-endian.
+//! All integers are little-endian. Each message type below keeps its layout,
+//! its writer and its reader together; [`parse`] dispatches on the kind.
 
 use crate::error::DecodeError;
 use crate::frame::{FrameRef, PixelFormat, TileGrid};
 
+// ---- Preamble ---------------------------------------------------------------
+
 /// The first four bytes of every message.
 pub const MAGIC: [u8; 4] = *b"FCST";
 
-/// The protocol version this build speaks.
-pub const VERSION: u8 = 1;
+/// The protocol version this build speaks. 2 added the bit-plane tile
+/// encodings.
+pub const VERSION: u8 = 2;
 
 /// Bytes in the preamble.
 pub const PREAMBLE_LEN: usize = 8;
 
-/// Bytes in a frame message before its first tile record.
-pub const FRAME_HEADER_LEN: usize = PREAMBLE_LEN + 41;
-
-/// Bytes in a tile record before its payload.
-pub const TILE_HEADER_LEN: usize = 9;
-
-/// What a scroll record has where a tile record has its index: no grid has
-/// this many tiles.
-pub const SCROLL_MARKER: u32 = u32::MAX;
-
-/// Length of a scroll record: marker, `dy`, `top`, `bottom`.
-pub const SCROLL_RECORD_LEN: usize = 16;
-
-/// Bytes in an ack message.
-pub const ACK_LEN: usize = PREAMBLE_LEN + 16;
-
-/// Bytes in a keyframe request.
-pub const KEYFRAME_REQUEST_LEN: usize = PREAMBLE_LEN + 1;
-
-/// Bytes in a publish message before its pixels.
-pub const PUBLISH_HEADER_LEN: usize = PREAMBLE_LEN + 17;
+/// Where each field of the preamble and the frame header starts, counted
+/// from the message's first byte (for tests and tools that edit a message).
+pub mod offset {
+    /// The protocol version byte.
+    pub const VERSION: usize = 4;
+    /// The kind byte.
+    pub const KIND: usize = 5;
+    /// The two reserved bytes.
+    pub const RESERVED: usize = 6;
+    /// A frame's `seq`.
+    pub const SEQ: usize = 8;
+    /// A frame's `base_seq`.
+    pub const BASE_SEQ: usize = 16;
+    /// A frame's `capture_us`.
+    pub const CAPTURE_US: usize = 24;
+    /// A frame's `width`.
+    pub const WIDTH: usize = 32;
+    /// A frame's `height`.
+    pub const HEIGHT: usize = 36;
+    /// A frame's `tile_width`.
+    pub const TILE_WIDTH: usize = 40;
+    /// A frame's `tile_height`.
+    pub const TILE_HEIGHT: usize = 42;
+    /// A frame's pixel format.
+    pub const FORMAT: usize = 44;
+    /// A frame's `tile_count`.
+    pub const TILE_COUNT: usize = 45;
+    /// A publish message's `width`.
+    pub const PUBLISH_WIDTH: usize = 8;
+    /// A publish message's pixel format.
+    pub const PUBLISH_FORMAT: usize = 16;
+    /// In a tile record: the encoding byte.
+    pub const TILE_ENCODING: usize = 4;
+    /// In a tile record: the payload length.
+    pub const TILE_LENGTH: usize = 5;
+}
 
 /// Message kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +71,7 @@ pub const PUBLISH_HEADER_LEN: usize = PREAMBLE_LEN + 17;
 pub enum Kind {
     /// Server to viewer: a frame as a delta against an earlier one.
     Frame = 1,
-    /// Viewer to server: a frame was decoded and painted.
+    /// Viewer to server: a frame was decoded.
     Ack = 2,
     /// Viewer to server: send the next frame as a keyframe.
     KeyframeRequest = 3,
@@ -82,17 +101,52 @@ impl Kind {
     }
 }
 
-/// How a tile's payload holds the XOR of the tile and its base.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum TileEncoding {
-    /// The XOR bytes as they are (for tiles LZ4 cannot shrink).
-    Raw = 0,
-    /// The XOR bytes as one LZ4 block (lz4_flex block format, no size prefix).
-    Lz4 = 1,
+fn write_preamble(out: &mut Vec<u8>, kind: Kind) {
+    out.extend_from_slice(&MAGIC);
+    out.push(VERSION);
+    out.push(kind as u8);
+    out.extend_from_slice(&[0, 0]);
 }
 
-/// The fixed fields of a frame message.
+fn read_preamble(reader: &mut Reader<'_>) -> Result<Kind, DecodeError> {
+    let magic = reader.array::<4>()?;
+    if magic != MAGIC {
+        return Err(DecodeError::BadMagic { found: magic });
+    }
+    let version = reader.u8()?;
+    if version != VERSION {
+        return Err(DecodeError::UnsupportedVersion {
+            found: version,
+            supported: VERSION,
+        });
+    }
+    let kind = Kind::from_code(reader.u8()?)?;
+    match reader.u16()? {
+        0 => Ok(kind),
+        reserved => Err(DecodeError::Reserved(u32::from(reserved))),
+    }
+}
+
+// ---- Frame (server to viewer) ---------------------------------------------
+
+/// Bytes in a frame message before its first tile record.
+pub const FRAME_HEADER_LEN: usize = PREAMBLE_LEN + 41;
+
+/// The fixed fields of a frame message, after the preamble:
+///
+/// | offset | size | field        |
+/// |--------|------|--------------|
+/// | 8      | 8    | `seq`        |
+/// | 16     | 8    | `base_seq`   |
+/// | 24     | 8    | `capture_us` |
+/// | 32     | 4    | `width`      |
+/// | 36     | 4    | `height`     |
+/// | 40     | 2    | `tile_width` |
+/// | 42     | 2    | `tile_height`|
+/// | 44     | 1    | `format`     |
+/// | 45     | 4    | `tile_count` |
+///
+/// An optional [`Scroll`] record and `tile_count` tile records follow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameHeader {
     /// This frame's sequence number; the first frame of a stream is 1.
@@ -136,12 +190,64 @@ impl FrameHeader {
         out.push(self.format.code());
         out.extend_from_slice(&self.tile_count.to_le_bytes());
     }
+
+    /// Sets the `tile_count` of the header written at `message[start..]`,
+    /// once the encoder knows it.
+    pub fn patch_tile_count(message: &mut [u8], start: usize, tile_count: u32) {
+        let at = start + offset::TILE_COUNT;
+        message[at..at + 4].copy_from_slice(&tile_count.to_le_bytes());
+    }
+
+    /// Reads the header after the preamble and checks its fields: a known
+    /// format, a grid within the limits and no more tiles than it has.
+    fn read(reader: &mut Reader<'_>) -> Result<(Self, TileGrid), DecodeError> {
+        let seq = reader.u64()?;
+        let base_seq = reader.u64()?;
+        let capture_us = reader.u64()?;
+        let width = reader.u32()?;
+        let height = reader.u32()?;
+        let tile_width = reader.u16()?;
+        let tile_height = reader.u16()?;
+        let format_code = reader.u8()?;
+        let tile_count = reader.u32()?;
+        let format = PixelFormat::from_code(format_code)
+            .ok_or(DecodeError::UnknownPixelFormat(format_code))?;
+        let grid = TileGrid::new(width, height, tile_width, tile_height)?;
+        if tile_count > grid.len() {
+            return Err(DecodeError::TooManyTiles {
+                count: tile_count,
+                max: grid.len(),
+            });
+        }
+        let header = FrameHeader {
+            seq,
+            base_seq,
+            capture_us,
+            width,
+            height,
+            tile_width,
+            tile_height,
+            format,
+            tile_count,
+        };
+        Ok((header, grid))
+    }
 }
+
+/// What a scroll record has where a tile record has its index: no grid has
+/// this many tiles.
+pub const SCROLL_MARKER: u32 = u32::MAX;
+
+/// Length of a scroll record: marker, `dy`, `top`, `bottom`.
+pub const SCROLL_RECORD_LEN: usize = 16;
 
 /// Rows that moved: before a frame's tiles are applied, each row `y` of the
 /// band `top..bottom` becomes the base's row `y + dy` when that row is in the
 /// band too; the band's other rows (those uncovered by the move) keep what
 /// they had. `dy > 0` moves content up, as scrolling down a page does.
+///
+/// On the wire (16 bytes, right after a delta's header): [`SCROLL_MARKER`],
+/// `dy` (i32), `top`, `bottom` (u32).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scroll {
     /// First row of the band.
@@ -172,6 +278,21 @@ impl Scroll {
         out.extend_from_slice(&self.bottom.to_le_bytes());
     }
 
+    /// Reads a scroll record if one comes next (a keyframe never has one:
+    /// there its marker would read as a tile index, and be refused there).
+    fn read_if_present(
+        reader: &mut Reader<'_>,
+        header: &FrameHeader,
+    ) -> Result<Option<Self>, DecodeError> {
+        if header.is_keyframe() || reader.peek_u32() != Some(SCROLL_MARKER) {
+            return Ok(None);
+        }
+        reader.u32()?;
+        let dy = reader.i32()?;
+        let (top, bottom) = (reader.u32()?, reader.u32()?);
+        Scroll { top, bottom, dy }.check(header.height).map(Some)
+    }
+
     /// Checks the band against a frame of `height` rows.
     fn check(self, height: u32) -> Result<Self, DecodeError> {
         let rows = self.bottom.saturating_sub(self.top);
@@ -192,6 +313,69 @@ impl Scroll {
     }
 }
 
+/// Bytes in a tile record before its payload: index (u32), encoding (u8),
+/// payload length (u32).
+pub const TILE_HEADER_LEN: usize = 9;
+
+/// How a tile's payload holds the tile given its base (the same tile of the
+/// frame the viewer holds). `PROTOCOL.md` defines each byte by byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum TileEncoding {
+    /// The tile's bytes XOR the base's, as they are (for tiles nothing
+    /// shrinks: noise).
+    Raw = 0,
+    /// The XOR bytes as one LZ4 block (lz4_flex block format, no size
+    /// prefix). For tiles that are mostly unchanged: a GUI, text, a sprite.
+    Lz4 = 1,
+    /// The difference (tile minus base, wrapping, byte by byte), zigzagged,
+    /// as bit planes, in one LZ4 block. For sensor noise and small changes
+    /// everywhere: a camera.
+    Planes = 2,
+    /// Like [`Planes`](Self::Planes), of the difference minus the
+    /// difference of the same byte in the tile's row above (the first row's
+    /// as it is). For smooth motion: a simulation, a gradient.
+    UpPlanes = 3,
+}
+
+impl TileEncoding {
+    /// The encoding of a wire code, if it names one.
+    pub const fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(TileEncoding::Raw),
+            1 => Some(TileEncoding::Lz4),
+            2 => Some(TileEncoding::Planes),
+            3 => Some(TileEncoding::UpPlanes),
+            _ => None,
+        }
+    }
+
+    /// Whether the payload is an LZ4 block (every encoding but raw).
+    pub const fn is_compressed(self) -> bool {
+        !matches!(self, TileEncoding::Raw)
+    }
+}
+
+/// One tile record of a frame message.
+#[derive(Debug, Clone, Copy)]
+pub struct TileRecord<'a> {
+    /// Index in the grid, row-major.
+    pub index: u32,
+    /// How `payload` holds the tile.
+    pub encoding: TileEncoding,
+    /// The payload.
+    pub payload: &'a [u8],
+}
+
+impl TileRecord<'_> {
+    /// Appends a tile record's header; its `length` bytes of payload follow.
+    pub fn write_header(index: u32, encoding: TileEncoding, length: usize, out: &mut Vec<u8>) {
+        out.extend_from_slice(&index.to_le_bytes());
+        out.push(encoding as u8);
+        out.extend_from_slice(&(length as u32).to_le_bytes());
+    }
+}
+
 /// A frame message whose header has been checked; its tiles are read by
 /// [`tiles`](Self::tiles).
 #[derive(Debug, Clone, Copy)]
@@ -204,31 +388,35 @@ pub struct FrameMessage<'a> {
     pub scroll: Option<Scroll>,
     /// The bytes after the header: the tile records.
     tile_bytes: &'a [u8],
+    /// Offset of `tile_bytes` in the message, for errors.
+    tiles_at: usize,
 }
 
 impl<'a> FrameMessage<'a> {
+    fn read(mut reader: Reader<'a>) -> Result<Self, DecodeError> {
+        let (header, grid) = FrameHeader::read(&mut reader)?;
+        let scroll = Scroll::read_if_present(&mut reader, &header)?;
+        let tiles_at = reader.offset();
+        Ok(FrameMessage {
+            header,
+            grid,
+            scroll,
+            tile_bytes: reader.rest(),
+            tiles_at,
+        })
+    }
+
     /// Iterates over the tile records, checking each one's index, encoding and
     /// length, then that nothing follows the last.
     pub fn tiles(&self) -> Tiles<'a> {
         Tiles {
-            reader: Reader::new(self.tile_bytes, FRAME_HEADER_LEN),
+            reader: Reader::new(self.tile_bytes, self.tiles_at),
             grid: self.grid,
             bytes_per_pixel: self.header.format.bytes_per_pixel(),
             remaining: self.header.tile_count,
             previous: None,
         }
     }
-}
-
-/// One tile record of a frame message.
-#[derive(Debug, Clone, Copy)]
-pub struct TileRecord<'a> {
-    /// Index in the grid, row-major.
-    pub index: u32,
-    /// How `payload` holds the tile's XOR bytes.
-    pub encoding: TileEncoding,
-    /// The payload.
-    pub payload: &'a [u8],
 }
 
 /// Iterator over a frame message's tile records; see [`FrameMessage::tiles`].
@@ -263,6 +451,9 @@ impl<'a> Iterator for Tiles<'a> {
 }
 
 impl<'a> Tiles<'a> {
+    /// Reads one tile record: an index after the previous one and inside the
+    /// grid, a known encoding, and a payload length a tile of that size can
+    /// have in it.
     fn read_record(&mut self) -> Result<TileRecord<'a>, DecodeError> {
         let index = self.reader.u32()?;
         let grid_len = self.grid.len();
@@ -274,35 +465,28 @@ impl<'a> Tiles<'a> {
             });
         }
         self.previous = Some(index);
-        let encoding = match self.reader.u8()? {
-            0 => TileEncoding::Raw,
-            1 => TileEncoding::Lz4,
-            encoding => return Err(DecodeError::UnknownTileEncoding { index, encoding }),
-        };
+        let code = self.reader.u8()?;
+        let encoding = TileEncoding::from_code(code).ok_or(DecodeError::UnknownTileEncoding {
+            index,
+            encoding: code,
+        })?;
         let length = self.reader.u32()?;
         let rect = self.grid.tile(index);
         let tile_len = rect.width as usize * rect.height as usize * self.bytes_per_pixel;
-        match encoding {
-            TileEncoding::Raw if length as usize != tile_len => {
-                return Err(DecodeError::TileLength {
-                    index,
-                    length,
-                    expected: format!("a raw tile has exactly {tile_len}"),
-                })
-            }
-            TileEncoding::Lz4
-                if length as usize > lz4_flex::block::get_maximum_output_size(tile_len) =>
-            {
-                return Err(DecodeError::TileLength {
-                    index,
-                    length,
-                    expected: format!(
-                        "LZ4 of {tile_len} bytes takes at most {}",
-                        lz4_flex::block::get_maximum_output_size(tile_len)
-                    ),
-                })
-            }
-            _ => {}
+        let most_compressed = lz4_flex::block::get_maximum_output_size(tile_len);
+        if !encoding.is_compressed() && length as usize != tile_len {
+            return Err(DecodeError::TileLength {
+                index,
+                length,
+                expected: format!("a raw tile has exactly {tile_len}"),
+            });
+        }
+        if encoding.is_compressed() && length as usize > most_compressed {
+            return Err(DecodeError::TileLength {
+                index,
+                length,
+                expected: format!("LZ4 of {tile_len} bytes takes at most {most_compressed}"),
+            });
         }
         let payload = self.reader.bytes(length as usize)?;
         Ok(TileRecord {
@@ -312,6 +496,59 @@ impl<'a> Tiles<'a> {
         })
     }
 }
+
+/// Parses a frame message; any other kind is an error.
+pub fn parse_frame(bytes: &[u8]) -> Result<FrameMessage<'_>, DecodeError> {
+    let mut reader = Reader::new(bytes, 0);
+    match read_preamble(&mut reader)? {
+        Kind::Frame => FrameMessage::read(reader),
+        other => Err(DecodeError::UnexpectedKind {
+            expected: Kind::Frame.name(),
+            found: other.name(),
+        }),
+    }
+}
+
+// ---- Ack (viewer to server) -------------------------------------------------
+
+/// Bytes in an ack message: the preamble, `seq` (u64), `decode_us` (u32),
+/// `paint_us` (u32).
+pub const ACK_LEN: usize = PREAMBLE_LEN + 16;
+
+/// Viewer to server: the frame `seq` (and every frame before it) has been
+/// decoded into the viewer's framebuffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ack {
+    /// The newest frame applied.
+    pub seq: u64,
+    /// Microseconds spent decoding the frames this ack covers.
+    pub decode_us: u32,
+    /// Microseconds spent painting the frames painted since the last ack.
+    pub paint_us: u32,
+}
+
+impl Ack {
+    /// Appends the message to `out`.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        write_preamble(out, Kind::Ack);
+        out.extend_from_slice(&self.seq.to_le_bytes());
+        out.extend_from_slice(&self.decode_us.to_le_bytes());
+        out.extend_from_slice(&self.paint_us.to_le_bytes());
+    }
+
+    fn read(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Ack {
+            seq: reader.u64()?,
+            decode_us: reader.u32()?,
+            paint_us: reader.u32()?,
+        })
+    }
+}
+
+// ---- Keyframe request (viewer to server) ------------------------------------
+
+/// Bytes in a keyframe request: the preamble and a [`KeyframeReason`].
+pub const KEYFRAME_REQUEST_LEN: usize = PREAMBLE_LEN + 1;
 
 /// Why a viewer asks for a keyframe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -336,29 +573,22 @@ impl KeyframeRequest {
         write_preamble(out, Kind::KeyframeRequest);
         out.push(self.reason as u8);
     }
-}
 
-/// Viewer to server: the frame `seq` (and every frame before it) has been
-/// decoded and painted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ack {
-    /// The newest frame applied.
-    pub seq: u64,
-    /// Microseconds spent decoding the frames this ack covers.
-    pub decode_us: u32,
-    /// Microseconds spent painting them.
-    pub paint_us: u32,
-}
-
-impl Ack {
-    /// Appends the message to `out`.
-    pub fn write(&self, out: &mut Vec<u8>) {
-        write_preamble(out, Kind::Ack);
-        out.extend_from_slice(&self.seq.to_le_bytes());
-        out.extend_from_slice(&self.decode_us.to_le_bytes());
-        out.extend_from_slice(&self.paint_us.to_le_bytes());
+    fn read(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let reason = match reader.u8()? {
+            0 => KeyframeReason::Start,
+            1 => KeyframeReason::DecodeError,
+            other => return Err(DecodeError::UnknownKeyframeReason(other)),
+        };
+        Ok(KeyframeRequest { reason })
     }
 }
+
+// ---- Publish (producer to server) -------------------------------------------
+
+/// Bytes in a publish message before its pixels: the preamble, `width`,
+/// `height` (u32), `format` (u8), `capture_us` (u64).
+pub const PUBLISH_HEADER_LEN: usize = PREAMBLE_LEN + 17;
 
 /// Producer to server: a raw frame to publish, as the header's size and
 /// format say, row-major and tightly packed (numpy's `tobytes()`).
@@ -371,7 +601,7 @@ pub struct Publish<'a> {
     pub capture_us: u64,
 }
 
-impl Publish<'_> {
+impl<'a> Publish<'a> {
     /// Appends the message to `out`.
     pub fn write(&self, out: &mut Vec<u8>) {
         write_publish_header(
@@ -382,6 +612,17 @@ impl Publish<'_> {
             self.capture_us,
         );
         out.extend_from_slice(self.frame.pixels());
+    }
+
+    fn read(mut reader: Reader<'a>) -> Result<Self, DecodeError> {
+        let width = reader.u32()?;
+        let height = reader.u32()?;
+        let format_code = reader.u8()?;
+        let capture_us = reader.u64()?;
+        let format = PixelFormat::from_code(format_code)
+            .ok_or(DecodeError::UnknownPixelFormat(format_code))?;
+        let frame = FrameRef::new(width, height, format, reader.rest())?;
+        Ok(Publish { frame, capture_us })
     }
 }
 
@@ -401,6 +642,20 @@ pub fn write_publish_header(
     out.extend_from_slice(&capture_us.to_le_bytes());
 }
 
+/// Parses a publish message; any other kind is an error.
+pub fn parse_publish(bytes: &[u8]) -> Result<Publish<'_>, DecodeError> {
+    let mut reader = Reader::new(bytes, 0);
+    match read_preamble(&mut reader)? {
+        Kind::Publish => Publish::read(reader),
+        other => Err(DecodeError::UnexpectedKind {
+            expected: Kind::Publish.name(),
+            found: other.name(),
+        }),
+    }
+}
+
+// ---- Any message -------------------------------------------------------------
+
 /// Any framecast message.
 #[derive(Debug, Clone, Copy)]
 pub enum Message<'a> {
@@ -418,22 +673,11 @@ pub enum Message<'a> {
 /// tile records are checked as [`FrameMessage::tiles`] reads them.
 pub fn parse(bytes: &[u8]) -> Result<Message<'_>, DecodeError> {
     let mut reader = Reader::new(bytes, 0);
-    let kind = read_preamble(&mut reader)?;
-    let message = match kind {
-        Kind::Frame => return parse_frame_body(reader).map(Message::Frame),
-        Kind::Publish => return parse_publish_body(reader).map(Message::Publish),
-        Kind::Ack => Message::Ack(Ack {
-            seq: reader.u64()?,
-            decode_us: reader.u32()?,
-            paint_us: reader.u32()?,
-        }),
-        Kind::KeyframeRequest => Message::KeyframeRequest(KeyframeRequest {
-            reason: match reader.u8()? {
-                0 => KeyframeReason::Start,
-                1 => KeyframeReason::DecodeError,
-                other => return Err(DecodeError::UnknownKeyframeReason(other)),
-            },
-        }),
+    let message = match read_preamble(&mut reader)? {
+        Kind::Frame => return FrameMessage::read(reader).map(Message::Frame),
+        Kind::Publish => return Publish::read(reader).map(Message::Publish),
+        Kind::Ack => Message::Ack(Ack::read(&mut reader)?),
+        Kind::KeyframeRequest => Message::KeyframeRequest(KeyframeRequest::read(&mut reader)?),
     };
     match reader.remaining() {
         0 => Ok(message),
@@ -441,112 +685,7 @@ pub fn parse(bytes: &[u8]) -> Result<Message<'_>, DecodeError> {
     }
 }
 
-/// Parses a frame message; any other kind is an error.
-pub fn parse_frame(bytes: &[u8]) -> Result<FrameMessage<'_>, DecodeError> {
-    let mut reader = Reader::new(bytes, 0);
-    match read_preamble(&mut reader)? {
-        Kind::Frame => parse_frame_body(reader),
-        other => Err(DecodeError::UnexpectedKind {
-            expected: Kind::Frame.name(),
-            found: other.name(),
-        }),
-    }
-}
-
-/// Parses a publish message; any other kind is an error.
-pub fn parse_publish(bytes: &[u8]) -> Result<Publish<'_>, DecodeError> {
-    let mut reader = Reader::new(bytes, 0);
-    match read_preamble(&mut reader)? {
-        Kind::Publish => parse_publish_body(reader),
-        other => Err(DecodeError::UnexpectedKind {
-            expected: Kind::Publish.name(),
-            found: other.name(),
-        }),
-    }
-}
-
-fn parse_publish_body(mut reader: Reader<'_>) -> Result<Publish<'_>, DecodeError> {
-    let width = reader.u32()?;
-    let height = reader.u32()?;
-    let format_code = reader.u8()?;
-    let capture_us = reader.u64()?;
-    let format =
-        PixelFormat::from_code(format_code).ok_or(DecodeError::UnknownPixelFormat(format_code))?;
-    let frame = FrameRef::new(width, height, format, reader.rest())?;
-    Ok(Publish { frame, capture_us })
-}
-
-fn parse_frame_body(mut reader: Reader<'_>) -> Result<FrameMessage<'_>, DecodeError> {
-    let seq = reader.u64()?;
-    let base_seq = reader.u64()?;
-    let capture_us = reader.u64()?;
-    let width = reader.u32()?;
-    let height = reader.u32()?;
-    let tile_width = reader.u16()?;
-    let tile_height = reader.u16()?;
-    let format_code = reader.u8()?;
-    let tile_count = reader.u32()?;
-    let format =
-        PixelFormat::from_code(format_code).ok_or(DecodeError::UnknownPixelFormat(format_code))?;
-    let grid = TileGrid::new(width, height, tile_width, tile_height)?;
-    if tile_count > grid.len() {
-        return Err(DecodeError::TooManyTiles {
-            count: tile_count,
-            max: grid.len(),
-        });
-    }
-    // A delta may start with a scroll record.
-    let scroll = if base_seq != 0 && reader.peek_u32() == Some(SCROLL_MARKER) {
-        reader.u32()?;
-        let dy = reader.i32()?;
-        let (top, bottom) = (reader.u32()?, reader.u32()?);
-        Some(Scroll { top, bottom, dy }.check(height)?)
-    } else {
-        None
-    };
-    Ok(FrameMessage {
-        header: FrameHeader {
-            seq,
-            base_seq,
-            capture_us,
-            width,
-            height,
-            tile_width,
-            tile_height,
-            format,
-            tile_count,
-        },
-        grid,
-        scroll,
-        tile_bytes: reader.rest(),
-    })
-}
-
-fn write_preamble(out: &mut Vec<u8>, kind: Kind) {
-    out.extend_from_slice(&MAGIC);
-    out.push(VERSION);
-    out.push(kind as u8);
-    out.extend_from_slice(&[0, 0]);
-}
-
-fn read_preamble(reader: &mut Reader<'_>) -> Result<Kind, DecodeError> {
-    let magic = reader.array::<4>()?;
-    if magic != MAGIC {
-        return Err(DecodeError::BadMagic { found: magic });
-    }
-    let version = reader.u8()?;
-    if version != VERSION {
-        return Err(DecodeError::UnsupportedVersion {
-            found: version,
-            supported: VERSION,
-        });
-    }
-    let kind = Kind::from_code(reader.u8()?)?;
-    match reader.u16()? {
-        0 => Ok(kind),
-        reserved => Err(DecodeError::Reserved(u32::from(reserved))),
-    }
-}
+// ---- Reading -------------------------------------------------------------------
 
 /// A cursor over a message that turns running out of bytes into
 /// [`DecodeError::Truncated`]. `base` is the offset of `bytes` in the whole
@@ -571,6 +710,11 @@ impl<'a> Reader<'a> {
         self.bytes.len() - self.position
     }
 
+    /// Offset of the next byte in the whole message.
+    fn offset(&self) -> usize {
+        self.base + self.position
+    }
+
     fn rest(self) -> &'a [u8] {
         &self.bytes[self.position..]
     }
@@ -578,7 +722,7 @@ impl<'a> Reader<'a> {
     fn bytes(&mut self, count: usize) -> Result<&'a [u8], DecodeError> {
         if count > self.remaining() {
             return Err(DecodeError::Truncated {
-                needed: self.base + self.position + count,
+                needed: self.offset() + count,
                 available: self.base + self.bytes.len(),
             });
         }
@@ -703,28 +847,28 @@ mod tests {
         assert!(matches!(parse(&bytes), Err(DecodeError::BadMagic { .. })));
 
         let mut bytes = frame_bytes(header());
-        bytes[4] = 9;
+        bytes[offset::VERSION] = 9;
         assert_eq!(
             parse(&bytes).unwrap_err(),
             DecodeError::UnsupportedVersion {
                 found: 9,
-                supported: 1
+                supported: VERSION
             }
         );
 
         let mut bytes = frame_bytes(header());
-        bytes[5] = 42;
+        bytes[offset::KIND] = 42;
         assert_eq!(parse(&bytes).unwrap_err(), DecodeError::UnknownKind(42));
 
         let mut bytes = frame_bytes(header());
-        bytes[7] = 1;
+        bytes[offset::RESERVED + 1] = 1;
         assert_eq!(parse(&bytes).unwrap_err(), DecodeError::Reserved(0x100));
     }
 
     #[test]
     fn bad_header_fields() {
         let mut bytes = frame_bytes(header());
-        bytes[FRAME_HEADER_LEN - 5] = 9; // format
+        bytes[offset::FORMAT] = 9;
         assert_eq!(
             parse(&bytes).unwrap_err(),
             DecodeError::UnknownPixelFormat(9)
@@ -941,13 +1085,13 @@ mod tests {
             ));
         }
         let mut bad_format = bytes.clone();
-        bad_format[16] = 3;
+        bad_format[offset::PUBLISH_FORMAT] = 3;
         assert_eq!(
             parse_publish(&bad_format).unwrap_err(),
             DecodeError::UnknownPixelFormat(3)
         );
         let mut zero = bytes.clone();
-        zero[8..12].copy_from_slice(&0u32.to_le_bytes());
+        zero[offset::PUBLISH_WIDTH..][..4].copy_from_slice(&0u32.to_le_bytes());
         assert!(matches!(
             parse_publish(&zero),
             Err(DecodeError::Frame(FrameError::ZeroDimension { .. }))

@@ -40,6 +40,11 @@ enum Change {
         dy: f64,
         seed: u64,
     },
+    /// Every byte moves by a small amount, as a camera's sensor noise does.
+    Drift { seed: u64, amplitude: u8 },
+    /// The frame becomes a smooth ramp that moves between frames, as a
+    /// simulation's fields do.
+    Ramp { x_step: u8, y_step: u8, phase: u8 },
     /// The frame takes a new size and format.
     Resize {
         width: u32,
@@ -66,6 +71,12 @@ fn change() -> impl Strategy<Value = Change> {
                 dy,
                 seed,
             }
+        }),
+        (any::<u64>(), 1u8..8).prop_map(|(seed, amplitude)| Change::Drift { seed, amplitude }),
+        (0u8..4, 0u8..4, any::<u8>()).prop_map(|(x_step, y_step, phase)| Change::Ramp {
+            x_step,
+            y_step,
+            phase
         }),
         (1u32..150, 1u32..150, format()).prop_map(|(width, height, format)| Change::Resize {
             width,
@@ -117,6 +128,29 @@ impl Source {
                 }
             }
             Change::Noise(seed) => self.pixels = noise(seed, self.pixels.len()),
+            Change::Drift { seed, amplitude } => {
+                let steps = noise(seed, self.pixels.len());
+                for (byte, step) in self.pixels.iter_mut().zip(steps) {
+                    let step = step % (2 * amplitude + 1);
+                    *byte = byte.wrapping_add(step).wrapping_sub(amplitude);
+                }
+            }
+            Change::Ramp {
+                x_step,
+                y_step,
+                phase,
+            } => {
+                let width = self.width as usize;
+                for (at, byte) in self.pixels.iter_mut().enumerate() {
+                    let (pixel, channel) = (at / bpp, at % bpp);
+                    let (x, y) = ((pixel % width) as u8, (pixel / width) as u8);
+                    *byte = x
+                        .wrapping_mul(x_step)
+                        .wrapping_add(y.wrapping_mul(y_step))
+                        .wrapping_add(phase)
+                        .wrapping_add(channel as u8 * 50);
+                }
+            }
             Change::Scroll {
                 top,
                 bottom,

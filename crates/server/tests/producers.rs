@@ -136,7 +136,13 @@ async fn bad_frames_get_an_error_and_lose_nothing() {
     assert!(producer.next_error().await.contains("over the limits"));
 
     producer
-        .send_raw(b"FCST\x01\x04\x00\x00\x10".to_vec())
+        .send_raw(
+            [
+                &b"FCST"[..],
+                &[framecast_codec::wire::VERSION, 4, 0, 0, 0x10],
+            ]
+            .concat(),
+        )
         .await;
     assert!(producer.next_error().await.contains("truncated"));
 

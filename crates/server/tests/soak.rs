@@ -107,7 +107,11 @@ async fn round(address: &str, round: u32) {
 
     let mut garbage = websocket(&url("/ws/soak"), &[]).await.unwrap();
     garbage
-        .send(Message::Binary(b"FCST\x01\x09\x00\x00".to_vec().into()))
+        .send(Message::Binary(
+            [&b"FCST"[..], &[framecast_codec::wire::VERSION, 9, 0, 0]]
+                .concat()
+                .into(),
+        ))
         .await
         .unwrap();
     assert_eq!(next_close(&mut garbage).await.code, 1007.into());

@@ -124,7 +124,8 @@ fn memory_growth_and_resize_rebuild_the_view() {
 #[wasm_bindgen_test]
 fn malformed_message_throws_and_needs_a_keyframe() {
     let mut viewer = Viewer::new(canvas()).unwrap();
-    assert!(viewer.apply(b"FCST\x01\x01\x00\x00").is_err());
+    let truncated = [&b"FCST"[..], &[framecast_codec::wire::VERSION, 1, 0, 0]].concat();
+    assert!(viewer.apply(&truncated).is_err());
     assert_eq!(viewer.seq(), 0.0);
     let request = viewer.keyframe_request(true);
     assert_eq!(&request[..4], b"FCST");

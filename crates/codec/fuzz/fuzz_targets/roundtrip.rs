@@ -14,9 +14,14 @@ fuzz_target!(|data: &[u8]| {
     // that deltas (and scrolls) are exercised, not only keyframes.
     let next = if b.first().is_some_and(|&byte| byte & 1 == 0) {
         let mut same = frame_from(a, 0);
+        // Small changes of every kind the encoder has an encoding for:
+        // flipped bits (XOR), small steps up and down (bit planes).
         for (pixel, change) in same.3.iter_mut().zip(b.iter().cycle().skip(1)) {
-            if change & 0xF0 == 0 {
-                *pixel ^= change;
+            match change >> 4 {
+                0 => *pixel ^= change,
+                1 => *pixel = pixel.wrapping_add(change & 0x7),
+                2 => *pixel = pixel.wrapping_sub(change & 0x7),
+                _ => {}
             }
         }
         let rows = b.get(1).map_or(0, |&r| usize::from(r) % same.1 as usize);
