@@ -25,7 +25,7 @@ fn codecs(c: &mut Criterion) {
             let tile_sizes = TILE_SIDES.into_iter().map(Codec::FramecastTiles);
             let codecs = Codec::ALL
                 .into_iter()
-                .chain([Codec::FramecastParallel])
+                .chain([Codec::FramecastParallel, Codec::FramecastXorOnly])
                 .chain(tile_sizes.filter(|_| sweep));
             for codec in codecs {
                 let mut encoders = Encoders::default();

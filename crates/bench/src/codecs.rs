@@ -13,6 +13,9 @@ pub enum Codec {
     /// framecast compressing the tiles of big changes on every core, as the
     /// server does.
     FramecastParallel,
+    /// framecast as protocol version 1 encoded: XOR + LZ4 or raw for every
+    /// tile, no bit planes (the same-run baseline of the bit-plane goals).
+    FramecastXorOnly,
     /// JPEG through libjpeg-turbo, 4:2:0, at this quality.
     Jpeg(i32),
     /// PNG at its fastest setting.
@@ -37,6 +40,7 @@ impl Codec {
             Codec::Framecast => "framecast".into(),
             Codec::FramecastTiles(side) => format!("framecast-tiles{side}"),
             Codec::FramecastParallel => "framecast-parallel".into(),
+            Codec::FramecastXorOnly => "framecast-xor-only".into(),
             Codec::Jpeg(quality) => format!("jpeg-q{quality}"),
             Codec::PngFast => "png-fast".into(),
             Codec::Raw => "raw".into(),
@@ -57,6 +61,8 @@ pub struct Encoders {
     tiled: std::collections::BTreeMap<u16, Encoder>,
     /// Made on first use.
     parallel: Option<Encoder>,
+    /// Made on first use.
+    xor_only: Option<Encoder>,
 }
 
 /// Threads [`Codec::FramecastParallel`] uses: every core, as the server.
@@ -79,7 +85,10 @@ impl Encoders {
         out.clear();
         let (w, h) = (width as u32, height as u32);
         match codec {
-            Codec::Framecast | Codec::FramecastTiles(_) | Codec::FramecastParallel => {
+            Codec::Framecast
+            | Codec::FramecastTiles(_)
+            | Codec::FramecastParallel
+            | Codec::FramecastXorOnly => {
                 let encoder = match codec {
                     Codec::FramecastTiles(side) => self.tiled.entry(side).or_insert_with(|| {
                         Encoder::with_tile_size(side, side).expect("a valid tile side")
@@ -87,6 +96,11 @@ impl Encoders {
                     Codec::FramecastParallel => self.parallel.get_or_insert_with(|| {
                         let mut encoder = Encoder::default();
                         encoder.set_threads(cores());
+                        encoder
+                    }),
+                    Codec::FramecastXorOnly => self.xor_only.get_or_insert_with(|| {
+                        let mut encoder = Encoder::default();
+                        encoder.set_bit_planes(false);
                         encoder
                     }),
                     _ => &mut self.framecast,

@@ -199,8 +199,10 @@ struct Goal {
     bound: &'static str,
 }
 
-const FULL_CHANGE_ENCODE: &str = "Every pixel changes every frame, so all 3 MB of XOR bytes go through LZ4, where JPEG transforms chroma-subsampled data and drops most of it. Every core (the last column of the tables) roughly halves it; one core needs a cheaper lossless transform than XOR + LZ4 for smooth motion and sensor noise (issue #10, part 2).";
-const LOOP_SERVER: &str = "Per frame, framecast's producer and server copy, mask, send and receive the raw 3 MB frame before any encoding (the in-process server of issue #12 removes that), where MJPEG encodes in the producer's own process; on natural content the lossless encode (XOR + LZ4, see the server-side goals) then costs several times cv2's JPEG encode.";
+const FULL_CHANGE_ENCODE: &str = "Every pixel changes every frame, so all 3 MB are read twice (frame and base), differenced, cut into bit planes and passed through LZ4 (about a third of the time each, from perf), where JPEG transforms chroma-subsampled data and drops most of it. Fusing the difference into the bit-plane pass and skipping LZ4 on planes that are all zero are the next steps.";
+const BROWSER_FULL_CHANGE: &str = "The lossless delta is 0.7-1.2 MB of LZ4 to inflate into 3 MB of bit planes, turn back into bytes, and add into a 4 MB RGBA framebuffer, against a JPEG of 40-50 KB that the browser decodes in native SIMD code: every step is a pass over megabytes in wasm (simd128 where it paid: the bit planes), and LZ4's inflate is the largest.";
+const AGAINST_XOR_ONLY: &str = "The per-tile estimate reads every eighth row of each changed tile; on content that stays XOR + LZ4 that is extra work, and at these sub-millisecond times run-to-run noise is of the same size.";
+const LOOP_SERVER: &str = "Per frame, framecast's producer and server copy, mask, send and receive the raw 3 MB frame before any encoding (the in-process server of issue #12 removes that), where MJPEG encodes in the producer's own process; on natural content the lossless encode (bit planes + LZ4, see the server-side goals) then costs more than cv2's JPEG encode.";
 const LOOP_CHROMIUM: &str = "Chromium receives the lossless delta (megabytes for natural content, where the JPEG is a hundred KB) and the wasm decoder inflates it into a 4 MB RGBA framebuffer; the transport and that memory traffic bound it.";
 
 /// Every goal the report checks, in the order it prints them.
@@ -210,14 +212,18 @@ const GOALS: &[Goal] = &[
     Goal { key: "sprite encode", text: "sprite: encode <= 1/10 of JPEG q75", limit: Limit::AtMost(0.1), bound: "The encode reads the frame and its base once (the memcmp floor, about a tenth of a JPEG encode here) plus the few changed tiles, so it sits at the floor and run-to-run noise decides. Going under the floor means not reading the base: row hashes kept from the previous encode, or damage rectangles from the producer." },
     Goal { key: "sprite bytes", text: "sprite: <= 8 KB", limit: Limit::AtMost(8_000.0), bound: "" },
     Goal { key: "noise encode", text: "noise: encode <= 1/5 of JPEG q75", limit: Limit::AtMost(0.2), bound: "Noise is stored raw: the encode is the comparison, then the XOR of both frames written into the message, all memory traffic (a few times the memcmp floor)." },
+    Goal { key: "plasma bytes vs xor", text: "plasma: bytes <= 0.6x XOR-only (protocol 1)", limit: Limit::AtMost(0.6), bound: "" },
+    Goal { key: "camera bytes vs xor", text: "camera: bytes <= 0.6x XOR-only (protocol 1)", limit: Limit::AtMost(0.6), bound: "" },
+    Goal { key: "bytes vs xor", text: "bytes within 5% of XOR-only (protocol 1) or better", limit: Limit::AtMost(1.05), bound: AGAINST_XOR_ONLY },
+    Goal { key: "encode vs xor", text: "encode within 5% of XOR-only (protocol 1) or better", limit: Limit::AtMost(1.05), bound: AGAINST_XOR_ONLY },
     Goal { key: "plasma encode", text: "plasma: encode <= 1x JPEG q75", limit: Limit::AtMost(1.0), bound: FULL_CHANGE_ENCODE },
     Goal { key: "plasma encode, every core", text: "plasma: encode on every core <= 0.5x JPEG q75", limit: Limit::AtMost(0.5), bound: FULL_CHANGE_ENCODE },
     Goal { key: "camera encode", text: "camera: encode <= 1x JPEG q75", limit: Limit::AtMost(1.0), bound: FULL_CHANGE_ENCODE },
     Goal { key: "camera encode, every core", text: "camera: encode on every core <= 0.5x JPEG q75", limit: Limit::AtMost(0.5), bound: FULL_CHANGE_ENCODE },
     Goal { key: "100 viewers", text: "100 viewers of one stream cost the server <= 2x one viewer", limit: Limit::AtMost(2.0), bound: "Each viewer costs a WebSocket send and an ack receive per frame (6,000 of each a second at 100 viewers), and on loopback the kernel's TCP work for both directions lands on the server; one viewer's cost is mostly reading the producer's 180 MB/s of raw frames." },
     Goal { key: "browser sprite", text: "sprite: decode + paint <= 1/20 of JPEG's", limit: Limit::AtMost(1.0 / 20.0), bound: "A small delta decodes in a fraction of a millisecond; most of the time is the putImageData of its dirty rectangle." },
-    Goal { key: "browser plasma", text: "plasma: decode + paint <= 1/3 of JPEG's", limit: Limit::AtMost(1.0 / 3.0), bound: "The lossless delta is 1.4 MB of LZ4 to inflate into 3 MB and XOR into a 4 MB RGBA framebuffer, against a JPEG of 40 KB that the browser decodes in native SIMD code: LZ4 and that memory traffic, in wasm, bound it; fewer bytes (issue #10, part 2) mean less to inflate." },
-    Goal { key: "browser camera", text: "camera: decode + paint <= 1/3 of JPEG's", limit: Limit::AtMost(1.0 / 3.0), bound: "The lossless delta is 2.3 MB of LZ4 to inflate into 3 MB and XOR into a 4 MB RGBA framebuffer, against a JPEG of 50 KB that the browser decodes in native SIMD code: LZ4 and that memory traffic, in wasm, bound it; fewer bytes (issue #10, part 2) mean less to inflate." },
+    Goal { key: "browser plasma", text: "plasma: decode + paint <= 1/3 of JPEG's", limit: Limit::AtMost(1.0 / 3.0), bound: BROWSER_FULL_CHANGE },
+    Goal { key: "browser camera", text: "camera: decode + paint <= 1/3 of JPEG's", limit: Limit::AtMost(1.0 / 3.0), bound: BROWSER_FULL_CHANGE },
     Goal { key: "browser noise", text: "noise: decode + paint <= 1/10 of JPEG's", limit: Limit::AtMost(0.1), bound: "3 MB of raw XOR bytes go into a 4 MB RGBA framebuffer: memory traffic in wasm." },
     Goal { key: "e2e sprite fps", text: "sprite: >= 240 frames/s delivered", limit: Limit::AtLeast(240.0), bound: "" },
     Goal { key: "e2e sprite p50", text: "sprite: latency p50 <= 10 ms", limit: Limit::AtMost(10.0), bound: "The page paints once per animation frame, so capture-to-paint latency includes the wait for it (8 ms on average)." },
@@ -230,6 +236,60 @@ const GOALS: &[Goal] = &[
 
 /// The row of the goal `key`: its words (after `prefix`), what was
 /// measured, whether the limit holds, and what bounds it if not.
+/// The bit-plane encodings against protocol 1's XOR-only encoder on the same
+/// frames in the same run (1000x1000): a table, then the goals' rows.
+fn against_xor_only(criterion_dir: &Path, rows: &[(Class, Option<f64>, usize)]) -> String {
+    let mut table = String::from(
+        "\n### Against protocol 1 (XOR only), same frames, same run\n\n\
+         | class | XOR-only encode, ms | bytes | framecast encode, ms | bytes | bytes / XOR-only | encode / XOR-only |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    let mut goals = String::from("\n");
+    goals += GOAL_HEADER;
+    for &(class, xor_ms, xor_bytes) in rows {
+        let corpus = Corpus::new(class, 1000, 1000);
+        let group = format!("1000x1000/{}", class.name());
+        let ms = median_ms(criterion_dir, &group, "framecast-encode");
+        let bytes = median_bytes(Codec::Framecast, &corpus, 1000, 1000);
+        let bytes_ratio = bytes as f64 / xor_bytes.max(1) as f64;
+        let encode_ratio = ratio(ms, xor_ms);
+        writeln!(
+            table,
+            "| {} | {} | {} | {} | {} | {bytes_ratio:.3} | {} |",
+            class.name(),
+            fmt_ms(xor_ms),
+            fmt_bytes(xor_bytes),
+            fmt_ms(ms),
+            fmt_bytes(bytes),
+            encode_ratio.map_or("n/a".into(), |r| format!("{r:.3}")),
+        )
+        .unwrap();
+        let name = class.name();
+        match class {
+            Class::Plasma | Class::Camera => {
+                goals += &goal(
+                    &format!("{name} bytes vs xor"),
+                    "",
+                    Some(bytes_ratio),
+                    &format!("{bytes_ratio:.2}x"),
+                );
+            }
+            _ => {
+                let prefix = format!("{name}: ");
+                goals += &goal(
+                    "bytes vs xor",
+                    &prefix,
+                    Some(bytes_ratio),
+                    &format!("{bytes_ratio:.3}x"),
+                );
+                let shown = encode_ratio.map_or("n/a".into(), |r| format!("{r:.3}x"));
+                goals += &goal("encode vs xor", &prefix, encode_ratio, &shown);
+            }
+        }
+    }
+    table + &goals
+}
+
 fn goal(key: &str, prefix: &str, measured: Option<f64>, shown: &str) -> String {
     let goal = GOALS
         .iter()
@@ -514,6 +574,9 @@ fn main() -> std::io::Result<()> {
 
     let mut goals = String::new();
     let (mut encode_chart, mut bytes_chart) = (Vec::new(), Vec::new());
+    // Per class at 1000x1000: protocol 1's XOR-only encoder, encode ms and
+    // bytes, for the bit-plane table.
+    let mut xor_rows = Vec::new();
     for (width, height) in SIZES {
         writeln!(md, "## {width}x{height}, server side\n").unwrap();
         writeln!(md, "| class | framecast encode | bytes | native decode | JPEG q75 | bytes | JPEG q90 | bytes | PNG fastest | bytes | raw | memcmp | encode / JPEG q75 | encode / memcmp | framecast encode, {} threads |", cores()).unwrap();
@@ -544,6 +607,16 @@ fn main() -> std::io::Result<()> {
                 &format!("{}-encode", Codec::FramecastParallel.name()),
             );
             let memcmp = median_ms(&criterion_dir, &group, "memcmp");
+            if (width, height) == (1000, 1000) {
+                let xor_only = Codec::FramecastXorOnly;
+                let xor_ms = median_ms(
+                    &criterion_dir,
+                    &group,
+                    &format!("{}-encode", xor_only.name()),
+                );
+                let xor_bytes = median_bytes(xor_only, &corpus, width, height);
+                xor_rows.push((class, xor_ms, xor_bytes));
+            }
             let t = |name: &str| row.times[name];
             let b = |name: &str| row.bytes[name];
             let vs_jpeg = ratio(t("framecast"), t("jpeg-q75"));
@@ -664,6 +737,7 @@ fn main() -> std::io::Result<()> {
     writeln!(md, "## Server-side goals (1000x1000; many viewers below)\n").unwrap();
     md += GOAL_HEADER;
     md += &goals;
+    md += &against_xor_only(&criterion_dir, &xor_rows);
     if let Some((one, hundred)) = many_viewers(&viewers_path) {
         let ratio = hundred / one;
         md += &goal(
