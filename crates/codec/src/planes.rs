@@ -18,7 +18,7 @@
 //! x86-64 and simd128 on wasm32 when built with it) and a scalar one for
 //! what is left; the tests hold both to the definition above.
 
-use wide::{u16x8, u64x2, u8x16};
+use wide::{u64x2, u8x16};
 
 /// Blocks of eight bytes in `len` bytes: the length of each plane.
 fn plane_len(len: usize) -> usize {
@@ -29,25 +29,24 @@ fn plane_len(len: usize) -> usize {
 pub(crate) fn shuffle_into(input: &[u8], out: &mut [u8]) {
     assert_eq!(input.len(), out.len());
     let m = plane_len(input.len());
-    // Eight blocks (64 bytes) at a time: for each plane, four vectors'
-    // sign-bit masks after shifting bit `b` into each byte's top make the
-    // plane's next eight bytes.
-    let chunks = m / 8;
+    // Sixteen blocks (128 bytes) at a time: an 8x8 bit transpose of each
+    // block (two to a vector) leaves its eight plane bytes in order, and
+    // four rounds of interleaving the vectors gather each plane's sixteen.
+    let chunks = m / 16;
     for chunk in 0..chunks {
-        let bytes = &input[chunk * 64..][..64];
-        let vectors: [u16x8; 4] = std::array::from_fn(|n| bytemuck::cast(load16(&bytes[16 * n..])));
-        for b in 0..8 {
-            let mut plane_bytes = 0u64;
-            for (n, vector) in vectors.iter().enumerate() {
-                // A 16-bit shift moves bit `b` of both bytes of a lane to
-                // their tops; the mask reads only those bits.
-                let top: u8x16 = bytemuck::cast(*vector << (7 - b) as u32);
-                plane_bytes |= u64::from(top.to_bitmask()) << (16 * n);
-            }
-            out[b * m + chunk * 8..][..8].copy_from_slice(&plane_bytes.to_le_bytes());
+        let at = chunk * 16;
+        let mut rows: [u8x16; 8] = std::array::from_fn(|n| {
+            let blocks: u64x2 = bytemuck::cast(load16(&input[8 * (at + 2 * n)..]));
+            bytemuck::cast(transpose8x2(blocks))
+        });
+        for _ in 0..4 {
+            rows = interleave(rows);
+        }
+        for (b, row) in rows.into_iter().enumerate() {
+            out[b * m + at..][..16].copy_from_slice(&row.to_array());
         }
     }
-    for j in chunks * 8..m {
+    for j in chunks * 16..m {
         let block = transpose8(read_u64(&input[8 * j..]));
         for (b, byte) in block.to_le_bytes().into_iter().enumerate() {
             out[b * m + j] = byte;
@@ -70,14 +69,7 @@ pub(crate) fn unshuffle_into(planes: &[u8], out: &mut [u8]) {
         let at = chunk * 16;
         let mut rows: [u8x16; 8] = std::array::from_fn(|b| load16(&planes[b * m + at..]));
         for _ in 0..3 {
-            rows = std::array::from_fn(|n| {
-                let (low, high) = (rows[n / 2], rows[n / 2 + 4]);
-                if n % 2 == 0 {
-                    u8x16::unpack_low(low, high)
-                } else {
-                    u8x16::unpack_high(low, high)
-                }
-            });
+            rows = interleave(rows);
         }
         for (n, row) in rows.into_iter().enumerate() {
             let bytes = transpose8x2(bytemuck::cast(row));
@@ -90,6 +82,21 @@ pub(crate) fn unshuffle_into(planes: &[u8], out: &mut [u8]) {
         out[8 * j..][..8].copy_from_slice(&transpose8(gathered).to_le_bytes());
     }
     out[8 * m..].copy_from_slice(&planes[8 * m..]);
+}
+
+/// One round of the perfect shuffle of eight vectors: vectors `n` and
+/// `n + 4` interleaved byte by byte make vectors `2n` and `2n + 1`. Three
+/// rounds take eight planes' sixteen bytes to sixteen blocks' eight, two
+/// blocks a vector; four more take them back.
+fn interleave(rows: [u8x16; 8]) -> [u8x16; 8] {
+    std::array::from_fn(|n| {
+        let (low, high) = (rows[n / 2], rows[n / 2 + 4]);
+        if n % 2 == 0 {
+            u8x16::unpack_low(low, high)
+        } else {
+            u8x16::unpack_high(low, high)
+        }
+    })
 }
 
 /// Transposes the 8x8 bit matrix whose row `i` is byte `i` of `x` (its bit
