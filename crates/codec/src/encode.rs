@@ -538,14 +538,22 @@ fn tile_rows<'a>(
     base: Option<Base<'a>>,
     rect: Rect,
 ) -> impl Iterator<Item = RowPair<'a>> + 'a {
+    (0..rect.height as usize).map(move |y| tile_row(frame, base, rect, y))
+}
+
+/// Row `y` of the tile (counted from its top) in `frame` and in `base`.
+fn tile_row<'a>(
+    frame: &'a FrameRef<'a>,
+    base: Option<Base<'a>>,
+    rect: Rect,
+    y: usize,
+) -> RowPair<'a> {
     let bpp = frame.format().bytes_per_pixel();
     let columns = rect.x as usize * bpp..(rect.x + rect.width) as usize * bpp;
-    let stride = frame.stride();
-    (rect.y as usize..(rect.y + rect.height) as usize).map(move |y| {
-        let new = &frame.pixels()[y * stride..][columns.clone()];
-        let old = base.map(|base| &base.row(y)[columns.clone()]);
-        (new, old)
-    })
+    let y = rect.y as usize + y;
+    let new = &frame.pixels()[y * frame.stride()..][columns.clone()];
+    let old = base.map(|base| &base.row(y)[columns]);
+    (new, old)
 }
 
 /// The tile's LZ4 block, made in `compressed`, if it is smaller than the
@@ -584,25 +592,28 @@ const ESTIMATE_GROUP: usize = 16;
 /// 0.708 MB a frame) and nothing measurable on the other classes, at a
 /// fraction of the time.
 fn estimate(frame: &FrameRef<'_>, base: Option<Base<'_>>, rect: Rect) -> TileEncoding {
-    let (mut bytes, mut unchanged, mut plain_bits, mut up_bits) = (0, 0, 0, 0);
+    // Mostly unchanged (GUI content) is settled by comparing bytes alone.
+    let (mut bytes, mut unchanged) = (0, 0);
+    for ((new, old), _) in sampled_rows(frame, base, rect) {
+        bytes += new.len();
+        unchanged += match old {
+            Some(old) => new.iter().zip(old).filter(|(new, old)| new == old).count(),
+            None => new.iter().filter(|&&new| new == 0).count(),
+        };
+    }
+    if unchanged * 2 >= bytes {
+        return TileEncoding::Lz4;
+    }
     const ROW_MAX: usize = MAX_TILE_SIDE as usize * 4;
     let (mut plain, mut above, mut up) = ([0u8; ROW_MAX], [0u8; ROW_MAX], [0u8; ROW_MAX]);
-    let mut rows = tile_rows(frame, base, rect);
-    // Row 1 of every ESTIMATE_ROW_STEP (row 0 of a one-row tile), so that
-    // each has a row above in the tile.
-    let mut previous = rows.next();
-    let mut next = if rect.height > 1 {
-        rows.next()
-    } else {
-        previous.take()
-    };
-    while let Some(row) = next {
+    let (mut plain_bits, mut up_bits) = (0, 0);
+    for (row, row_above) in sampled_rows(frame, base, rect) {
         let len = row.0.len();
         let plain = &mut plain[..len];
         differences(row, plain);
-        let up = match previous {
-            Some(previous) => {
-                differences(previous, &mut above[..len]);
+        let up = match row_above {
+            Some(row_above) => {
+                differences(row_above, &mut above[..len]);
                 let up = &mut up[..len];
                 for (up, (here, above)) in up.iter_mut().zip(plain.iter().zip(&above[..len])) {
                     *up = here.wrapping_sub(*above);
@@ -611,21 +622,32 @@ fn estimate(frame: &FrameRef<'_>, base: Option<Base<'_>>, rect: Rect) -> TileEnc
             }
             None => &plain[..],
         };
-        bytes += len;
-        unchanged += plain.iter().filter(|&&d| d == 0).count();
         plain_bits += bit_cost(plain);
         up_bits += bit_cost(up);
-        previous = rows.nth(ESTIMATE_ROW_STEP - 2);
-        next = rows.next();
     }
-    let best_bits = plain_bits.min(up_bits);
-    if unchanged * 2 >= bytes || best_bits >= 8 * bytes - bytes / 16 {
+    if plain_bits.min(up_bits) >= 8 * bytes - bytes / 16 {
         TileEncoding::Lz4
     } else if up_bits < plain_bits {
         TileEncoding::UpPlanes
     } else {
         TileEncoding::Planes
     }
+}
+
+/// The rows [`estimate`] reads, each with the row above it: row 1 of every
+/// [`ESTIMATE_ROW_STEP`] (row 0 of a one-row tile, which has none above).
+fn sampled_rows<'a>(
+    frame: &'a FrameRef<'a>,
+    base: Option<Base<'a>>,
+    rect: Rect,
+) -> impl Iterator<Item = (RowPair<'a>, Option<RowPair<'a>>)> + 'a {
+    let first = usize::from(rect.height > 1);
+    (first..rect.height as usize)
+        .step_by(ESTIMATE_ROW_STEP)
+        .map(move |y| {
+            let row = |y| tile_row(frame, base, rect, y);
+            (row(y), y.checked_sub(1).map(row))
+        })
 }
 
 /// Bits the differences would take as bit planes, estimated: each group of
