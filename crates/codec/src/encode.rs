@@ -848,6 +848,7 @@ fn mark_changed_tiles(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::noise;
     use crate::wire::{parse_frame, FRAME_HEADER_LEN};
     use crate::PixelFormat;
 
@@ -907,30 +908,11 @@ mod tests {
 
     #[test]
     fn incompressible_tiles_go_raw() {
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let noise: Vec<u8> = (0..W * H * 3)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect();
+        let noise = noise(W * H * 3, 0x2545_f491_4f6c_dd1d);
         let mut out = Vec::new();
         let stats = fixed().encode_keyframe(1, 0, frame(&noise), &mut out);
         assert_eq!(stats.tiles_raw, 4);
         assert!(parse_frame(&out).unwrap().tiles().all(|t| t.is_ok()));
-    }
-
-    fn noise(len: usize, mut state: u64) -> Vec<u8> {
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect()
     }
 
     /// Encodes `frames` as a chain of deltas with one encoder, checks that

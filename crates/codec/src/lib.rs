@@ -73,3 +73,19 @@ pub const MAX_TILE_SIDE: u16 = 512;
 pub const DEFAULT_TILE_SIDE: u16 = 64;
 
 const _: () = assert!(DEFAULT_TILE_SIDE * 2 <= MAX_TILE_SIDE);
+
+/// Test data shared by the modules' unit tests.
+#[cfg(test)]
+mod testing {
+    /// `len` bytes of xorshift noise from `seed` (not 0).
+    pub(crate) fn noise(len: usize, mut seed: u64) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect()
+    }
+}

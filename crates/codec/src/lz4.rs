@@ -160,18 +160,13 @@ impl<'a> Input<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::noise;
 
     fn inputs() -> Vec<Vec<u8>> {
-        let mut state = 0x1234_5678_9abc_def0u64;
-        let mut noise = |len: usize| -> Vec<u8> {
-            (0..len)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    state as u8
-                })
-                .collect()
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        let mut noise = |len: usize| {
+            seed += 1;
+            noise(len, seed)
         };
         let mut cases = vec![Vec::new(), vec![7], vec![0; 100_000], noise(5000)];
         // Runs of every period from 1 to 40, with noise between them.

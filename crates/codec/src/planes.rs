@@ -146,6 +146,7 @@ pub(crate) fn unzigzag(value: u8) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::noise;
 
     /// The layout as the module documents it, bit by bit.
     fn reference(input: &[u8]) -> Vec<u8> {
@@ -160,17 +161,6 @@ mod tests {
         }
         out[8 * m..].copy_from_slice(&input[8 * m..]);
         out
-    }
-
-    fn noise(len: usize, mut state: u64) -> Vec<u8> {
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 24) as u8
-            })
-            .collect()
     }
 
     #[test]
