@@ -1,5 +1,6 @@
 //! framecast's wire format: frames sent as tile diffs against the frame the
-//! viewer already has, each changed tile LZ4-compressed.
+//! viewer already has, each changed tile LZ4-compressed (as XOR bytes, or as
+//! bit planes of the difference for natural content).
 //!
 //! This crate is the single source of truth for the format described in
 //! `PROTOCOL.md`. The server encodes with it, the wasm viewer decodes with it,
@@ -12,10 +13,12 @@
 //! - [`wire`]: message preamble, frame header, ack, keyframe request and
 //!   publish, and [`parse`](wire::parse) for any message.
 //! - [`encode`]: [`Encoder`], which turns a frame and its base into a frame
-//!   message.
+//!   message, choosing each tile's encoding.
 //! - [`decode`]: [`Decoder`], which applies frame messages to an RGBA
 //!   framebuffer it owns.
 //! - [`error`]: the typed errors of all of the above.
+//! - `planes` and `lz4` (private): the bit-plane transform and the LZ4 block
+//!   decoder of the bit-plane encodings.
 //!
 //! # Example
 //! ```
