@@ -44,15 +44,9 @@ await init();
 const viewer = new Viewer(canvas);
 const token = keepToken();
 
-let socket = null;
+let connection = null; // the newest Connection: open, opening or closed
 let reconnectDelay = RECONNECT_MIN_MS;
 let paintScheduled = false;
-let decodeMs = 0; // decode time since the last ack
-let paintMs = 0; // paint time since the last ack
-let unacked = false; // frames applied since the last ack
-let unpainted = false; // frames applied since the last paint
-let newestCaptureMs = 0; // capture time of the newest frame applied
-let window_ = { start: performance.now(), frames: 0, bytes: 0, decodeMs: 0 };
 let statsText = "waiting for a frame";
 
 function showStatus(kind, text) {
@@ -139,28 +133,7 @@ async function connect() {
   state.stream = name;
   document.title = `${name} · framecast`;
   refreshPicker();
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const query = token ? `?token=${encodeURIComponent(token)}` : "";
-  socket = new WebSocket(`${scheme}//${location.host}/ws/${encodeURIComponent(name)}${query}`);
-  socket.binaryType = "arraybuffer";
-  socket.onopen = () => {
-    viewer.reset();
-    unacked = false;
-    unpainted = false;
-    state.connected = true;
-    state.serverStopped = false;
-    reconnectDelay = RECONNECT_MIN_MS;
-    statsText = "connected, waiting for a frame";
-    showConnected();
-    sendResize();
-  };
-  socket.onmessage = (event) => (typeof event.data === "string" ? onText(event.data) : onFrameMessage(event.data));
-  socket.onclose = (event) => {
-    state.connected = false;
-    socket = null;
-    if (event.code === 1001 && event.reason === "server stopping") state.serverStopped = true;
-    retry(state.serverStopped ? "the server stopped" : event.reason || "connection closed");
-  };
+  connection = new Connection(name);
 }
 
 function retry(why) {
@@ -169,55 +142,136 @@ function retry(why) {
   reconnectDelay = Math.min(reconnectDelay * 2, RECONNECT_MAX_MS);
 }
 
-function onText(text) {
-  const message = JSON.parse(text);
-  if (message.type === "status") {
-    state.producerOnline = message.producer;
+/** One WebSocket to one stream and everything that lives as long as it: the
+ * frames decoded and not yet acked or painted, and the figures of the status
+ * line. A reconnect makes a new one, so nothing carries over but the page's
+ * totals in `state`. */
+class Connection {
+  constructor(name) {
+    this.decodeMs = 0; // decode time since the last ack
+    this.paintMs = 0; // paint time since the last ack
+    this.unacked = false; // frames applied since the last ack
+    this.unpainted = false; // frames applied since the last paint
+    this.newestCaptureMs = 0; // capture time of the newest frame applied
+    this.window = { start: performance.now(), frames: 0, bytes: 0, decodeMs: 0 }; // for the status line
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const query = token ? `?token=${encodeURIComponent(token)}` : "";
+    this.socket = new WebSocket(`${scheme}//${location.host}/ws/${encodeURIComponent(name)}${query}`);
+    this.socket.binaryType = "arraybuffer";
+    this.socket.onopen = () => this.onOpen();
+    this.socket.onmessage = (event) =>
+      typeof event.data === "string" ? this.onText(event.data) : this.onFrameMessage(event.data);
+    this.socket.onclose = (event) => this.onClose(event);
+  }
+
+  get open() {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  send(message) {
+    if (this.open) this.socket.send(message);
+  }
+
+  onOpen() {
+    viewer.reset();
+    state.connected = true;
+    state.serverStopped = false;
+    reconnectDelay = RECONNECT_MIN_MS;
+    statsText = "connected, waiting for a frame";
     showConnected();
+    sendResize();
+  }
+
+  onClose(event) {
+    // Kept until the next one opens: a frame decoded but not yet painted is
+    // still painted, and nothing more is sent.
+    state.connected = false;
+    if (event.code === 1001 && event.reason === "server stopping") state.serverStopped = true;
+    retry(state.serverStopped ? "the server stopped" : event.reason || "connection closed");
+  }
+
+  onText(text) {
+    const message = JSON.parse(text);
+    if (message.type === "status") {
+      state.producerOnline = message.producer;
+      showConnected();
+    }
+  }
+
+  onFrameMessage(data) {
+    const start = performance.now();
+    let stats;
+    try {
+      stats = viewer.apply(new Uint8Array(data));
+    } catch (error) {
+      state.lastError = String(error.message ?? error);
+      showStatus("error", `bad frame: ${state.lastError}; asking for a keyframe`);
+      // The viewer holds no frame now: nothing to ack until the keyframe.
+      this.unacked = false;
+      this.send(viewer.keyframe_request(true));
+      return;
+    }
+    this.decodeMs += performance.now() - start;
+    this.unacked = true;
+    this.unpainted = true;
+    this.newestCaptureMs = stats.capture_ms;
+    state.applied += 1;
+    state.bytes += data.byteLength;
+    state.width = stats.width;
+    state.height = stats.height;
+    this.window.frames += 1;
+    this.window.bytes += data.byteLength;
+    stats.free();
+    // The ack opens the server's window for the next frame, so acking on
+    // decode lets frames arrive faster than the screen refreshes; the paints
+    // stay coalesced (paint, below). A hidden page paints nothing: it acks on
+    // its next paint, so the server stops sending until the page is shown
+    // again.
+    if (document.visibilityState === "visible") this.ack();
+    schedulePaint();
+  }
+
+  ack() {
+    this.send(viewer.ack(Math.round(this.decodeMs * 1000), Math.round(this.paintMs * 1000)));
+    this.window.decodeMs += this.decodeMs;
+    this.decodeMs = 0;
+    this.paintMs = 0;
+    this.unacked = false;
+  }
+
+  /** Paints the newest framebuffer if a frame came since the last paint;
+   * then acks what is still unacked. Once per animation frame. */
+  paint() {
+    if (this.unpainted) {
+      const start = performance.now();
+      viewer.paint(); // nothing to put when the frames changed nothing
+      this.paintMs += performance.now() - start;
+      this.unpainted = false;
+      state.seq = viewer.seq;
+      state.frames += 1;
+      if (this.newestCaptureMs) {
+        state.latencies.push(Date.now() - this.newestCaptureMs);
+        if (state.latencies.length > LATENCIES_KEPT) state.latencies.splice(0, state.latencies.length - LATENCIES_KEPT);
+      }
+    }
+    if (this.unacked) this.ack();
+  }
+
+  /** The status line's figures since the last call. */
+  takeStats() {
+    const now = performance.now();
+    const { start, frames, bytes, decodeMs } = this.window;
+    this.window = { start: now, frames: 0, bytes: 0, decodeMs: 0 };
+    const elapsed = now - start;
+    return {
+      fps: (frames * 1000) / elapsed,
+      kbps: bytes / elapsed, // bytes per ms = KB/s
+      decode: frames ? decodeMs / frames : 0,
+    };
   }
 }
 
-// --- frames ------------------------------------------------------------------
-
-function onFrameMessage(data) {
-  const start = performance.now();
-  let stats;
-  try {
-    stats = viewer.apply(new Uint8Array(data));
-  } catch (error) {
-    state.lastError = String(error.message ?? error);
-    showStatus("error", `bad frame: ${state.lastError}; asking for a keyframe`);
-    // The viewer holds no frame now: nothing to ack until the keyframe.
-    unacked = false;
-    socket?.send(viewer.keyframe_request(true));
-    return;
-  }
-  decodeMs += performance.now() - start;
-  unacked = true;
-  unpainted = true;
-  state.applied += 1;
-  state.bytes += data.byteLength;
-  newestCaptureMs = stats.capture_ms;
-  state.width = stats.width;
-  state.height = stats.height;
-  window_.frames += 1;
-  window_.bytes += data.byteLength;
-  stats.free();
-  // The ack opens the server's window for the next frame, so acking on decode
-  // lets frames arrive faster than the screen refreshes; the paints stay
-  // coalesced below. A hidden page paints nothing: it acks on its next paint,
-  // so the server stops sending until the page is shown again.
-  if (document.visibilityState === "visible") sendAck();
-  schedulePaint();
-}
-
-function sendAck() {
-  socket?.send(viewer.ack(Math.round(decodeMs * 1000), Math.round(paintMs * 1000)));
-  window_.decodeMs += decodeMs;
-  decodeMs = 0;
-  paintMs = 0;
-  unacked = false;
-}
+// --- painting and the status line ---------------------------------------------
 
 function schedulePaint() {
   if (!paintScheduled) {
@@ -229,39 +283,22 @@ function schedulePaint() {
 function onAnimationFrame() {
   paintScheduled = false;
   flushPointerMove();
-  if (unpainted) {
-    const start = performance.now();
-    viewer.paint(); // nothing to put when the frames changed nothing
-    paintMs += performance.now() - start;
-    unpainted = false;
-    state.seq = viewer.seq;
-    state.frames += 1;
-    if (newestCaptureMs) {
-      state.latencies.push(Date.now() - newestCaptureMs);
-      if (state.latencies.length > LATENCIES_KEPT) state.latencies.splice(0, state.latencies.length - LATENCIES_KEPT);
-    }
-  }
-  if (unacked) sendAck();
+  connection?.paint();
 }
 
 function updateStats() {
-  if (!state.connected) return;
-  const now = performance.now();
-  const elapsed = now - window_.start;
-  const fps = (window_.frames * 1000) / elapsed;
-  const kbps = window_.bytes / elapsed; // bytes per ms = KB/s
-  const decode = window_.frames ? window_.decodeMs / window_.frames : 0;
+  if (!state.connected || !connection) return;
+  const { fps, kbps, decode } = connection.takeStats();
   if (state.width) {
     statsText = `${state.width}×${state.height}  ${fps.toFixed(1)} fps  ${kbps.toFixed(0)} KB/s  decode ${decode.toFixed(2)} ms`;
   }
   showConnected();
-  window_ = { start: now, frames: 0, bytes: 0, decodeMs: 0 };
 }
 
 // --- input events --------------------------------------------------------------
 
 function sendEvent(event) {
-  if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify(event));
+  connection?.send(JSON.stringify(event));
 }
 
 /** The pointer's position in frame pixels. */
