@@ -7,8 +7,9 @@
 #                             the browser tests' npm packages, and a Python
 #                             venv for the Python client's tests
 #   scripts/setup.sh --bench  what the tests need, cmake and nasm to build
-#                             libjpeg-turbo for the benchmarks, and Flask and
-#                             OpenCV for the MJPEG loop they compare with
+#                             libjpeg-turbo for the benchmarks, Flask and
+#                             OpenCV for the MJPEG loop they compare with, and
+#                             iproute2 (tc) to run it over a limited link
 #   scripts/setup.sh --fuzz   also cargo-fuzz (libFuzzer; run on stable with
 #                             RUSTC_BOOTSTRAP=1, which its -Z flags need)
 #
@@ -173,6 +174,9 @@ if [[ $want_test -eq 1 ]]; then
 fi
 if [[ $want_bench -eq 1 ]]; then
     apt_install cmake nasm
+    # tc and ip, for the loop over a limited link (a network namespace whose
+    # loopback is shaped; tests/browser/loop-bench.mjs).
+    apt_install iproute2
     # The MJPEG loop the benchmarks compare with (tests/loop/mjpeg.py).
     if ! target/venv/bin/python -c "import flask, cv2" 2>/dev/null; then
         log "pip install flask opencv-python-headless into target/venv"

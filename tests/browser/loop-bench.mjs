@@ -15,8 +15,16 @@
 // time travels in the frame header); on the MJPEG page, which has no script,
 // STAMP_READER reads the stamp of the <img> once per animation frame and
 // counts the frames whose stamp changed.
+//
+// FRAMECAST_LOOP_LINK_MBIT=100 limits what the servers send (framecast's
+// server and the Flask process, to Chromium) to that many Mbit/s, as a
+// Wi-Fi or office LAN would: the run re-executes itself in a network
+// namespace of its own (`unshare --net`, root), where an htb class shapes
+// the loopback traffic from each server's port (this kernel has htb and the
+// u32 filter, not netem). The producer-to-server direction stays unlimited.
+// FRAMECAST_LOOP_RATES=30 sets the paced rates (default 20 and uncapped).
 
-import { spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { rm, writeFile } from "node:fs/promises";
 import net from "node:net";
@@ -31,7 +39,53 @@ const loopDir = path.join(repo, "tests/loop");
 // FRAMECAST_LOOP_CLASSES=sprite,camera runs only those (for a quick look).
 const CLASSES = (process.env.FRAMECAST_LOOP_CLASSES ?? "sprite,scroll,plasma,noise,camera").split(",");
 /** Frames per second the producers are paced at; 0 is as fast as each goes. */
-const RATES = [20, 0];
+const RATES = (process.env.FRAMECAST_LOOP_RATES ?? "20,0").split(",").map(Number);
+/** The server-to-browser link's rate in Mbit/s, or null for unlimited. */
+const LINK_MBIT = process.env.FRAMECAST_LOOP_LINK_MBIT ? Number(process.env.FRAMECAST_LOOP_LINK_MBIT) : null;
+
+if (LINK_MBIT !== null && !process.env.FRAMECAST_LOOP_IN_NETNS) {
+  // Run again inside a network namespace of our own, whose loopback we may
+  // shape without touching the machine's. Where none can be made (not root,
+  // no unshare, no tc), say so in the output and in the report.
+  const probe = spawnSync("unshare", ["--net", "tc", "qdisc", "show", "dev", "lo"], { encoding: "utf8" });
+  if (probe.error || probe.status !== 0) {
+    const why = (probe.error?.message ?? probe.stderr.trim()) || `exit ${probe.status}`;
+    console.log(`loop-bench: skipping the ${LINK_MBIT} Mbit/s link: cannot make a network namespace with tc (${why})`);
+    await writeFile(outPath, JSON.stringify({ link_mbit: LINK_MBIT, skipped: `no network namespace with tc here: ${why}`, results: [] }, null, 2));
+    process.exit(0);
+  }
+  const inside = spawnSync("unshare", ["--net", process.execPath, ...process.argv.slice(1)], {
+    stdio: "inherit",
+    env: { ...process.env, FRAMECAST_LOOP_IN_NETNS: "1" },
+  });
+  process.exit(inside.status ?? 1);
+}
+if (LINK_MBIT !== null) limitLink(LINK_MBIT);
+
+/** Brings the namespace's loopback up with an htb root whose class 1:1 is
+ * limited to `mbit`; `shapePort` sends a server's traffic through it. */
+function limitLink(mbit) {
+  const tc = (...args) => execFileSync("tc", args, { stdio: ["ignore", "ignore", "pipe"] });
+  execFileSync("ip", ["link", "set", "lo", "up"]);
+  tc("qdisc", "add", "dev", "lo", "root", "handle", "1:", "htb", "default", "10", "r2q", "1000");
+  tc("class", "add", "dev", "lo", "parent", "1:", "classid", "1:1", "htb", "rate", `${mbit}mbit`, "ceil", `${mbit}mbit`);
+  tc("class", "add", "dev", "lo", "parent", "1:", "classid", "1:10", "htb", "rate", "100gbit");
+}
+
+/** Sends what leaves TCP port `port` (a server's replies) through the
+ * limited class, when the link is limited. Packets under 256 bytes (the
+ * server's TCP acks of what the producer uploads, among them) stay out of
+ * it, so that the producer's direction is not slowed by waiting for acks
+ * queued behind the frames. */
+function shapePort(port) {
+  if (LINK_MBIT === null) return;
+  const filter = (prio, flow, ...match) =>
+    execFileSync("tc", ["filter", "add", "dev", "lo", "parent", "1:", "protocol", "ip", "prio", String(prio), "u32", "match", "ip", "sport", String(port), "0xffff", ...match, "flowid", flow]);
+  // IP total length 0: a loopback "BIG TCP" packet of more than 64 KB.
+  filter(1, "1:1", "match", "u16", "0", "0xffff", "at", "2");
+  filter(2, "1:10", "match", "u16", "0", "0xff00", "at", "2"); // under 256 bytes
+  filter(3, "1:1");
+}
 /** Distinct frames of each class, played forwards and backwards. */
 const FRAMES = 60;
 const WARM_UP_S = 3;
@@ -138,6 +192,7 @@ function row({ system, name, rate, run: { before, after, elapsed }, shown, sent,
 
 async function runFramecast(name, rate, frames) {
   const server = await startServer(["--source", "none"]);
+  shapePort(Number(new URL(server.url).port));
   const stream = `loop-${name}`;
   const producer = spawnPython("publish.py", [frames, server.url, stream, "--fps", String(rate)]);
   let chromium;
@@ -188,6 +243,7 @@ async function streamSeq(url, stream) {
 
 async function runMjpeg(name, rate, frames) {
   const port = await freePort();
+  shapePort(port);
   const server = spawnPython("mjpeg.py", [frames, "--port", String(port), "--fps", String(rate)]);
   const url = `http://127.0.0.1:${port}/`;
   let chromium;
@@ -239,7 +295,7 @@ for (const name of CLASSES) {
       results.push(result);
       const fmt = (v, digits = 1) => (v === null ? "-" : v.toFixed(digits));
       console.log(
-        `${name.padEnd(7)} ${rate ? `${rate}/s` : "uncapped"} ${result.system.padEnd(9)} shown ${fmt(result.shown_fps)}/s (sent ${fmt(result.sent_fps)}/s), latency p50 ${fmt(result.latency_p50_ms, 0)} p99 ${fmt(result.latency_p99_ms, 0)} ms, ${fmt(result.bytes_per_frame / 1000)} KB a frame, CPU per frame: producer+server ${fmt(result.producer_server_cpu_ms_per_frame)} ms, Chromium ${fmt(result.chromium_cpu_ms_per_frame)} ms`,
+        `${name.padEnd(7)} ${rate ? `${rate}/s` : "uncapped"}${LINK_MBIT === null ? "" : ` at ${LINK_MBIT} Mbit/s`} ${result.system.padEnd(9)} shown ${fmt(result.shown_fps)}/s (sent ${fmt(result.sent_fps)}/s), latency p50 ${fmt(result.latency_p50_ms, 0)} p99 ${fmt(result.latency_p99_ms, 0)} ms, ${fmt(result.bytes_per_frame / 1000)} KB a frame, CPU per frame: producer+server ${fmt(result.producer_server_cpu_ms_per_frame)} ms, Chromium ${fmt(result.chromium_cpu_ms_per_frame)} ms`,
       );
     }
   }
@@ -247,6 +303,6 @@ for (const name of CLASSES) {
 }
 await writeFile(
   outPath,
-  JSON.stringify({ width: 1000, height: 1000, frames: FRAMES, measure_s: MEASURE_S, browser, driven: "launched directly; counters read with Runtime.evaluate only", results }, null, 2),
+  JSON.stringify({ width: 1000, height: 1000, frames: FRAMES, measure_s: MEASURE_S, link_mbit: LINK_MBIT, browser, driven: "launched directly; counters read with Runtime.evaluate only", results }, null, 2),
 );
 console.log(`wrote ${outPath}`);

@@ -201,6 +201,7 @@ struct Goal {
 
 const FULL_CHANGE_ENCODE: &str = "Every pixel changes every frame, so all 3 MB are read twice (frame and base), differenced, cut into bit planes and passed through LZ4 (about a third of the time each, from perf), where JPEG transforms chroma-subsampled data and drops most of it. Fusing the difference into the bit-plane pass and skipping LZ4 on planes that are all zero are the next steps.";
 const BROWSER_FULL_CHANGE: &str = "The lossless delta is 0.7-1.2 MB of LZ4 to inflate into 3 MB of bit planes, turn back into bytes, and add into a 4 MB RGBA framebuffer, against a JPEG of 40-50 KB that the browser decodes in native SIMD code: every step is a pass over megabytes in wasm (simd128 where it paid: the bit planes), and LZ4's inflate is the largest.";
+const LOSSLESS_OVER_A_LINK: &str = "Lossless frames of natural content are about ten times cv2's quality-95 JPEG, so the link carries a tenth as many; the frames queue in the link, and latency grows with them. Lossy tiles while a region moves (issue #11) are the answer.";
 const AGAINST_XOR_ONLY: &str = "The per-tile estimate reads every sixteenth row of each changed tile; on content that stays XOR + LZ4 that is extra work, and at these sub-millisecond times run-to-run noise is of the same size.";
 const LOOP_SERVER: &str = "Per frame, framecast's producer and server copy, mask, send and receive the raw 3 MB frame before any encoding (the in-process server of issue #12 removes that), where MJPEG encodes in the producer's own process; on natural content the lossless encode (bit planes + LZ4, see the server-side goals) then costs more than cv2's JPEG encode.";
 const LOOP_CHROMIUM: &str = "Chromium receives the lossless delta (megabytes for natural content, where the JPEG is a hundred KB) and the wasm decoder inflates it into a 4 MB RGBA framebuffer; the transport and that memory traffic bound it.";
@@ -231,6 +232,9 @@ const GOALS: &[Goal] = &[
     Goal { key: "e2e full change", text: "delivered >= 80% of the plain sender's rate", limit: Limit::AtLeast(0.8), bound: "The plain sender runs with the machine to itself; in the framecast run the uncapped producer and the server's ingest of its raw frames take CPU from the same two cores Chromium needs to receive, decode and paint." },
     Goal { key: "loop server", text: "producer+server CPU per frame <= 1/2 of MJPEG's", limit: Limit::AtMost(0.5), bound: LOOP_SERVER },
     Goal { key: "loop chromium", text: "Chromium CPU per frame <= 1/2 of MJPEG's", limit: Limit::AtMost(0.5), bound: LOOP_CHROMIUM },
+    Goal { key: "link 100 shown", text: "frames shown per second >= 0.9x MJPEG's", limit: Limit::AtLeast(0.9), bound: LOSSLESS_OVER_A_LINK },
+    Goal { key: "link 100 p50", text: "latency p50 <= 50 ms", limit: Limit::AtMost(50.0), bound: LOSSLESS_OVER_A_LINK },
+    Goal { key: "link 20 camera", text: "frames shown per second >= 15", limit: Limit::AtLeast(15.0), bound: LOSSLESS_OVER_A_LINK },
     Goal { key: "loop shown", text: "frames shown per second, uncapped, >= MJPEG's", limit: Limit::AtLeast(1.0), bound: "Both pipelines and Chromium share two cores; framecast's full-change frames are megabytes to copy, send, receive and inflate where MJPEG's are a hundred KB." },
 ];
 
@@ -457,10 +461,30 @@ impl LoopRow {
 
 /// The table users look for first: the numpy loop through framecast and
 /// through MJPEG (`tests/browser/loop-bench.mjs`), and its goals.
-fn loop_table(path: &Path) -> String {
-    let Some(report) = read_json(path) else {
-        return String::new();
-    };
+/// The head of every table of the numpy loop.
+const LOOP_HEADER: &str = "| class | frames shown /s: MJPEG | framecast | frames sent /s: MJPEG | framecast | latency p50 / p99: MJPEG | framecast | bytes per frame: MJPEG | framecast | producer+server CPU per frame: MJPEG | framecast | Chromium CPU per frame: MJPEG | framecast |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+
+/// One class's row of a table of the numpy loop.
+fn loop_row(class: &str, mjpeg: &LoopRow, framecast: &LoopRow) -> String {
+    format!(
+        "| {class} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms |\n",
+        mjpeg.shown_fps,
+        framecast.shown_fps,
+        mjpeg.sent_fps,
+        framecast.sent_fps,
+        mjpeg.latency(),
+        framecast.latency(),
+        fmt_bytes(mjpeg.bytes_per_frame as usize),
+        fmt_bytes(framecast.bytes_per_frame as usize),
+        mjpeg.producer_server_ms,
+        framecast.producer_server_ms,
+        mjpeg.chromium_ms,
+        framecast.chromium_ms,
+    )
+}
+
+/// A loop run's results and its classes, in the order they ran.
+fn loop_results(report: &serde_json::Value) -> (Vec<serde_json::Value>, Vec<String>) {
     let results = report["results"].as_array().cloned().unwrap_or_default();
     let mut classes: Vec<String> = Vec::new();
     for row in &results {
@@ -469,6 +493,14 @@ fn loop_table(path: &Path) -> String {
             classes.push(class);
         }
     }
+    (results, classes)
+}
+
+fn loop_table(path: &Path) -> String {
+    let Some(report) = read_json(path) else {
+        return String::new();
+    };
+    let (results, classes) = loop_results(&report);
     let mut md = format!(
         "## framecast against the MJPEG loop, {w}x{h}\n\nThe loop of the people framecast is for: numpy frames in a Python process, published with framecast's Python client to the `framecast` server, against the same frames sent the classic way, Flask + `cv2.imencode` (quality 95, its default) + `multipart/x-mixed-replace` in one process (`tests/loop/`). Both play the same {frames} frames of each corpus class forwards and backwards, loaded once (the figures measure publishing, not generating them), each stamped with its number and capture time in its top-left 64x48 pixels. The page is headless Chromium {browser}, launched directly with no DevTools client but a bare `Runtime.evaluate` that reads counters (`tests/browser/chromium.mjs`): framecast's page counts its paints and their capture-to-paint latency; on the MJPEG page (one `<img>`) a script reads the stamp once per animation frame and counts the frames whose stamp changed. CPU is user + system time from /proc over {secs} s after a warm-up, per frame shown: producer+server is the Python producer and the `framecast` server together, or the one Flask process; Chromium is all of its processes. Everything shares this machine's 2 cores.\n\n",
         w = report["width"],
@@ -483,7 +515,7 @@ fn loop_table(path: &Path) -> String {
         (0, "Uncapped (each as fast as it goes)"),
     ] {
         writeln!(md, "### {title}\n").unwrap();
-        md.push_str("| class | frames shown /s: MJPEG | framecast | frames sent /s: MJPEG | framecast | latency p50 / p99: MJPEG | framecast | bytes per frame: MJPEG | framecast | producer+server CPU per frame: MJPEG | framecast | Chromium CPU per frame: MJPEG | framecast |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        md.push_str(LOOP_HEADER);
         for class in &classes {
             let (Some(mjpeg), Some(framecast)) = (
                 LoopRow::find(&results, "mjpeg", class, rate),
@@ -491,23 +523,7 @@ fn loop_table(path: &Path) -> String {
             ) else {
                 continue;
             };
-            writeln!(
-                md,
-                "| {class} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} | {} | {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms |",
-                mjpeg.shown_fps,
-                framecast.shown_fps,
-                mjpeg.sent_fps,
-                framecast.sent_fps,
-                mjpeg.latency(),
-                framecast.latency(),
-                fmt_bytes(mjpeg.bytes_per_frame as usize),
-                fmt_bytes(framecast.bytes_per_frame as usize),
-                mjpeg.producer_server_ms,
-                framecast.producer_server_ms,
-                mjpeg.chromium_ms,
-                framecast.chromium_ms,
-            )
-            .unwrap();
+            md += &loop_row(class, &mjpeg, &framecast);
             if rate == 20 {
                 let server = framecast.producer_server_ms / mjpeg.producer_server_ms;
                 let chromium = framecast.chromium_ms / mjpeg.chromium_ms;
@@ -542,6 +558,61 @@ fn loop_table(path: &Path) -> String {
     md
 }
 
+/// The numpy loop over links of limited rate (server to browser), one table
+/// a link, with issue #11's goals.
+fn link_tables(paths: &[PathBuf]) -> String {
+    let mut md = String::from("### Over a limited link, 30 frames per second\n\nThe same loop with what the servers send to Chromium limited to a link's rate (an htb class on the loopback of a network namespace the run makes, shaping the packets from each server's port; the producer's direction is unlimited). framecast is lossless only: on natural content its frames are megabytes, and the link sets its frame rate and latency. Issue #11 (lossy tiles while a region moves, exact once it is still) is where these goals get met.\n\n");
+    let mut goals = String::new();
+    for path in paths {
+        let Some(report) = read_json(path) else {
+            continue;
+        };
+        let Some(mbit) = report["link_mbit"].as_f64() else {
+            continue;
+        };
+        if let Some(skipped) = report["skipped"].as_str() {
+            writeln!(md, "{mbit} Mbit/s: not measured ({skipped}).\n").unwrap();
+            continue;
+        }
+        let (results, classes) = loop_results(&report);
+        writeln!(md, "#### {mbit} Mbit/s\n").unwrap();
+        md.push_str(LOOP_HEADER);
+        for class in &classes {
+            let (Some(mjpeg), Some(framecast)) = (
+                LoopRow::find(&results, "mjpeg", class, 30),
+                LoopRow::find(&results, "framecast", class, 30),
+            ) else {
+                continue;
+            };
+            md += &loop_row(class, &mjpeg, &framecast);
+            let prefix = format!("{class}, {mbit} Mbit/s: ");
+            if mbit == 100.0 && (class == "plasma" || class == "camera") {
+                let shown = framecast.shown_fps / mjpeg.shown_fps;
+                goals += &goal(
+                    "link 100 shown",
+                    &prefix,
+                    Some(shown),
+                    &format!("{shown:.2}x"),
+                );
+                let p50 = framecast.latency_p50_ms;
+                let shown_p50 = p50.map_or("n/a".into(), |ms| format!("{ms:.0} ms"));
+                goals += &goal("link 100 p50", &prefix, p50, &shown_p50);
+            }
+            if mbit == 20.0 && class == "camera" {
+                let fps = framecast.shown_fps;
+                goals += &goal("link 20 camera", &prefix, Some(fps), &format!("{fps:.1}/s"));
+            }
+        }
+        md.push('\n');
+    }
+    if !goals.is_empty() {
+        md += GOAL_HEADER;
+        md += &goals;
+        md.push('\n');
+    }
+    md
+}
+
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let criterion_dir = PathBuf::from(args.next().unwrap_or_else(|| "target/criterion".into()));
@@ -562,6 +633,8 @@ fn main() -> std::io::Result<()> {
         args.next()
             .unwrap_or_else(|| "target/bench/loop.json".into()),
     );
+    // The loop over limited links, one file a link.
+    let link_paths: Vec<PathBuf> = args.map(PathBuf::from).collect();
 
     let mut md = String::new();
     writeln!(md, "# framecast benchmarks\n").unwrap();
@@ -571,6 +644,7 @@ fn main() -> std::io::Result<()> {
     writeln!(md, "- JPEG: libjpeg-turbo (the encoder cv2 and Pillow use), 4:2:0. PNG: the `png` crate at `Compression::Fastest`. memcmp: one comparison of two equal frames, the least work that reads a frame and its base.").unwrap();
     writeln!(md, "- Times are medians per frame in milliseconds, one core (the goals are for one core), except the last column: the same encoder spreading frames whose changes exceed {} KiB over every core, as the server does (the message is the same byte for byte). Bytes are medians per frame. The machine is shared: compare ratios within this file, not with other runs.\n", PARALLEL_MIN_BYTES / 1024).unwrap();
     md += &loop_table(&loop_path);
+    md += &link_tables(&link_paths);
 
     let mut goals = String::new();
     let (mut encode_chart, mut bytes_chart) = (Vec::new(), Vec::new());
