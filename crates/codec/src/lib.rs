@@ -77,6 +77,16 @@ pub const DEFAULT_TILE_SIDE: u16 = 64;
 
 const _: () = assert!(DEFAULT_TILE_SIDE * 2 <= MAX_TILE_SIDE);
 
+/// The first `len` bytes of a scratch buffer, growing it if it is shorter.
+/// It never shrinks, so tiles of alternating sizes (the clipped ones at the
+/// frame's edges) do not zero it again and again.
+fn scratch(buffer: &mut Vec<u8>, len: usize) -> &mut [u8] {
+    if buffer.len() < len {
+        buffer.resize(len, 0);
+    }
+    &mut buffer[..len]
+}
+
 /// Test data shared by the modules' unit tests.
 #[cfg(test)]
 mod testing {

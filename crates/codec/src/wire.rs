@@ -789,6 +789,69 @@ mod tests {
         out
     }
 
+    /// The named offsets are where the writers put each field.
+    #[test]
+    fn offsets_name_the_written_fields() {
+        let header = FrameHeader {
+            seq: 0x1111,
+            base_seq: 0x2222,
+            capture_us: 0x3333,
+            width: 0x44,
+            height: 0x55,
+            tile_width: 0x66,
+            tile_height: 0x77,
+            format: PixelFormat::Rgba8,
+            tile_count: 0x99,
+        };
+        let bytes = frame_bytes(header);
+        let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+        let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        let u16_at = |at: usize| u16::from_le_bytes(bytes[at..at + 2].try_into().unwrap());
+        assert_eq!(
+            (
+                bytes[offset::VERSION],
+                bytes[offset::KIND],
+                u16_at(offset::RESERVED)
+            ),
+            (VERSION, Kind::Frame as u8, 0)
+        );
+        assert_eq!(
+            (
+                u64_at(offset::SEQ),
+                u64_at(offset::BASE_SEQ),
+                u64_at(offset::CAPTURE_US)
+            ),
+            (0x1111, 0x2222, 0x3333)
+        );
+        assert_eq!(
+            (u32_at(offset::WIDTH), u32_at(offset::HEIGHT)),
+            (0x44, 0x55)
+        );
+        assert_eq!(
+            (u16_at(offset::TILE_WIDTH), u16_at(offset::TILE_HEIGHT)),
+            (0x66, 0x77)
+        );
+        assert_eq!(bytes[offset::FORMAT], PixelFormat::Rgba8.code());
+        assert_eq!(u32_at(offset::TILE_COUNT), 0x99);
+
+        let mut record = Vec::new();
+        TileRecord::write_header(5, TileEncoding::UpPlanes, 0x1234, &mut record);
+        assert_eq!(record.len(), TILE_HEADER_LEN);
+        assert_eq!(record[offset::TILE_ENCODING], TileEncoding::UpPlanes as u8);
+        assert_eq!(
+            u32::from_le_bytes(record[offset::TILE_LENGTH..][..4].try_into().unwrap()),
+            0x1234
+        );
+
+        let mut publish = Vec::new();
+        write_publish_header(&mut publish, 0xab, 0xcd, PixelFormat::Rgb8, 7);
+        assert_eq!(
+            u32::from_le_bytes(publish[offset::PUBLISH_WIDTH..][..4].try_into().unwrap()),
+            0xab
+        );
+        assert_eq!(publish[offset::PUBLISH_FORMAT], PixelFormat::Rgb8.code());
+    }
+
     #[test]
     fn frame_header_round_trips() {
         let bytes = frame_bytes(header());
