@@ -1,12 +1,14 @@
 //! The decoder: applies frame messages, in order, to an RGBA framebuffer it
 //! owns, expanding RGB8 sources to RGBA with opaque alpha. A tile is XORed
-//! into the framebuffer or, for the bit-plane encodings, added to it.
+//! into the framebuffer or, for the bit-plane encodings, added to it; a
+//! whole tile or a JPEG tile replaces what the framebuffer had there.
 
 use crate::error::DecodeError;
 use crate::frame::{PixelFormat, Rect};
+use crate::jpeg;
 use crate::lz4;
 use crate::planes::{self, unzigzag};
-use crate::wire::{parse_frame, FrameMessage, Scroll, TileEncoding, TileRecord};
+use crate::wire::{jpeg_slot, parse_frame, FrameMessage, Images, Scroll, TileEncoding, TileRecord};
 
 /// Holds the viewer's framebuffer and the sequence number of the frame in it.
 #[derive(Debug, Default, Clone)]
@@ -24,6 +26,10 @@ pub struct Decoder {
     inflated: Vec<u8>,
     /// A bit-plane tile's differences, back in byte order.
     differences: Vec<u8>,
+    /// The JPEG tiles of the message being applied, in slot order.
+    jpeg_tiles: Vec<u32>,
+    /// One JPEG image, decoded (RGB).
+    jpeg_pixels: Vec<u8>,
 }
 
 /// What [`Decoder::apply`] did.
@@ -147,38 +153,106 @@ impl Decoder {
             dirty = self.scroll(scroll);
         }
         let format = frame.header.format;
-        for tile in frame.tiles() {
+        self.jpeg_tiles.clear();
+        let mut tiles = frame.tiles();
+        for tile in &mut tiles {
             let tile = tile?;
             let rect = frame.grid.tile(tile.index);
+            dirty = dirty.union(rect);
             let len = rect.width as usize * rect.height as usize * format.bytes_per_pixel();
-            let framebuffer = &mut self.framebuffer;
-            match tile.encoding {
+            let bytes = match tile.encoding {
+                TileEncoding::Jpeg => {
+                    self.jpeg_tiles.push(tile.index);
+                    continue;
+                }
                 // The wire module has checked that a raw payload is exactly
                 // one tile.
-                TileEncoding::Raw => {
-                    combine_tile::<Xor>(framebuffer, self.width, rect, format, tile.payload);
-                }
-                TileEncoding::Lz4 => {
-                    let xor = inflate(&tile, len, &mut self.inflated)?;
-                    combine_tile::<Xor>(framebuffer, self.width, rect, format, xor);
-                }
+                TileEncoding::Raw => tile.payload,
+                TileEncoding::Lz4 => inflate(&tile, len, &mut self.inflated)?,
                 TileEncoding::Planes | TileEncoding::UpPlanes => {
                     let planes = inflate(&tile, len, &mut self.inflated)?;
                     let differences = crate::scratch(&mut self.differences, len);
                     planes::unshuffle_into(planes, differences);
                     let row_len = rect.width as usize * format.bytes_per_pixel();
-                    let up = tile.encoding == TileEncoding::UpPlanes;
-                    undo_differences(differences, row_len, up);
-                    combine_tile::<Add>(framebuffer, self.width, rect, format, differences);
+                    undo_differences(
+                        differences,
+                        row_len,
+                        tile.encoding == TileEncoding::UpPlanes,
+                    );
+                    differences
                 }
+            };
+            let framebuffer = &mut self.framebuffer;
+            // A whole tile is a delta against black: XOR or add onto zeros is
+            // the bytes themselves.
+            match tile.encoding {
+                _ if tile.whole => {
+                    combine_tile::<Replace>(framebuffer, self.width, rect, format, bytes)
+                }
+                TileEncoding::Planes | TileEncoding::UpPlanes => {
+                    combine_tile::<Add>(framebuffer, self.width, rect, format, bytes)
+                }
+                _ => combine_tile::<Xor>(framebuffer, self.width, rect, format, bytes),
             }
-            dirty = dirty.union(rect);
         }
+        self.place_jpeg_tiles(frame, tiles.images())?;
         Ok(dirty)
     }
 }
 
 impl Decoder {
+    /// Decodes the message's JPEG images and copies each slot into the
+    /// framebuffer at its JPEG tile.
+    fn place_jpeg_tiles(
+        &mut self,
+        frame: &FrameMessage<'_>,
+        images: Images<'_>,
+    ) -> Result<(), DecodeError> {
+        let (tile_width, tile_height) = frame.grid.tile_size();
+        let (slot_width, slot_height) = jpeg_slot(tile_width as u16, tile_height as u16);
+        let mut placed = 0;
+        for image in images {
+            let unplaced = &self.jpeg_tiles[placed..];
+            let slots = jpeg::decode(
+                image?,
+                (slot_width, slot_height),
+                unplaced.len(),
+                &mut self.jpeg_pixels,
+            )?;
+            let slot_len = (slot_width * slot_height * 3) as usize;
+            for (slot, &index) in self
+                .jpeg_pixels
+                .chunks_exact(slot_len)
+                .zip(&unplaced[..slots])
+            {
+                let rect = frame.grid.tile(index);
+                let row_len = rect.width as usize * 3;
+                self.inflated.clear();
+                for row in slot
+                    .chunks_exact(slot_width as usize * 3)
+                    .take(rect.height as usize)
+                {
+                    self.inflated.extend_from_slice(&row[..row_len]);
+                }
+                combine_tile::<Replace>(
+                    &mut self.framebuffer,
+                    self.width,
+                    rect,
+                    PixelFormat::Rgb8,
+                    &self.inflated,
+                );
+            }
+            placed += slots;
+        }
+        if placed != self.jpeg_tiles.len() {
+            return Err(DecodeError::JpegImages(format!(
+                "{} JPEG tiles, the images hold {placed} slots",
+                self.jpeg_tiles.len()
+            )));
+        }
+        Ok(())
+    }
+
     /// Moves the scroll's band of rows (one `memmove`); returns the band.
     fn scroll(&mut self, scroll: Scroll) -> Rect {
         let stride = 4 * self.width as usize;
@@ -281,6 +355,21 @@ impl Combine for Xor {
 
     fn byte(framebuffer: u8, tile: u8) -> u8 {
         framebuffer ^ tile
+    }
+}
+
+/// Replacement: whole tiles and JPEG tiles. An RGB8 frame's alpha bytes
+/// (zero in the tile's words) stay as they are.
+struct Replace;
+
+impl Combine for Replace {
+    fn words(framebuffer: u64, tile: u64) -> u64 {
+        const ALPHA: u64 = 0xff00_0000_ff00_0000;
+        (framebuffer & ALPHA) | tile
+    }
+
+    fn byte(_framebuffer: u8, tile: u8) -> u8 {
+        tile
     }
 }
 

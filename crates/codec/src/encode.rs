@@ -23,10 +23,10 @@
 //! on them every frame, and can spread a big change over several threads.
 
 use crate::error::FrameError;
-use crate::frame::{FrameRef, Rect, TileGrid};
+use crate::frame::{FrameRef, PixelFormat, Rect, TileGrid, TileSet};
 use crate::planes::{self, zigzag};
 use crate::scroll;
-use crate::wire::{FrameHeader, Scroll, TileEncoding, TileRecord, TILE_HEADER_LEN};
+use crate::wire::{self, FrameHeader, Scroll, TileEncoding, TileRecord, TILE_HEADER_LEN};
 use crate::{DEFAULT_TILE_SIDE, MAX_TILE_SIDE, MIN_TILE_SIDE};
 
 /// Encodes frames into frame messages. Holds scratch space that is reused
@@ -105,6 +105,39 @@ struct Scratch {
     planes: Vec<u8>,
     /// One tile's LZ4 block, before it is known to be smaller than raw.
     compressed: Vec<u8>,
+    /// The slots of this lane's JPEG tiles, RGB, one after the other.
+    strip: Vec<u8>,
+    /// This lane's JPEG image records, once `strip` is encoded.
+    images: Vec<u8>,
+    /// The tiles this lane sent as JPEG, and those it sent exactly.
+    jpeg: Vec<u32>,
+    exact: Vec<u32>,
+}
+
+/// What a message may do besides exact deltas, and what the viewer holds
+/// that the encoder cannot know exactly: see [`Encoder::encode_lossy`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Lossy<'a> {
+    /// Send the changed tiles that are not mostly unchanged (natural
+    /// content, not a GUI) as JPEG of this quality, 1 to 100; `None`: every
+    /// tile exact. Ignored for RGBA8 frames, which are always exact.
+    pub quality: Option<u8>,
+    /// Tiles (of the fine grid) whose pixels the viewer holds from a JPEG
+    /// tile: a tile of these is sent whole (against black) if sent at all.
+    pub held: Option<&'a TileSet>,
+    /// Of `held`, the tiles to send exactly now even if unchanged: the
+    /// refinement back to exact pixels.
+    pub refine: Option<&'a TileSet>,
+}
+
+/// The tiles of a message from [`Encoder::encode_lossy`], on the fine grid.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LossyOutcome {
+    /// Tiles sent as JPEG: the viewer now holds them inexactly.
+    pub jpeg: TileSet,
+    /// Tiles sent exactly (a delta or whole): the viewer holds them as the
+    /// frame has them.
+    pub exact: TileSet,
 }
 
 /// What [`Encoder::encode`] did, for logs and benchmarks.
@@ -120,6 +153,8 @@ pub struct EncodeStats {
     pub tiles_raw: u32,
     /// Tiles of those sent as bit planes.
     pub tiles_planes: u32,
+    /// Tiles of those sent as JPEG.
+    pub tiles_jpeg: u32,
     /// The rows that moved, when the frame scrolled.
     pub scroll: Option<Scroll>,
     /// Bytes of the message.
@@ -209,17 +244,51 @@ impl Encoder {
         base: Option<(u64, FrameRef<'_>)>,
         out: &mut Vec<u8>,
     ) -> EncodeStats {
+        self.encode_lossy(seq, capture_us, frame, base, Lossy::default(), out)
+            .0
+    }
+
+    /// Like [`encode`](Self::encode), for a viewer that may get JPEG tiles
+    /// or holds some (`lossy`); returns also which tiles went JPEG and which
+    /// were sent exactly, on the fine grid, from which the caller keeps what
+    /// the viewer holds: its held tiles minus `exact` plus `jpeg`.
+    ///
+    /// With a quality or held tiles the message uses the fine grid and no
+    /// scroll (a scroll would move held pixels the encoder does not know).
+    /// JPEG tiles need the `lossy` feature; without it every tile is exact.
+    pub fn encode_lossy(
+        &mut self,
+        seq: u64,
+        capture_us: u64,
+        frame: FrameRef<'_>,
+        base: Option<(u64, FrameRef<'_>)>,
+        lossy: Lossy<'_>,
+        out: &mut Vec<u8>,
+    ) -> (EncodeStats, LossyOutcome) {
         debug_assert!(seq > 0, "sequence 0 is the black frame");
         let base = base.filter(|(base_seq, base)| *base_seq != 0 && base.same_geometry(&frame));
+        let lossy = Lossy {
+            quality: lossy
+                .quality
+                .filter(|_| cfg!(feature = "lossy") && frame.format() == PixelFormat::Rgb8),
+            // A keyframe replaces every tile.
+            held: lossy.held.filter(|held| base.is_some() && !held.is_empty()),
+            refine: lossy.refine,
+        };
+        let fine_only = lossy.quality.is_some() || lossy.held.is_some();
         let fine = self.grid_of(&frame, Grid::Fine);
         let (base, changed) = match base {
             Some((base_seq, base)) => {
-                let (base, changed) = self.choose_base(&frame, base, &fine);
+                let (base, changed) = self.choose_base(&frame, base, &fine, !fine_only);
                 (Some((base_seq, base)), changed)
             }
             None => (None, 0),
         };
-        let (which, grid) = self.choose_grid(&frame, fine, base.is_some(), changed);
+        let (which, grid) = if fine_only {
+            self.choose_grid(&frame, fine, true, 0)
+        } else {
+            self.choose_grid(&frame, fine, base.is_some(), changed)
+        };
         let start = out.len();
         let (tile_width, tile_height) = grid.tile_size();
         FrameHeader {
@@ -238,11 +307,11 @@ impl Encoder {
         if let Some(scroll) = base.and_then(|base| base.scroll) {
             scroll.write(out);
         }
-        let mut stats = self.encode_tiles(frame, base, which, &grid, out);
+        let (mut stats, outcome) = self.encode_tiles(frame, base, which, &grid, lossy, out);
         FrameHeader::patch_tile_count(out, start, stats.tiles_sent);
         stats.scroll = base.and_then(|base| base.scroll);
         stats.bytes = out.len() - start;
-        stats
+        (stats, outcome)
     }
 }
 
@@ -271,6 +340,7 @@ impl Encoder {
         frame: &FrameRef<'_>,
         base: FrameRef<'a>,
         grid: &TileGrid,
+        may_scroll: bool,
     ) -> (Base<'a>, usize) {
         let plain = Base {
             frame: base,
@@ -279,7 +349,7 @@ impl Encoder {
         let fine = &mut self.grids[Grid::Fine as usize].changed;
         let changed = mark_changed_tiles(frame, plain, grid, fine);
         // A small change is not a scroll; only then is it worth looking.
-        if changed * 2 < grid.len() as usize {
+        if !may_scroll || changed * 2 < grid.len() as usize {
             return (plain, changed);
         }
         let Some(scroll) = scroll::detect(frame, &base) else {
@@ -342,8 +412,9 @@ impl Encoder {
         base: Option<Base<'_>>,
         which: Grid,
         grid: &TileGrid,
+        lossy: Lossy<'_>,
         out: &mut Vec<u8>,
-    ) -> EncodeStats {
+    ) -> (EncodeStats, LossyOutcome) {
         let state = &mut self.grids[which as usize];
         let bpp = frame.format().bytes_per_pixel();
         let tile_bytes = |rect: Rect| rect.width as usize * rect.height as usize * bpp;
@@ -356,7 +427,8 @@ impl Encoder {
             None => grid.len() as usize * TILE_HEADER_LEN + frame.pixels().len(),
         };
         // No payload is larger than its raw tile, so this is enough: the
-        // message never grows by reallocation.
+        // message grows by reallocation only for JPEG images, which are
+        // small.
         out.reserve(most_bytes);
         self.frames += 1;
         let tiles = Tiles {
@@ -366,25 +438,43 @@ impl Encoder {
             changed: &state.changed,
             bit_planes: self.bit_planes,
             frames: self.frames,
+            lossy,
         };
         let lanes = if most_bytes >= PARALLEL_MIN_BYTES {
             self.threads.min(grid.len() as usize)
         } else {
             1
         };
-        let counts = if lanes > 1 {
+        let (counts, lanes) = if lanes > 1 {
             encode_parallel(&tiles, lanes, &mut self.lanes, &mut state.went_raw, out)
         } else {
-            tiles.encode(0, &mut state.went_raw, &mut self.lanes[0].scratch, out)
+            let scratch = &mut self.lanes[0].scratch;
+            let counts = tiles.encode(0, &mut state.went_raw, scratch, out);
+            tiles.encode_images(scratch);
+            (counts, 1)
         };
-        EncodeStats {
+        let mut outcome = LossyOutcome::default();
+        for lane in &self.lanes[..lanes] {
+            out.extend_from_slice(&lane.scratch.images);
+            lane.scratch
+                .jpeg
+                .iter()
+                .for_each(|&i| outcome.jpeg.insert(i));
+            lane.scratch
+                .exact
+                .iter()
+                .for_each(|&i| outcome.exact.insert(i));
+        }
+        let stats = EncodeStats {
             keyframe: base.is_none(),
             tiles: grid.len(),
             tiles_sent: counts.sent,
             tiles_raw: counts.raw,
             tiles_planes: counts.planes,
+            tiles_jpeg: counts.jpeg,
             ..EncodeStats::default()
-        }
+        };
+        (stats, outcome)
     }
 }
 
@@ -399,6 +489,8 @@ struct Tiles<'a> {
     bit_planes: bool,
     /// The encoder's frame count, for staggering retries of raw tiles.
     frames: u64,
+    /// JPEG tiles allowed, and the tiles the viewer holds from JPEG.
+    lossy: Lossy<'a>,
 }
 
 /// Tiles a run of [`Tiles::encode`] sent, by kind.
@@ -407,6 +499,7 @@ struct Counts {
     sent: u32,
     raw: u32,
     planes: u32,
+    jpeg: u32,
 }
 
 impl std::ops::Add for Counts {
@@ -417,13 +510,15 @@ impl std::ops::Add for Counts {
             sent: self.sent + other.sent,
             raw: self.raw + other.raw,
             planes: self.planes + other.planes,
+            jpeg: self.jpeg + other.jpeg,
         }
     }
 }
 
 impl Tiles<'_> {
     /// Appends the records of the tiles `first..first + went_raw.len()` that
-    /// are to be sent (changed ones, or all for a keyframe) to `out`.
+    /// are to be sent (changed ones, or all for a keyframe, and the held
+    /// ones to refine) to `out`; JPEG tiles go into `scratch.strip`.
     fn encode(
         &self,
         first: u32,
@@ -432,34 +527,55 @@ impl Tiles<'_> {
         out: &mut Vec<u8>,
     ) -> Counts {
         let mut counts = Counts::default();
+        scratch.strip.clear();
+        scratch.jpeg.clear();
+        scratch.exact.clear();
+        let contains = |set: Option<&TileSet>, index| set.is_some_and(|set| set.contains(index));
         for (index, went_raw) in (first..).zip(went_raw) {
-            if self.base.is_some() && !self.changed[index as usize] {
+            let changed = self.base.is_none() || self.changed[index as usize];
+            // The viewer holds this tile from a JPEG: send it whole or not at all.
+            let held = contains(self.lossy.held, index);
+            let refine = held && contains(self.lossy.refine, index);
+            if !(changed || refine) {
                 continue;
             }
             let rect = self.grid.tile(index);
+            counts.sent += 1;
+            if self.lossy.quality.is_some()
+                && changed
+                && !mostly_unchanged(&self.frame, self.base, rect)
+            {
+                self.append_slot(rect, &mut scratch.strip);
+                TileRecord::write_header(index, TileEncoding::Jpeg, true, 0, out);
+                scratch.jpeg.push(index);
+                counts.jpeg += 1;
+                continue;
+            }
+            scratch.exact.push(index);
+            let base = self.base.filter(|_| !held);
             let retry = (self.frames + u64::from(index)) % RAW_RETRY_EVERY == 0;
-            let delta = self.base.is_some();
+            let delta = base.is_some();
             let encoding = if delta && *went_raw && !retry {
                 // Known incompressible: XOR straight into the message.
-                self.write_raw(index, rect, out);
+                self.write_raw(index, rect, base, out);
                 TileEncoding::Raw
             } else {
                 // A retry only asks whether LZ4 shrinks the XOR bytes again;
                 // the next frame's estimate then picks among all encodings.
                 let candidate = if self.bit_planes && !(delta && *went_raw) {
-                    estimate(&self.frame, self.base, rect)
+                    estimate(&self.frame, base, rect)
                 } else {
                     TileEncoding::Lz4
                 };
-                let encoding = self.write_tile(index, rect, candidate, scratch, out);
-                // Only deltas teach: a keyframe's tile is the picture itself,
-                // which says little about how its changes will compress.
+                let encoding = self.write_tile(index, rect, base, candidate, scratch, out);
+                // Only deltas teach: a keyframe's or whole tile is the
+                // picture itself, which says little about how its changes
+                // will compress.
                 if delta {
                     *went_raw = encoding == TileEncoding::Raw;
                 }
                 encoding
             };
-            counts.sent += 1;
             counts.raw += u32::from(encoding == TileEncoding::Raw);
             counts.planes += u32::from(matches!(
                 encoding,
@@ -469,22 +585,59 @@ impl Tiles<'_> {
         counts
     }
 
+    /// Appends the tile's pixels to a strip of JPEG slots.
+    fn append_slot(&self, rect: Rect, strip: &mut Vec<u8>) {
+        let (tile_width, tile_height) = self.grid.tile_size();
+        let slot = wire::jpeg_slot(tile_width as u16, tile_height as u16);
+        crate::jpeg::append_slot(
+            rect,
+            slot,
+            |y| tile_row(&self.frame, None, rect, y).0,
+            strip,
+        );
+    }
+
+    /// Encodes the lane's strip of JPEG slots, if any, into image records
+    /// in `scratch.images`: as few images as [`wire::MAX_JPEG_ROWS`] allows.
+    fn encode_images(&self, scratch: &mut Scratch) {
+        scratch.images.clear();
+        let Some(_quality) = self.lossy.quality.filter(|_| !scratch.strip.is_empty()) else {
+            return;
+        };
+        #[cfg(feature = "lossy")]
+        {
+            let (tile_width, tile_height) = self.grid.tile_size();
+            let (slot_width, slot_height) = wire::jpeg_slot(tile_width as u16, tile_height as u16);
+            let slot_len = (slot_width * slot_height * 3) as usize;
+            let slots_per_image = (wire::MAX_JPEG_ROWS / slot_height) as usize;
+            let mut jpeg = Vec::new();
+            for slots in scratch.strip.chunks(slots_per_image * slot_len) {
+                jpeg.clear();
+                crate::jpeg::encode(slots, slot_width, _quality, &mut jpeg);
+                wire::write_image(&jpeg, &mut scratch.images);
+            }
+        }
+    }
+
     /// Appends the tile's record in `encoding` (one of the compressed ones),
     /// or raw when that does not shrink it; returns the encoding used.
     fn write_tile(
         &self,
         index: u32,
         rect: Rect,
+        base: Option<Base<'_>>,
         encoding: TileEncoding,
         scratch: &mut Scratch,
         out: &mut Vec<u8>,
     ) -> TileEncoding {
+        // Against black when the message is a delta: a whole tile.
+        let whole = self.base.is_some() && base.is_none();
         scratch.gathered.clear();
         let payload: &[u8] = match encoding {
             TileEncoding::Planes | TileEncoding::UpPlanes => {
                 let up = encoding == TileEncoding::UpPlanes;
                 let mut above = None;
-                for row in self.rows(rect) {
+                for row in tile_rows(&self.frame, base, rect) {
                     append_differences(row, above.filter(|_| up), &mut scratch.gathered);
                     above = Some(row);
                 }
@@ -492,43 +645,38 @@ impl Tiles<'_> {
                 planes::shuffle_into(&scratch.gathered, planes);
                 planes
             }
-            TileEncoding::Lz4 | TileEncoding::Raw => {
-                for row in self.rows(rect) {
+            TileEncoding::Lz4 | TileEncoding::Raw | TileEncoding::Jpeg => {
+                for row in tile_rows(&self.frame, base, rect) {
                     append_xor(row, &mut scratch.gathered);
                 }
                 &scratch.gathered
             }
         };
         if let Some(block) = compress(payload, &mut scratch.compressed) {
-            TileRecord::write_header(index, encoding, block.len(), out);
+            TileRecord::write_header(index, encoding, whole, block.len(), out);
             out.extend_from_slice(block);
             return encoding;
         }
         if encoding == TileEncoding::Lz4 {
             // The XOR bytes are at hand.
-            TileRecord::write_header(index, TileEncoding::Raw, payload.len(), out);
+            TileRecord::write_header(index, TileEncoding::Raw, whole, payload.len(), out);
             out.extend_from_slice(payload);
         } else {
-            self.write_raw(index, rect, out);
+            self.write_raw(index, rect, base, out);
         }
         TileEncoding::Raw
     }
 
-    /// Appends the tile's record as raw XOR bytes, gathered straight into
-    /// `out`.
-    fn write_raw(&self, index: u32, rect: Rect, out: &mut Vec<u8>) {
+    /// Appends the tile's record as raw XOR bytes against `base` (black
+    /// when `None`), gathered straight into `out`.
+    fn write_raw(&self, index: u32, rect: Rect, base: Option<Base<'_>>, out: &mut Vec<u8>) {
         let len =
             rect.width as usize * rect.height as usize * self.frame.format().bytes_per_pixel();
-        TileRecord::write_header(index, TileEncoding::Raw, len, out);
-        for row in self.rows(rect) {
+        let whole = self.base.is_some() && base.is_none();
+        TileRecord::write_header(index, TileEncoding::Raw, whole, len, out);
+        for row in tile_rows(&self.frame, base, rect) {
             append_xor(row, out);
         }
-    }
-
-    /// The tile's rows in the frame and in the base (`None` for a keyframe,
-    /// whose base is black), top to bottom.
-    fn rows(&self, rect: Rect) -> impl Iterator<Item = RowPair<'_>> + '_ {
-        tile_rows(&self.frame, self.base, rect)
     }
 }
 
@@ -594,22 +742,15 @@ const ESTIMATE_GROUP: usize = 16;
 /// the time.
 fn estimate(frame: &FrameRef<'_>, base: Option<Base<'_>>, rect: Rect) -> TileEncoding {
     // Mostly unchanged (GUI content) is settled by comparing bytes alone.
-    let (mut bytes, mut unchanged) = (0, 0);
-    for ((new, old), _) in sampled_rows(frame, base, rect) {
-        bytes += new.len();
-        unchanged += match old {
-            Some(old) => new.iter().zip(old).filter(|(new, old)| new == old).count(),
-            None => new.iter().filter(|&&new| new == 0).count(),
-        };
-    }
-    if unchanged * 2 >= bytes {
+    if mostly_unchanged(frame, base, rect) {
         return TileEncoding::Lz4;
     }
     const ROW_MAX: usize = MAX_TILE_SIDE as usize * 4;
     let (mut plain, mut above, mut up) = ([0u8; ROW_MAX], [0u8; ROW_MAX], [0u8; ROW_MAX]);
-    let (mut plain_bits, mut up_bits) = (0, 0);
+    let (mut plain_bits, mut up_bits, mut bytes) = (0, 0, 0);
     for (row, row_above) in sampled_rows(frame, base, rect) {
         let len = row.0.len();
+        bytes += len;
         let plain = &mut plain[..len];
         differences(row, plain);
         let up = match row_above {
@@ -649,6 +790,22 @@ fn sampled_rows<'a>(
             let row = |y| tile_row(frame, base, rect, y);
             (row(y), y.checked_sub(1).map(row))
         })
+}
+
+/// Whether half the bytes or more of the tile's sampled rows (see
+/// [`estimate`]) are equal to the base's (black's, without one): a GUI, text
+/// or a sprite, whose changes XOR and LZ4 keep small, as opposed to natural
+/// content, which changes everywhere.
+fn mostly_unchanged(frame: &FrameRef<'_>, base: Option<Base<'_>>, rect: Rect) -> bool {
+    let (mut bytes, mut unchanged) = (0, 0);
+    for ((new, old), _) in sampled_rows(frame, base, rect) {
+        bytes += new.len();
+        unchanged += match old {
+            Some(old) => new.iter().zip(old).filter(|(new, old)| new == old).count(),
+            None => new.iter().filter(|&&new| new == 0).count(),
+        };
+    }
+    unchanged * 2 >= bytes
 }
 
 /// Bits the differences would take as bit planes, estimated: each group of
@@ -717,7 +874,7 @@ fn encode_parallel(
     buffers: &mut Vec<Lane>,
     went_raw: &mut [bool],
     out: &mut Vec<u8>,
-) -> Counts {
+) -> (Counts, usize) {
     let per_lane = went_raw.len().div_ceil(lanes);
     // Rounding up can leave fewer runs than lanes asked for (15 tiles in 6
     // lanes are 5 runs of 3); only those runs' records are appended below.
@@ -733,16 +890,19 @@ fn encode_parallel(
                 lane.records.clear();
                 let first = ((n + 1) * per_lane) as u32;
                 *count = tiles.encode(first, went_raw, &mut lane.scratch, &mut lane.records);
+                tiles.encode_images(&mut lane.scratch);
             });
         }
         *first_count = tiles.encode(0, first_raw, &mut first_lane.scratch, out);
+        tiles.encode_images(&mut first_lane.scratch);
     });
     for lane in &buffers[1..lanes] {
         out.extend_from_slice(&lane.records);
     }
-    counts
+    let counts = counts
         .into_iter()
-        .fold(Counts::default(), |sum, count| sum + count)
+        .fold(Counts::default(), |sum, count| sum + count);
+    (counts, lanes)
 }
 
 /// Without the `parallel` feature there is one lane.
@@ -753,8 +913,11 @@ fn encode_parallel(
     buffers: &mut [Lane],
     went_raw: &mut [bool],
     out: &mut Vec<u8>,
-) -> Counts {
-    tiles.encode(0, went_raw, &mut buffers[0].scratch, out)
+) -> (Counts, usize) {
+    let scratch = &mut buffers[0].scratch;
+    let counts = tiles.encode(0, went_raw, scratch, out);
+    tiles.encode_images(scratch);
+    (counts, 1)
 }
 
 /// The frame a delta is against as the viewer will hold it when the tiles

@@ -154,6 +154,19 @@ pub enum DecodeError {
         /// What went wrong.
         reason: String,
     },
+    /// A JPEG tile the frame cannot have.
+    #[error("tile {index}: {reason}")]
+    JpegTile {
+        /// The tile's index.
+        index: u32,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The JPEG images after the tile records are missing, malformed, of
+    /// the wrong size, or hold another number of slots than there are JPEG
+    /// tiles.
+    #[error("JPEG images: {0}")]
+    JpegImages(String),
     /// Bytes after the last tile.
     #[error("{0} bytes after the last tile")]
     TrailingBytes(usize),

@@ -266,6 +266,101 @@ impl TileGrid {
     }
 }
 
+/// A set of tile indices of one grid (a bit set). Equal sets compare and
+/// hash equal however they were built.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct TileSet {
+    /// Bit `i % 64` of word `i / 64` is tile `i`; no zero words at the end.
+    words: Vec<u64>,
+}
+
+impl TileSet {
+    /// The empty set.
+    pub fn new() -> Self {
+        TileSet::default()
+    }
+
+    /// Whether tile `index` is in the set.
+    pub fn contains(&self, index: u32) -> bool {
+        let (word, bit) = (index as usize / 64, index % 64);
+        self.words.get(word).is_some_and(|w| w & (1 << bit) != 0)
+    }
+
+    /// Adds tile `index`.
+    pub fn insert(&mut self, index: u32) {
+        let (word, bit) = (index as usize / 64, index % 64);
+        if self.words.len() <= word {
+            self.words.resize(word + 1, 0);
+        }
+        self.words[word] |= 1 << bit;
+    }
+
+    /// Removes tile `index`.
+    pub fn remove(&mut self, index: u32) {
+        let (word, bit) = (index as usize / 64, index % 64);
+        if let Some(w) = self.words.get_mut(word) {
+            *w &= !(1 << bit);
+        }
+        self.trim();
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// How many tiles are in the set.
+    pub fn len(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// Empties the set.
+    pub fn clear(&mut self) {
+        self.words.clear();
+    }
+
+    /// The tiles, in increasing order.
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.words.iter().enumerate().flat_map(|(n, &word)| {
+            (0..64u32)
+                .filter(move |bit| word & (1 << bit) != 0)
+                .map(move |bit| n as u32 * 64 + bit)
+        })
+    }
+
+    /// Removes the tiles of `other`.
+    pub fn subtract(&mut self, other: &TileSet) {
+        for (w, o) in self.words.iter_mut().zip(&other.words) {
+            *w &= !o;
+        }
+        self.trim();
+    }
+
+    /// Adds the tiles of `other`.
+    pub fn union_with(&mut self, other: &TileSet) {
+        if self.words.len() < other.words.len() {
+            self.words.resize(other.words.len(), 0);
+        }
+        for (w, o) in self.words.iter_mut().zip(&other.words) {
+            *w |= o;
+        }
+    }
+
+    fn trim(&mut self) {
+        while self.words.last() == Some(&0) {
+            self.words.pop();
+        }
+    }
+}
+
+impl FromIterator<u32> for TileSet {
+    fn from_iter<I: IntoIterator<Item = u32>>(iter: I) -> Self {
+        let mut set = TileSet::new();
+        iter.into_iter().for_each(|index| set.insert(index));
+        set
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,15 +42,16 @@ pub mod decode;
 pub mod encode;
 pub mod error;
 pub mod frame;
+mod jpeg;
 mod lz4;
 mod planes;
 mod scroll;
 pub mod wire;
 
 pub use decode::{Decoder, FrameInfo};
-pub use encode::{EncodeStats, Encoder};
+pub use encode::{EncodeStats, Encoder, Lossy, LossyOutcome};
 pub use error::{DecodeError, FrameError};
-pub use frame::{FrameRef, PixelFormat, Rect, TileGrid};
+pub use frame::{FrameRef, PixelFormat, Rect, TileGrid, TileSet};
 pub use wire::{Ack, KeyframeReason, KeyframeRequest, Message, Publish};
 
 /// Largest width or height a frame may declare, in pixels.

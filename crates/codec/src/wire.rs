@@ -22,8 +22,8 @@ use crate::frame::{FrameRef, PixelFormat, TileGrid};
 pub const MAGIC: [u8; 4] = *b"FCST";
 
 /// The protocol version this build speaks. 2 added the bit-plane tile
-/// encodings.
-pub const VERSION: u8 = 2;
+/// encodings; 3 added whole tiles and JPEG tiles.
+pub const VERSION: u8 = 3;
 
 /// Bytes in the preamble.
 pub const PREAMBLE_LEN: usize = 8;
@@ -336,23 +336,37 @@ pub enum TileEncoding {
     /// difference of the same byte in the tile's row above (the first row's
     /// as it is). For smooth motion: a simulation, a gradient.
     UpPlanes = 3,
+    /// Lossy: the tile's pixels are the next slot of the message's JPEG
+    /// images (see [`Images`]); the payload is empty. RGB8 frames only.
+    Jpeg = 4,
 }
 
+/// Set in a tile record's encoding byte: the tile is **whole**, a delta
+/// against black instead of against the framebuffer (which may hold lossy
+/// pixels the server does not know exactly). Not with [`TileEncoding::Jpeg`],
+/// which is whole by nature.
+pub const WHOLE_FLAG: u8 = 0x80;
+
 impl TileEncoding {
-    /// The encoding of a wire code, if it names one.
+    /// The encoding of a wire code (without [`WHOLE_FLAG`]), if it names one.
     pub const fn from_code(code: u8) -> Option<Self> {
         match code {
             0 => Some(TileEncoding::Raw),
             1 => Some(TileEncoding::Lz4),
             2 => Some(TileEncoding::Planes),
             3 => Some(TileEncoding::UpPlanes),
+            4 => Some(TileEncoding::Jpeg),
             _ => None,
         }
     }
 
-    /// Whether the payload is an LZ4 block (every encoding but raw).
+    /// Whether the payload is an LZ4 block (the XOR and bit-plane encodings
+    /// but raw).
     pub const fn is_compressed(self) -> bool {
-        !matches!(self, TileEncoding::Raw)
+        matches!(
+            self,
+            TileEncoding::Lz4 | TileEncoding::Planes | TileEncoding::UpPlanes
+        )
     }
 }
 
@@ -363,17 +377,49 @@ pub struct TileRecord<'a> {
     pub index: u32,
     /// How `payload` holds the tile.
     pub encoding: TileEncoding,
+    /// Whether the tile is a delta against black rather than against the
+    /// framebuffer ([`WHOLE_FLAG`]; always true for JPEG tiles).
+    pub whole: bool,
     /// The payload.
     pub payload: &'a [u8],
 }
 
 impl TileRecord<'_> {
     /// Appends a tile record's header; its `length` bytes of payload follow.
-    pub fn write_header(index: u32, encoding: TileEncoding, length: usize, out: &mut Vec<u8>) {
+    /// `whole` sets [`WHOLE_FLAG`] (never for a JPEG tile, which is whole
+    /// anyway).
+    pub fn write_header(
+        index: u32,
+        encoding: TileEncoding,
+        whole: bool,
+        length: usize,
+        out: &mut Vec<u8>,
+    ) {
+        let whole = whole && encoding != TileEncoding::Jpeg;
         out.extend_from_slice(&index.to_le_bytes());
-        out.push(encoding as u8);
+        out.push(encoding as u8 | if whole { WHOLE_FLAG } else { 0 });
         out.extend_from_slice(&(length as u32).to_le_bytes());
     }
+}
+
+/// Appends one JPEG image record (after a frame message's tile records):
+/// its length, then the JPEG.
+pub fn write_image(jpeg: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(&(jpeg.len() as u32).to_le_bytes());
+    out.extend_from_slice(jpeg);
+}
+
+/// Most rows in one JPEG image (libjpeg's limit on a side).
+pub const MAX_JPEG_ROWS: u32 = 65_500;
+
+/// The JPEG tiles' slot size for tiles of `tile_width x tile_height`: each
+/// side rounded up to 16, the size of a 4:2:0 JPEG's blocks of pixels, so
+/// that no block mixes two tiles.
+pub const fn jpeg_slot(tile_width: u16, tile_height: u16) -> (u32, u32) {
+    (
+        (tile_width as u32).next_multiple_of(16),
+        (tile_height as u32).next_multiple_of(16),
+    )
 }
 
 /// A frame message whose header has been checked; its tiles are read by
@@ -407,14 +453,16 @@ impl<'a> FrameMessage<'a> {
     }
 
     /// Iterates over the tile records, checking each one's index, encoding and
-    /// length, then that nothing follows the last.
+    /// length, then, when none was a JPEG tile, that nothing follows the
+    /// last. The JPEG images after them are read by [`Tiles::images`].
     pub fn tiles(&self) -> Tiles<'a> {
         Tiles {
             reader: Reader::new(self.tile_bytes, self.tiles_at),
             grid: self.grid,
-            bytes_per_pixel: self.header.format.bytes_per_pixel(),
+            format: self.header.format,
             remaining: self.header.tile_count,
             previous: None,
+            jpeg_tiles: 0,
         }
     }
 }
@@ -424,9 +472,11 @@ impl<'a> FrameMessage<'a> {
 pub struct Tiles<'a> {
     reader: Reader<'a>,
     grid: TileGrid,
-    bytes_per_pixel: usize,
+    format: PixelFormat,
     remaining: u32,
     previous: Option<u32>,
+    /// JPEG tiles read so far: the slots the images must hold.
+    jpeg_tiles: u32,
 }
 
 impl<'a> Iterator for Tiles<'a> {
@@ -436,7 +486,9 @@ impl<'a> Iterator for Tiles<'a> {
         if self.remaining == 0 {
             let trailing = self.reader.remaining();
             self.remaining = u32::MAX; // report trailing bytes once, then stop
-            return (trailing > 0).then_some(Err(DecodeError::TrailingBytes(trailing)));
+                                       // After JPEG tiles, their images follow: `images` reads them.
+            return (trailing > 0 && self.jpeg_tiles == 0)
+                .then_some(Err(DecodeError::TrailingBytes(trailing)));
         }
         if self.remaining == u32::MAX {
             return None;
@@ -466,13 +518,38 @@ impl<'a> Tiles<'a> {
         }
         self.previous = Some(index);
         let code = self.reader.u8()?;
-        let encoding = TileEncoding::from_code(code).ok_or(DecodeError::UnknownTileEncoding {
-            index,
-            encoding: code,
-        })?;
+        let whole = code & WHOLE_FLAG != 0;
+        let encoding = TileEncoding::from_code(code & !WHOLE_FLAG)
+            .filter(|&encoding| !(whole && encoding == TileEncoding::Jpeg))
+            .ok_or(DecodeError::UnknownTileEncoding {
+                index,
+                encoding: code,
+            })?;
         let length = self.reader.u32()?;
+        if encoding == TileEncoding::Jpeg {
+            if self.format != PixelFormat::Rgb8 {
+                return Err(DecodeError::JpegTile {
+                    index,
+                    reason: "JPEG tiles are for RGB8 frames only".into(),
+                });
+            }
+            if length != 0 {
+                return Err(DecodeError::TileLength {
+                    index,
+                    length,
+                    expected: "a JPEG tile's pixels are in the images: it has none".into(),
+                });
+            }
+            self.jpeg_tiles += 1;
+            return Ok(TileRecord {
+                index,
+                encoding,
+                whole: true,
+                payload: &[],
+            });
+        }
         let rect = self.grid.tile(index);
-        let tile_len = rect.width as usize * rect.height as usize * self.bytes_per_pixel;
+        let tile_len = rect.width as usize * rect.height as usize * self.format.bytes_per_pixel();
         let most_compressed = lz4_flex::block::get_maximum_output_size(tile_len);
         if !encoding.is_compressed() && length as usize != tile_len {
             return Err(DecodeError::TileLength {
@@ -492,8 +569,61 @@ impl<'a> Tiles<'a> {
         Ok(TileRecord {
             index,
             encoding,
+            whole,
             payload,
         })
+    }
+
+    /// The JPEG images after the tile records, once every tile record has
+    /// been read (an error if not): as many as there are until the message
+    /// ends, at least one when a tile was a JPEG tile and none otherwise.
+    /// How many slots each holds is in its JPEG header; the decoder checks
+    /// that they add up to the JPEG tiles.
+    pub fn images(self) -> Images<'a> {
+        Images {
+            reader: self.reader,
+            jpeg_tiles: self.jpeg_tiles,
+            unread_tiles: self.remaining != 0 && self.remaining != u32::MAX,
+        }
+    }
+}
+
+/// The JPEG image records after a frame message's tile records; see
+/// [`Tiles::images`]. Each record is a `u32` length and that many bytes of
+/// baseline JPEG whose width is the [`jpeg_slot`] width and whose height is
+/// a whole number of slots, stacked top to bottom: the JPEG tiles take the
+/// slots in the order of their records.
+#[derive(Debug)]
+pub struct Images<'a> {
+    reader: Reader<'a>,
+    /// JPEG tiles in the message (none: no images may follow).
+    jpeg_tiles: u32,
+    /// Whether the tile records were not all read first.
+    unread_tiles: bool,
+}
+
+impl<'a> Iterator for Images<'a> {
+    type Item = Result<&'a [u8], DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.unread_tiles {
+            self.unread_tiles = false;
+            self.jpeg_tiles = 0;
+            return Some(Err(DecodeError::JpegImages(
+                "read every tile record before the images".into(),
+            )));
+        }
+        if self.reader.remaining() == 0 || self.jpeg_tiles == 0 {
+            return None;
+        }
+        let image = self
+            .reader
+            .u32()
+            .and_then(|length| self.reader.bytes(length as usize));
+        if image.is_err() {
+            self.jpeg_tiles = 0;
+        }
+        Some(image)
     }
 }
 
@@ -835,7 +965,7 @@ mod tests {
         assert_eq!(u32_at(offset::TILE_COUNT), 0x99);
 
         let mut record = Vec::new();
-        TileRecord::write_header(5, TileEncoding::UpPlanes, 0x1234, &mut record);
+        TileRecord::write_header(5, TileEncoding::UpPlanes, false, 0x1234, &mut record);
         assert_eq!(record.len(), TILE_HEADER_LEN);
         assert_eq!(record[offset::TILE_ENCODING], TileEncoding::UpPlanes as u8);
         assert_eq!(
