@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything framecast needs to build, run and test, and nothing twice.
 #
-#   scripts/setup.sh          what `just run` needs: the host toolchain, a wasm32
-#                             target, wasm-bindgen, wasm-pack and just
+#   scripts/setup.sh          what `just run` needs: the host toolchain, cmake
+#                             and nasm (the server builds libjpeg-turbo for its
+#                             JPEG tiles), a wasm32 target, wasm-bindgen,
+#                             wasm-pack and just
 #   scripts/setup.sh --test   also what the tests need: Chromium, ChromeDriver,
 #                             the browser tests' npm packages, and a Python
 #                             venv for the Python client's tests
-#   scripts/setup.sh --bench  what the tests need, cmake and nasm to build
-#                             libjpeg-turbo for the benchmarks, Flask and
+#   scripts/setup.sh --bench  what the tests need, Flask and
 #                             OpenCV for the MJPEG loop they compare with, and
 #                             iproute2 (tc) to run it over a limited link
 #   scripts/setup.sh --fuzz   also cargo-fuzz (libFuzzer; run on stable with
@@ -65,6 +66,11 @@ if ! have cargo || ! have rustup; then
     exit 1
 fi
 mkdir -p target
+# The server's JPEG tiles come from libjpeg-turbo, built from source by the
+# turbojpeg crate: cmake drives the build, nasm assembles its SIMD code.
+have cc || apt_install gcc
+have cmake || apt_install cmake
+have nasm || apt_install nasm
 
 # --- wasm32 target ---------------------------------------------------------
 wasm_toolchain_file=target/wasm-toolchain
@@ -173,7 +179,6 @@ if [[ $want_test -eq 1 ]]; then
     fi
 fi
 if [[ $want_bench -eq 1 ]]; then
-    apt_install cmake nasm
     # tc and ip, for the loop over a limited link (a network namespace whose
     # loopback is shaped; tests/browser/loop-bench.mjs).
     apt_install iproute2

@@ -36,6 +36,9 @@ const state = {
   bytes: 0, // bytes of the frames decoded
   latencies: [], // capture-to-paint milliseconds of the newest painted frames
   lastError: null,
+  quality: new URL(location.href).searchParams.get("quality") ?? "auto", // asked with ?quality=
+  lossy: false, // the picture holds JPEG tiles not yet refined to exact pixels
+  refinements: 0, // messages that refined the frame shown rather than bringing a new one
 };
 const LATENCIES_KEPT = 2000;
 window.framecast = state;
@@ -56,7 +59,11 @@ function showStatus(kind, text) {
 
 function showConnected() {
   const producer = state.producerOnline === false ? "  ·  producer offline, showing its last frame" : "";
-  showStatus(state.producerOnline === false ? "offline" : "connected", statsText + producer);
+  // JPEG tiles are shown while the picture moves faster than the link carries
+  // exactly; the server refines them once they are still.
+  const quality = `  ·  ${state.quality}${state.lossy ? ", refining…" : ""}`;
+  statusLine.dataset.lossy = state.lossy;
+  showStatus(state.producerOnline === false ? "offline" : "connected", statsText + quality + producer);
 }
 
 // --- token -------------------------------------------------------------------
@@ -155,13 +162,17 @@ class Connection {
     this.newestCaptureMs = 0; // capture time of the newest frame applied
     this.window = { start: performance.now(), frames: 0, bytes: 0, decodeMs: 0 }; // for the status line
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const query = token ? `?token=${encodeURIComponent(token)}` : "";
+    const params = new URLSearchParams();
+    if (token) params.set("token", token);
+    if (state.quality !== "auto") params.set("quality", state.quality);
+    const query = params.size ? `?${params}` : "";
     this.socket = new WebSocket(`${scheme}//${location.host}/ws/${encodeURIComponent(name)}${query}`);
     this.socket.binaryType = "arraybuffer";
     this.socket.onopen = () => this.onOpen();
     this.socket.onmessage = (event) =>
       typeof event.data === "string" ? this.onText(event.data) : this.onFrameMessage(event.data);
     this.socket.onclose = (event) => this.onClose(event);
+    state.lossy = false;
   }
 
   get open() {
@@ -195,6 +206,10 @@ class Connection {
     if (message.type === "status") {
       state.producerOnline = message.producer;
       showConnected();
+    } else if (message.type === "quality") {
+      state.quality = message.mode;
+      state.lossy = message.lossy;
+      showConnected();
     }
   }
 
@@ -219,7 +234,8 @@ class Connection {
     state.bytes += data.byteLength;
     state.width = stats.width;
     state.height = stats.height;
-    this.window.frames += 1;
+    if (stats.refinement) state.refinements += 1;
+    else this.window.frames += 1;
     this.window.bytes += data.byteLength;
     stats.free();
     // The ack opens the server's window for the next frame, so acking on

@@ -22,7 +22,7 @@ import os
 import struct
 import threading
 import time
-from typing import Deque, Iterator, Optional
+from typing import Deque, Iterator, Optional, Union
 from urllib.parse import parse_qs, quote, urlsplit
 
 import numpy as np
@@ -88,9 +88,17 @@ class Publisher:
         stream: str = "main",
         *,
         token: Optional[str] = None,
+        quality: Union[str, int, None] = None,
         connect_timeout: float = 5.0,
     ):
         self.url, url_token = _ingest_url(url, stream)
+        if quality is not None:
+            # What the stream allows its viewers: "auto", "lossless", or a
+            # JPEG quality 1-100 for moving natural content (exact once still).
+            if not (quality in ("auto", "lossless") or (type(quality) is int and 1 <= quality <= 100)):
+                raise ValueError(f"quality is 'auto', 'lossless' or an int from 1 to 100, got {quality!r}")
+            self.url += f"?quality={quality}"
+
         self._token = token or url_token or os.environ.get("FRAMECAST_TOKEN") or None
         self.stream = stream
         self.frames_sent = 0

@@ -155,6 +155,8 @@ pub struct EncodeStats {
     pub tiles_planes: u32,
     /// Tiles of those sent as JPEG.
     pub tiles_jpeg: u32,
+    /// Bytes of the JPEG images (included in `bytes`).
+    pub jpeg_bytes: usize,
     /// The rows that moved, when the frame scrolled.
     pub scroll: Option<Scroll>,
     /// Bytes of the message.
@@ -454,8 +456,10 @@ impl Encoder {
             (counts, 1)
         };
         let mut outcome = LossyOutcome::default();
+        let mut jpeg_bytes = 0;
         for lane in &self.lanes[..lanes] {
             out.extend_from_slice(&lane.scratch.images);
+            jpeg_bytes += lane.scratch.images.len();
             lane.scratch
                 .jpeg
                 .iter()
@@ -472,6 +476,7 @@ impl Encoder {
             tiles_raw: counts.raw,
             tiles_planes: counts.planes,
             tiles_jpeg: counts.jpeg,
+            jpeg_bytes,
             ..EncodeStats::default()
         };
         (stats, outcome)

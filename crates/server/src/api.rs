@@ -10,6 +10,7 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::access::{CanPublish, CanView};
+use crate::quality::Quality;
 use crate::session::{SessionConfig, Shutdown};
 use crate::stream::{Frame, JoinError, Role, Streams};
 use crate::{producer, viewer};
@@ -79,16 +80,18 @@ impl ResponseError for ApiError {
     }
 }
 
-/// `GET /ws/{stream}`: a viewer's WebSocket.
+/// `GET /ws/{stream}?quality=auto|lossless|1..100`: a viewer's WebSocket.
 pub async fn viewer_socket(
     _: CanView,
     request: HttpRequest,
     body: web::Payload,
     name: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
     streams: web::Data<Streams>,
     config: web::Data<SessionConfig>,
     shutdown: web::Data<Shutdown>,
 ) -> Result<HttpResponse, actix_web::Error> {
+    let quality = quality_query(&query)?.unwrap_or_default();
     let (stream, presence) = streams.join(&name, Role::Viewer).map_err(ApiError::from)?;
     let (response, session, messages) = actix_ws::handle(&request, body)?;
     let messages = messages.max_frame_size(viewer::MAX_VIEWER_MESSAGE);
@@ -100,25 +103,35 @@ pub async fn viewer_socket(
             session,
             config.get_ref().clone(),
             limits.keyframe_requests_per_minute,
+            quality,
+            config.refine_after,
         )
         .run(messages, shutdown.get_ref().clone()),
     );
     Ok(response)
 }
 
-/// `GET /ingest/{stream}`: a producer's WebSocket; creates the stream.
+/// `GET /ingest/{stream}?quality=auto|lossless|1..100`: a producer's
+/// WebSocket; creates the stream, and sets what it allows its viewers when
+/// `quality` is given.
 pub async fn producer_socket(
     _: CanPublish,
     request: HttpRequest,
     body: web::Payload,
     name: web::Path<String>,
+    query: web::Query<HashMap<String, String>>,
     streams: web::Data<Streams>,
     config: web::Data<SessionConfig>,
     shutdown: web::Data<Shutdown>,
 ) -> Result<HttpResponse, actix_web::Error> {
+    let cap = quality_query(&query)?;
     let (stream, presence) = streams
         .join(&name, Role::Producer)
         .map_err(ApiError::from)?;
+    if let Some(cap) = cap {
+        tracing::info!(stream = stream.name(), quality = %cap, "producer set the stream's quality");
+        stream.set_quality_cap(cap);
+    }
     let (response, session, messages) = actix_ws::handle(&request, body)?;
     let messages = messages
         .max_frame_size(producer::MAX_PUBLISH_MESSAGE)
@@ -129,6 +142,14 @@ pub async fn producer_socket(
             .run(messages, shutdown.get_ref().clone()),
     );
     Ok(response)
+}
+
+/// The `quality` query parameter, if given: `auto`, `lossless` or 1 to 100.
+fn quality_query(query: &HashMap<String, String>) -> Result<Option<Quality>, ApiError> {
+    query
+        .get("quality")
+        .map(|text| text.parse().map_err(ApiError::BadRequest))
+        .transpose()
 }
 
 /// `POST /api/streams/{stream}/frame?width=W&height=H&format=F`: publishes

@@ -36,6 +36,7 @@ pub mod api;
 pub mod events;
 pub mod limits;
 pub mod producer;
+pub mod quality;
 pub mod session;
 pub mod source;
 pub mod static_files;

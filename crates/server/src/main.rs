@@ -11,7 +11,10 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use framecast_codec::PixelFormat;
 use framecast_server::limits::{self, Limits};
-use framecast_server::{source, Access, Config, SourceConfig, SourceKind, Streams, Token};
+use framecast_server::quality::Quality;
+use framecast_server::{
+    source, Access, Config, SessionConfig, SourceConfig, SourceKind, Streams, Token,
+};
 
 /// Watch live frames from a program in a browser: framecast sends each viewer
 /// only the tiles that changed since the frame it has, losslessly, over a
@@ -66,7 +69,29 @@ struct Args {
     access: AccessArgs,
 
     #[command(flatten)]
+    quality: QualityArgs,
+
+    #[command(flatten)]
     limits: LimitArgs,
+}
+
+/// Exact pixels, or JPEG while the link cannot carry them (PROTOCOL.md).
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Quality")]
+struct QualityArgs {
+    /// What the built-in source's or --stdin's stream allows its viewers:
+    /// `auto` (each viewer's link decides; exact where it keeps up),
+    /// `lossless` (never JPEG) or a JPEG quality 1-100 (moving natural content
+    /// always as JPEG of at most that quality, exact once still). Viewers
+    /// choose with `?quality=` within it; producers set it with
+    /// `/ingest/NAME?quality=`.
+    #[arg(long, default_value = "auto", value_parser = parse_quality)]
+    quality: Quality,
+
+    /// How long a region sent as JPEG must stay still before it is refined
+    /// to exact pixels: 200ms, 0.5s.
+    #[arg(long, default_value = "200ms", value_parser = parse_duration)]
+    refine_after: Duration,
 }
 
 /// Who may view and publish (SECURITY.md).
@@ -191,6 +216,10 @@ fn parse_origin(text: &str) -> Result<String, String> {
     }
 }
 
+fn parse_quality(text: &str) -> Result<Quality, String> {
+    text.parse()
+}
+
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text
@@ -268,6 +297,7 @@ async fn main() -> anyhow::Result<()> {
         (Some((width, height)), _) => {
             let name = args.stream.as_deref().unwrap_or("stdin");
             let stream = streams.get_or_create(name)?;
+            stream.set_quality_cap(args.quality.quality);
             // Not joined at exit: a read from standard input cannot be interrupted.
             source::spawn_stdin(stream, width, height, args.format)?;
             (
@@ -284,6 +314,7 @@ async fn main() -> anyhow::Result<()> {
                 .stream
                 .unwrap_or_else(|| format!("{kind:?}").to_lowercase());
             let stream = streams.get_or_create(&name)?;
+            stream.set_quality_cap(args.quality.quality);
             let (width, height) = args.size;
             let config = SourceConfig {
                 kind,
@@ -307,6 +338,10 @@ async fn main() -> anyhow::Result<()> {
     let config = Config {
         www_dir,
         access,
+        session: SessionConfig {
+            refine_after: args.quality.refine_after,
+            ..SessionConfig::default()
+        },
         ..Config::default()
     };
     let shutdown = async {

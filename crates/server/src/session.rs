@@ -19,6 +19,9 @@ pub struct SessionConfig {
     /// A peer silent (no message, not even a pong) for this long is
     /// disconnected.
     pub client_timeout: Duration,
+    /// How long a tile sent as JPEG stays still before it is refined (see
+    /// [`crate::quality::REFINE_AFTER`]).
+    pub refine_after: Duration,
 }
 
 impl Default for SessionConfig {
@@ -27,6 +30,7 @@ impl Default for SessionConfig {
             window: 2,
             heartbeat_interval: Duration::from_secs(5),
             client_timeout: Duration::from_secs(15),
+            refine_after: crate::quality::REFINE_AFTER,
         }
     }
 }

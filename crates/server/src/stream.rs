@@ -10,12 +10,15 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use framecast_codec::{Encoder, FrameError, FrameRef, PixelFormat};
+use framecast_codec::{
+    EncodeStats, Encoder, FrameError, FrameRef, Lossy, LossyOutcome, PixelFormat,
+};
 use tokio::sync::{broadcast, watch, OnceCell};
 use tokio_util::sync::CancellationToken;
 
 use crate::events::InputEvent;
 use crate::limits::Limits;
+use crate::quality::{Plan, Quality};
 
 /// Longest stream name, in bytes.
 pub const MAX_STREAM_NAME: usize = 64;
@@ -55,8 +58,10 @@ pub struct Stream {
     name: String,
     /// The newest frame; viewers wait on it for changes.
     latest: watch::Sender<Option<Arc<Frame>>>,
-    /// Encoded messages for the newest frame, by base sequence.
+    /// Encoded messages for the newest frame, by base sequence and plan.
     encoded: Mutex<EncodeCache>,
+    /// What the producer allows (see [`Stream::set_quality_cap`]).
+    quality_cap: Mutex<Quality>,
     /// Viewers connected now.
     viewers: watch::Sender<usize>,
     /// Producers connected now (built-in sources count); viewers are told
@@ -94,12 +99,24 @@ pub enum Role {
 pub const EVENT_BACKLOG: usize = 256;
 
 /// Messages encoded for one frame, keyed by the base they are a delta
-/// against (0 for the keyframe). Cleared when a newer frame is encoded, so it
-/// holds at most one frame's worth of messages.
+/// against (0 for the keyframe) and the plan (quality, held tiles, tiles to
+/// refine). Cleared when a newer frame is encoded, so it holds at most one
+/// frame's worth of messages: one per viewer at most.
 #[derive(Debug, Default)]
 struct EncodeCache {
     seq: u64,
-    by_base: HashMap<u64, Arc<OnceCell<Bytes>>>,
+    by_base: HashMap<(u64, Plan), Arc<OnceCell<Arc<Encoded>>>>,
+}
+
+/// One encoded frame message and what the encoder did.
+#[derive(Debug)]
+pub struct Encoded {
+    /// The message.
+    pub bytes: Bytes,
+    /// Tile counts and sizes.
+    pub stats: EncodeStats,
+    /// Which tiles went JPEG and which exact.
+    pub outcome: LossyOutcome,
 }
 
 impl Stream {
@@ -108,6 +125,7 @@ impl Stream {
             name,
             latest: watch::Sender::new(None),
             encoded: Mutex::new(EncodeCache::default()),
+            quality_cap: Mutex::new(Quality::Auto),
             viewers: watch::Sender::new(0),
             producers: watch::Sender::new(0),
             events: broadcast::Sender::new(EVENT_BACKLOG),
@@ -258,16 +276,37 @@ impl Stream {
         self.rate.lock().expect("rate lock").fps(Instant::now())
     }
 
+    /// What the producer allows every viewer of the stream:
+    /// [`Quality::Auto`] (the default) leaves it to each viewer,
+    /// [`Quality::Lossless`] never sends JPEG whatever the viewers ask, and
+    /// [`Quality::Fixed`] sends moving natural content as JPEG of at most
+    /// that quality even where the link carries it exactly.
+    pub fn set_quality_cap(&self, cap: Quality) {
+        *self.quality_cap.lock().expect("quality cap lock") = cap;
+    }
+
+    /// The producer's cap; see [`Stream::set_quality_cap`].
+    pub fn quality_cap(&self) -> Quality {
+        *self.quality_cap.lock().expect("quality cap lock")
+    }
+
     /// The frame message for `frame` as a delta against `base`, or a keyframe
-    /// when `base` is `None` or of another size or format.
+    /// when `base` is `None` or of another size or format, as `plan` says.
     ///
-    /// Encoded once per (frame, base) pair however many viewers ask: the first
-    /// encodes on the blocking pool, the others wait for it and share the bytes.
-    pub async fn message(&self, frame: &Arc<Frame>, base: Option<&Arc<Frame>>) -> Bytes {
+    /// Encoded once per (frame, base, plan) however many viewers ask: the
+    /// first encodes on the blocking pool, the others wait for it and share
+    /// the bytes.
+    pub async fn message(
+        &self,
+        frame: &Arc<Frame>,
+        base: Option<&Arc<Frame>>,
+        plan: &Plan,
+    ) -> Arc<Encoded> {
         let base = base
             .filter(|base| base.as_frame_ref().same_geometry(&frame.as_frame_ref()))
             .cloned();
         let base_seq = base.as_ref().map_or(0, |base| base.seq);
+        let key = (base_seq, plan.clone());
         let cell = {
             let mut cache = self.encoded.lock().expect("encode cache lock");
             if frame.seq > cache.seq {
@@ -275,13 +314,14 @@ impl Stream {
                 cache.by_base.clear();
             }
             if frame.seq == cache.seq {
-                Arc::clone(cache.by_base.entry(base_seq).or_default())
+                Arc::clone(cache.by_base.entry(key).or_default())
             } else {
                 // An older frame than the cache's: encode it, but do not keep it.
                 Arc::default()
             }
         };
         let frame = Arc::clone(frame);
+        let plan = plan.clone();
         cell.get_or_init(|| async move {
             let mut encoder = self
                 .encoders
@@ -290,12 +330,15 @@ impl Stream {
                 .pop()
                 .unwrap_or_else(new_encoder);
             let (message, encoder) = tokio::task::spawn_blocking(move || {
-                (encode(&mut encoder, &frame, base.as_deref()), encoder)
+                (
+                    encode(&mut encoder, &frame, base.as_deref(), &plan),
+                    encoder,
+                )
             })
             .await
             .expect("encoding does not panic");
             self.encoders.lock().expect("encoders lock").push(encoder);
-            message
+            Arc::new(message)
         })
         .await
         .clone()
@@ -363,13 +406,19 @@ fn new_encoder() -> Encoder {
     encoder
 }
 
-fn encode(encoder: &mut Encoder, frame: &Frame, base: Option<&Frame>) -> Bytes {
+fn encode(encoder: &mut Encoder, frame: &Frame, base: Option<&Frame>, plan: &Plan) -> Encoded {
     let mut out = Vec::new();
-    let stats = encoder.encode(
+    let lossy = Lossy {
+        quality: plan.quality,
+        held: Some(&plan.held),
+        refine: Some(&plan.refine),
+    };
+    let (stats, outcome) = encoder.encode_lossy(
         frame.seq,
         frame.capture_us,
         frame.as_frame_ref(),
         base.map(|base| (base.seq, base.as_frame_ref())),
+        lossy,
         &mut out,
     );
     tracing::trace!(
@@ -378,7 +427,11 @@ fn encode(encoder: &mut Encoder, frame: &Frame, base: Option<&Frame>) -> Bytes {
         ?stats,
         "encoded"
     );
-    Bytes::from(out)
+    Encoded {
+        bytes: Bytes::from(out),
+        stats,
+        outcome,
+    }
 }
 
 /// Microseconds since the Unix epoch.
@@ -709,14 +762,31 @@ mod tests {
             .unwrap();
         let second = stream.latest().unwrap();
 
-        let a = stream.message(&second, Some(&first)).await;
-        let b = stream.message(&second, Some(&first)).await;
+        let exact = Plan::default();
+        let a = stream.message(&second, Some(&first), &exact).await;
+        let b = stream.message(&second, Some(&first), &exact).await;
         assert_eq!(
-            a.as_ptr(),
-            b.as_ptr(),
+            a.bytes.as_ptr(),
+            b.bytes.as_ptr(),
             "the second viewer gets the same bytes"
         );
-        let keyframe = stream.message(&second, None).await;
-        assert_ne!(a.as_ptr(), keyframe.as_ptr());
+        let keyframe = stream.message(&second, None, &exact).await;
+        assert_ne!(a.bytes.as_ptr(), keyframe.bytes.as_ptr());
+        let lossy = Plan {
+            quality: Some(75),
+            ..Plan::default()
+        };
+        let c = stream.message(&second, Some(&first), &lossy).await;
+        assert_ne!(
+            a.bytes.as_ptr(),
+            c.bytes.as_ptr(),
+            "another plan, another message"
+        );
+        let d = stream.message(&second, Some(&first), &lossy).await;
+        assert_eq!(
+            c.bytes.as_ptr(),
+            d.bytes.as_ptr(),
+            "the same plan shares it"
+        );
     }
 }

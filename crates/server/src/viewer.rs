@@ -7,6 +7,11 @@
 //! it received. A slow viewer sees fewer frames, never older ones, and holds
 //! one retained frame (its base) however far behind it is.
 //!
+//! Each message may carry JPEG tiles where the viewer's link cannot carry
+//! exact ones, and refinements back to exact pixels (see [`crate::quality`]);
+//! a refinement is a message for the frame the viewer already has, sent
+//! when its held tiles have been still long enough and no newer frame came.
+//!
 //! The server trusts nothing the viewer says: an ack must name a frame in
 //! flight to it, keyframe requests coalesce (one keyframe in flight at most)
 //! and are rate-limited, and every other message has one handler that says
@@ -15,13 +20,14 @@
 use std::collections::VecDeque;
 use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_ws::{CloseCode, Message, MessageStream, ProtocolError, Session};
 use framecast_codec::wire::{self, Message as WireMessage};
 use framecast_codec::{Ack, KeyframeReason, KeyframeRequest};
 
 use crate::events::{self, MoveLimiter};
+use crate::quality::{Delivery, Quality, QualityState};
 use crate::session::{
     close, finish, Heartbeat, SessionConfig, Shutdown, Step, GONE, GO_ON, SERVER_STOPPING,
 };
@@ -35,6 +41,8 @@ pub const MAX_VIEWER_MESSAGE: usize = 64 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Sent {
     seq: u64,
+    /// Its size, when it was sent and whether the link was busy then.
+    delivery: Delivery,
     /// Whether it counts against the window. Frames sent before a keyframe
     /// request do not: the viewer drops them unacknowledged. An ack for one
     /// is still accepted.
@@ -48,7 +56,7 @@ struct FlowState {
     /// everything in flight, so it is the base of the next delta.
     last_sent: Option<Arc<Frame>>,
     /// Frames sent and not acknowledged, oldest first. Sequences never
-    /// decrease; one repeats only when a keyframe resends it.
+    /// decrease; one repeats when a keyframe or a refinement resends it.
     in_flight: VecDeque<Sent>,
     /// The next frame must be a keyframe (join, or the viewer asked).
     keyframe_due: bool,
@@ -73,14 +81,21 @@ impl FlowState {
     }
 
     /// The frame to send now, if any: the newest one when the window has room
-    /// and the viewer does not have it yet (or needs it whole).
-    fn next_to_send(&self, newest: Option<&Arc<Frame>>, window: usize) -> Option<Arc<Frame>> {
+    /// and the viewer does not have it yet, needs it whole, or is due a
+    /// refinement of it.
+    fn next_to_send(
+        &self,
+        newest: Option<&Arc<Frame>>,
+        window: usize,
+        refine: bool,
+    ) -> Option<Arc<Frame>> {
         let newest = newest?;
         let behind = self
             .last_sent
             .as_ref()
             .is_none_or(|sent| sent.seq != newest.seq);
-        (self.window_open(window) && (behind || self.keyframe_due)).then(|| Arc::clone(newest))
+        (self.window_open(window) && (behind || self.keyframe_due || refine))
+            .then(|| Arc::clone(newest))
     }
 
     /// The base of the next message: the last frame sent, unless a keyframe
@@ -89,33 +104,49 @@ impl FlowState {
         self.last_sent.as_ref().filter(|_| !self.keyframe_due)
     }
 
-    fn on_sent(&mut self, frame: Arc<Frame>) {
+    fn on_sent(&mut self, frame: Arc<Frame>, bytes: usize, now: Instant) {
         if self.keyframe_due {
             self.keyframe_due = false;
             self.keyframe_in_flight = Some(frame.seq);
         }
+        let busy = !self.in_flight.is_empty();
         self.in_flight.push_back(Sent {
             seq: frame.seq,
+            delivery: Delivery {
+                bytes,
+                sent_at: now,
+                busy,
+            },
             counted: true,
         });
         self.last_sent = Some(frame);
     }
 
-    /// Acknowledges `seq` and every frame before it.
-    fn on_ack(&mut self, seq: u64) -> Result<(), UnknownAck> {
-        if !self.in_flight.iter().any(|sent| sent.seq == seq) {
+    /// Acknowledges the first counted message of frame `seq` in flight and
+    /// every one before it (a refinement is a second message of the same
+    /// frame, acked by its own ack; a delta the viewer dropped before a
+    /// keyframe of the same frame is not counted, and goes with the
+    /// keyframe's ack); returns them, oldest first.
+    fn on_ack(&mut self, seq: u64) -> Result<Vec<Delivery>, UnknownAck> {
+        let of_seq = |sent: &Sent| sent.seq == seq;
+        let Some(last) = (self.in_flight.iter())
+            .position(|sent| of_seq(sent) && sent.counted)
+            .or_else(|| self.in_flight.iter().rposition(of_seq))
+        else {
             return Err(UnknownAck(seq));
-        }
-        while self.in_flight.front().is_some_and(|sent| sent.seq <= seq) {
-            self.in_flight.pop_front();
-        }
+        };
+        let acked = self
+            .in_flight
+            .drain(..=last)
+            .map(|sent| sent.delivery)
+            .collect();
         if self
             .keyframe_in_flight
             .is_some_and(|keyframe| keyframe <= seq)
         {
             self.keyframe_in_flight = None;
         }
-        Ok(())
+        Ok(acked)
     }
 
     /// Asks for the newest frame whole; returns false when one is already
@@ -190,6 +221,11 @@ pub struct ViewerSession {
     heartbeat: Heartbeat,
     /// What the viewer was last told about the producer.
     producer_online: Option<bool>,
+    /// Its quality, link and the tiles it holds from JPEG.
+    quality: QualityState,
+    /// What the viewer was last told of its picture: whether it shows JPEG
+    /// pixels not yet refined.
+    told_lossy: Option<bool>,
 }
 
 impl std::fmt::Debug for ViewerSession {
@@ -209,6 +245,8 @@ impl ViewerSession {
         session: Session,
         config: SessionConfig,
         keyframe_requests_per_minute: u32,
+        quality: Quality,
+        refine_after: Duration,
     ) -> Self {
         ViewerSession {
             stream,
@@ -219,6 +257,8 @@ impl ViewerSession {
             moves: MoveLimiter::default(),
             heartbeat: Heartbeat::new(&config),
             producer_online: None,
+            quality: QualityState::new(quality, refine_after),
+            told_lossy: None,
             config,
         }
     }
@@ -229,7 +269,7 @@ impl ViewerSession {
         let stream = Arc::clone(&self.stream);
         let mut frames = stream.subscribe();
         let mut producers = stream.watch_count(Role::Producer);
-        tracing::info!(stream = stream.name(), "viewer connected");
+        tracing::info!(stream = stream.name(), quality = %self.quality.asked(), "viewer connected");
         let reason = loop {
             let online = *producers.borrow_and_update() > 0;
             let newest = frames.borrow_and_update().clone();
@@ -237,8 +277,17 @@ impl ViewerSession {
                 break reason;
             }
             let window_open = self.flow.window_open(self.config.window);
+            let refinement = self.quality.next_refinement();
+            let refine_at = tokio::time::Instant::from_std(refinement.unwrap_or_else(Instant::now));
+            tracing::trace!(
+                window_open,
+                ?refinement,
+                held = self.quality.is_lossy(),
+                "loop"
+            );
             let step = tokio::select! {
                 _ = frames.changed(), if window_open => GO_ON,
+                () = tokio::time::sleep_until(refine_at), if window_open && refinement.is_some() => GO_ON,
                 _ = producers.changed() => GO_ON,
                 message = messages.recv() => self.on_message(message).await,
                 step = self.heartbeat.beat(&mut self.session) => step,
@@ -270,14 +319,46 @@ impl ViewerSession {
                 return GONE;
             }
         }
-        let Some(frame) = self.flow.next_to_send(newest.as_ref(), self.config.window) else {
+        let now = Instant::now();
+        let refine = self.quality.next_refinement().is_some_and(|due| due <= now);
+        let Some(frame) = self
+            .flow
+            .next_to_send(newest.as_ref(), self.config.window, refine)
+        else {
             return GO_ON;
         };
-        let message = self.stream.message(&frame, self.flow.base()).await;
-        if self.session.binary(message).await.is_err() {
+        let fps = self.stream.fps();
+        let frame_bytes = frame.pixel_bytes().len();
+        let tiles = fine_tiles(&frame);
+        let plan = self
+            .quality
+            .plan(now, fps, self.stream.quality_cap(), frame_bytes, tiles);
+        let encoded = self.stream.message(&frame, self.flow.base(), &plan).await;
+        if self.session.binary(encoded.bytes.clone()).await.is_err() {
             return GONE;
         }
-        self.flow.on_sent(frame);
+        let now = Instant::now();
+        self.flow.on_sent(frame, encoded.bytes.len(), now);
+        self.quality.on_sent(
+            &plan,
+            &encoded.stats,
+            &encoded.outcome,
+            frame_bytes,
+            fps,
+            now,
+        );
+        let lossy = self.quality.is_lossy();
+        if self.told_lossy != Some(lossy) {
+            self.told_lossy = Some(lossy);
+            if self
+                .session
+                .text(quality_message(self.quality.asked(), lossy))
+                .await
+                .is_err()
+            {
+                return GONE;
+            }
+        }
         GO_ON
     }
 
@@ -329,7 +410,10 @@ impl ViewerSession {
             "ack"
         );
         match self.flow.on_ack(ack.seq) {
-            Ok(()) => GO_ON,
+            Ok(delivered) => {
+                self.quality.on_ack(&delivered, Instant::now());
+                GO_ON
+            }
             Err(UnknownAck(seq)) => close(
                 CloseCode::Policy,
                 &format!("ack for frame {seq}, which is not in flight to this viewer (never sent, or already acknowledged)"),
@@ -384,6 +468,21 @@ fn status_message(producer_online: bool) -> String {
     format!(r#"{{"type":"status","producer":{producer_online}}}"#)
 }
 
+/// Tiles of the encoder's fine grid in `frame`, which JPEG and held tiles
+/// are counted on.
+fn fine_tiles(frame: &Frame) -> u32 {
+    let frame = frame.as_frame_ref();
+    let side = framecast_codec::DEFAULT_TILE_SIDE;
+    framecast_codec::TileGrid::new(frame.width(), frame.height(), side, side)
+        .map_or(1, |grid| grid.len())
+}
+
+/// The text message that tells a viewer its quality mode and whether its
+/// picture holds JPEG tiles not yet refined.
+fn quality_message(asked: Quality, lossy: bool) -> String {
+    format!(r#"{{"type":"quality","mode":"{asked}","lossy":{lossy}}}"#)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,9 +504,9 @@ mod tests {
 
     /// Sends what is due, as the session does; returns its sequence.
     fn send(flow: &mut FlowState, newest: &Arc<Frame>) -> Option<u64> {
-        let frame = flow.next_to_send(Some(newest), 2)?;
+        let frame = flow.next_to_send(Some(newest), 2, false)?;
         let seq = frame.seq;
-        flow.on_sent(frame);
+        flow.on_sent(frame, 100, Instant::now());
         Some(seq)
     }
 
@@ -475,6 +574,24 @@ mod tests {
             flow.on_keyframe_request(),
             "acknowledged: a new request counts"
         );
+    }
+
+    #[test]
+    fn a_refinement_resends_the_frame_and_is_acked_on_its_own() {
+        let frames = frames(1);
+        let mut flow = FlowState::joining();
+        assert_eq!(send(&mut flow, &frames[0]), Some(1));
+        assert_eq!(send(&mut flow, &frames[0]), None, "the viewer has it");
+        let refinement = flow.next_to_send(Some(&frames[0]), 2, true).unwrap();
+        flow.on_sent(refinement, 100, Instant::now());
+        assert!(!flow.window_open(2), "both count");
+        assert_eq!(
+            flow.on_ack(1).unwrap().len(),
+            1,
+            "the first message of frame 1"
+        );
+        assert_eq!(flow.on_ack(1).unwrap().len(), 1, "then the refinement");
+        assert_eq!(flow.on_ack(1), Err(UnknownAck(1)));
     }
 
     #[test]

@@ -209,6 +209,7 @@ async fn beyond_loopback_a_token_is_generated_and_required() {
             .unwrap(),
         decoder: framecast_codec::Decoder::new(),
         producer_online: None,
+        lossy: None,
     };
     viewer.receive().await;
 }

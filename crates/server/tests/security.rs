@@ -280,6 +280,7 @@ async fn tokens_grant_viewing_and_publishing_separately() {
             .unwrap(),
         decoder: framecast_codec::Decoder::new(),
         producer_online: None,
+        lossy: None,
     };
     viewer.receive().await;
     viewer.assert_shows(PixelFormat::Rgb8, &frame);

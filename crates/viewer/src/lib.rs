@@ -33,6 +33,9 @@ pub struct FrameStats {
     pub tiles: u32,
     /// Whether it was a keyframe.
     pub keyframe: bool,
+    /// Whether it refined the frame the viewer had (JPEG tiles made exact)
+    /// rather than bringing a new one.
+    pub refinement: bool,
 }
 
 /// Decodes frame messages into a framebuffer and paints it onto a canvas.
@@ -113,6 +116,7 @@ impl Viewer {
             height: info.height,
             tiles: info.tiles,
             keyframe: info.base_seq == 0,
+            refinement: info.base_seq == info.seq,
         })
     }
 

@@ -90,6 +90,8 @@ pub struct Viewer {
     pub decoder: Decoder,
     /// The last producer status the server sent (`None` before the first).
     pub producer_online: Option<bool>,
+    /// The last quality message: whether the picture holds JPEG tiles.
+    pub lossy: Option<bool>,
 }
 
 impl Viewer {
@@ -106,6 +108,7 @@ impl Viewer {
             socket,
             decoder: Decoder::new(),
             producer_online: None,
+            lossy: None,
         }
     }
 
@@ -117,7 +120,9 @@ impl Viewer {
                 .ok()?;
             match message.expect("socket open").expect("socket healthy") {
                 Message::Binary(bytes) => return Some(bytes.to_vec()),
-                Message::Text(text) => self.note_status(&text),
+                Message::Text(text) => {
+                    self.note_status(&text);
+                }
                 Message::Ping(_) | Message::Pong(_) => continue,
                 other => panic!("unexpected message {other:?}"),
             }
@@ -134,10 +139,16 @@ impl Viewer {
         (info.seq, info.base_seq, bytes.len())
     }
 
-    fn note_status(&mut self, text: &str) {
+    /// Notes a text message; returns whether it was a producer status.
+    fn note_status(&mut self, text: &str) -> bool {
         let status: serde_json::Value = serde_json::from_str(text).expect("text messages are JSON");
+        if status["type"] == "quality" {
+            self.lossy = Some(status["lossy"].as_bool().expect("lossy is a bool"));
+            return false;
+        }
         assert_eq!(status["type"], "status", "{text}");
         self.producer_online = Some(status["producer"].as_bool().expect("producer is a bool"));
+        true
     }
 
     /// Reads until the next producer status; returns it.
@@ -148,8 +159,9 @@ impl Viewer {
                 .expect("a status arrives");
             match message.expect("socket open").expect("socket healthy") {
                 Message::Text(text) => {
-                    self.note_status(&text);
-                    return self.producer_online.unwrap();
+                    if self.note_status(&text) {
+                        return self.producer_online.unwrap();
+                    }
                 }
                 Message::Ping(_) | Message::Pong(_) => continue,
                 other => panic!("expected a status, got {other:?}"),

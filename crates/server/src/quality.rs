@@ -1,0 +1,478 @@
+//! Per-viewer quality: exact pixels while the viewer's link carries them,
+//! JPEG tiles for moving natural content while it does not, and the
+//! refinement back to exact pixels once a region has stopped moving.
+//!
+//! The server keeps, per viewer, the tiles it sent as JPEG (**held** tiles,
+//! whose exact pixels it does not know) and when it last sent each. A held
+//! tile is sent again only whole (a delta against black, or JPEG again):
+//! the viewer's framebuffer elsewhere stays exactly what the server thinks,
+//! so deltas stay exact, and a held tile left unchanged for
+//! [`REFINE_AFTER`] is refined, sent whole and exact.
+//!
+//! The link is measured from the acks the viewer sends anyway (see
+//! [`LinkMeter`]); in [`Quality::Auto`] a frame goes lossy when its exact
+//! delta would not fit in what the link delivers in one frame interval.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use framecast_codec::{EncodeStats, LossyOutcome, TileSet};
+
+/// How long a tile sent as JPEG must stay unchanged before it is refined to
+/// exact pixels. Xpra waits 0.15 s, jupyter_rfb 0.3 s: long enough that a
+/// region still moving is not refined between two of its frames at 10
+/// frames/s, short enough to read as instant.
+pub const REFINE_AFTER: Duration = Duration::from_millis(200);
+
+/// The highest JPEG quality [`Quality::Auto`] uses: above it JPEG tiles grow
+/// fast for little that the refinement does not bring anyway.
+pub const AUTO_QUALITY_MAX: u8 = 90;
+
+/// The lowest JPEG quality [`Quality::Auto`] goes down to on a slow link.
+pub const AUTO_QUALITY_MIN: u8 = 30;
+
+/// Where [`Quality::Auto`] starts when it first goes lossy.
+pub const AUTO_QUALITY_START: u8 = 80;
+
+/// The share of the measured link a frame may use: the rest absorbs the
+/// estimate's error and the acks' jitter.
+const LINK_SHARE: f64 = 0.8;
+
+/// What a viewer asks for (`?quality=` on its WebSocket URL) or a producer
+/// caps a stream at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Quality {
+    /// Exact while the link keeps up, JPEG for moving natural content when
+    /// it does not (the default).
+    #[default]
+    Auto,
+    /// Exact pixels always, however slow.
+    Lossless,
+    /// JPEG at this quality (1 to 100) for moving natural content whatever
+    /// the link; refined once still.
+    Fixed(u8),
+}
+
+impl FromStr for Quality {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "auto" => Ok(Quality::Auto),
+            "lossless" => Ok(Quality::Lossless),
+            number => match number.parse::<u8>() {
+                Ok(q @ 1..=100) => Ok(Quality::Fixed(q)),
+                _ => Err(format!(
+                    "quality is auto, lossless or a JPEG quality from 1 to 100; got {text:?}"
+                )),
+            },
+        }
+    }
+}
+
+impl fmt::Display for Quality {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Quality::Auto => f.write_str("auto"),
+            Quality::Lossless => f.write_str("lossless"),
+            Quality::Fixed(q) => write!(f, "{q}"),
+        }
+    }
+}
+
+/// One message sent to a viewer, as the link meter sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    /// Bytes of the message.
+    pub bytes: usize,
+    /// When it was handed to the socket.
+    pub sent_at: Instant,
+    /// Whether another message was in flight then (the link was busy, so
+    /// the time between acks is the time the link took).
+    pub busy: bool,
+}
+
+/// The rate a viewer takes bytes at, from the acks: each ack delivers the
+/// messages it acknowledges; their bytes over the time since the later of
+/// their sending and the previous ack is a sample. A sample of messages
+/// sent while the link was busy is what the link carries; one of a message
+/// sent to an idle link also counts the round trip, so it only ever raises
+/// the estimate (as BBR treats application-limited samples).
+#[derive(Debug, Default)]
+pub struct LinkMeter {
+    /// Bytes a second, smoothed; `None` until the first ack.
+    rate: Option<f64>,
+    last_ack: Option<Instant>,
+    /// The shortest time from sending to ack seen: the round trip plus
+    /// the viewer's decode, for logs.
+    min_round_trip: Option<Duration>,
+}
+
+impl LinkMeter {
+    /// Weight of a new busy sample.
+    const SMOOTHING: f64 = 0.3;
+
+    /// Takes the messages one ack acknowledged, oldest first.
+    pub fn on_ack(&mut self, delivered: &[Delivery], now: Instant) {
+        let Some(first) = delivered.first() else {
+            return;
+        };
+        let bytes: usize = delivered.iter().map(|d| d.bytes).sum();
+        let start = self
+            .last_ack
+            .map_or(first.sent_at, |last| last.max(first.sent_at));
+        let seconds = now.saturating_duration_since(start).as_secs_f64().max(1e-4);
+        let sample = bytes as f64 / seconds;
+        self.rate = Some(match self.rate {
+            None => sample,
+            Some(rate) if first.busy => rate + Self::SMOOTHING * (sample - rate),
+            Some(rate) => rate.max(sample),
+        });
+        let round_trip = now.saturating_duration_since(first.sent_at);
+        self.min_round_trip = Some(
+            self.min_round_trip
+                .map_or(round_trip, |r| r.min(round_trip)),
+        );
+        self.last_ack = Some(now);
+    }
+
+    /// Bytes a second the viewer takes, once measured.
+    pub fn rate(&self) -> Option<f64> {
+        self.rate
+    }
+
+    /// The shortest send-to-ack time seen.
+    pub fn min_round_trip(&self) -> Option<Duration> {
+        self.min_round_trip
+    }
+}
+
+/// What the next message to a viewer may be: the key of the encode cache
+/// besides the frame and base, so that viewers in the same state share one
+/// message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Plan {
+    /// JPEG quality for moving natural tiles; `None`: all exact.
+    pub quality: Option<u8>,
+    /// Tiles the viewer holds from JPEG.
+    pub held: TileSet,
+    /// Of those, the ones to send exactly now.
+    pub refine: TileSet,
+}
+
+/// One viewer's quality state: what it asked for, its link, the tiles it
+/// holds from JPEG and the quality [`Quality::Auto`] is at.
+#[derive(Debug)]
+pub struct QualityState {
+    asked: Quality,
+    refine_after: Duration,
+    link: LinkMeter,
+    /// Held tiles and when each was last sent as JPEG.
+    held: HashMap<u32, Instant>,
+    /// The JPEG quality of [`Quality::Auto`] when lossy.
+    auto_quality: u8,
+    /// Bytes of an exact tile over its raw bytes, lately: predicts what a
+    /// frame sent as JPEG would cost exactly.
+    exact_ratio: f64,
+    /// What the last frame would have cost exactly, predicted.
+    exact_bytes: Option<f64>,
+}
+
+impl QualityState {
+    /// A viewer's state when it connects.
+    pub fn new(asked: Quality, refine_after: Duration) -> Self {
+        QualityState {
+            asked,
+            refine_after,
+            link: LinkMeter::default(),
+            held: HashMap::new(),
+            auto_quality: AUTO_QUALITY_START,
+            exact_ratio: 0.5,
+            exact_bytes: None,
+        }
+    }
+
+    /// What the viewer asked for.
+    pub fn asked(&self) -> Quality {
+        self.asked
+    }
+
+    /// The link meter.
+    pub fn link(&self) -> &LinkMeter {
+        &self.link
+    }
+
+    /// Takes the messages an ack acknowledged.
+    pub fn on_ack(&mut self, delivered: &[Delivery], now: Instant) {
+        self.link.on_ack(delivered, now);
+    }
+
+    /// Whether the viewer holds any tile from JPEG (its picture is not exact).
+    pub fn is_lossy(&self) -> bool {
+        !self.held.is_empty()
+    }
+
+    /// When the next held tile is due for refinement, if one is held.
+    pub fn next_refinement(&self) -> Option<Instant> {
+        self.held
+            .values()
+            .min()
+            .map(|&sent| sent + self.refine_after)
+    }
+
+    /// The plan of the next message at `now`, for a stream publishing at
+    /// `fps` whose producer allows `cap` (see
+    /// [`Stream::set_quality_cap`](crate::stream::Stream::set_quality_cap)),
+    /// with frames of `frame_bytes` bytes cut into `tiles` tiles (of the fine
+    /// grid).
+    pub fn plan(
+        &self,
+        now: Instant,
+        fps: f64,
+        cap: Quality,
+        frame_bytes: usize,
+        tiles: u32,
+    ) -> Plan {
+        let budget = self.budget(fps);
+        let quality = match self.asked {
+            Quality::Lossless => None,
+            Quality::Fixed(q) => Some(q),
+            Quality::Auto => match (budget, self.exact_bytes) {
+                (Some(budget), Some(exact)) if exact > budget => Some(self.auto_quality),
+                _ => None,
+            },
+        };
+        let quality = match cap {
+            Quality::Auto => quality,
+            Quality::Lossless => None,
+            Quality::Fixed(cap) => Some(quality.map_or(cap, |q| q.min(cap))),
+        };
+        let held: TileSet = self.held.keys().copied().collect();
+        // Refine the tiles that have been still longest, as many as a frame's
+        // budget carries exactly (at least one).
+        let mut due: Vec<(Instant, u32)> = self
+            .held
+            .iter()
+            .filter(|(_, &sent)| now >= sent + self.refine_after)
+            .map(|(&index, &sent)| (sent, index))
+            .collect();
+        due.sort_unstable();
+        let tile_cost = self.exact_ratio * frame_bytes as f64 / f64::from(tiles.max(1));
+        let most = budget.map_or(usize::MAX, |budget| {
+            ((budget / tile_cost.max(1.0)) as usize).max(1)
+        });
+        let refine = due.into_iter().take(most).map(|(_, index)| index).collect();
+        Plan {
+            quality,
+            held,
+            refine,
+        }
+    }
+
+    /// Bytes a frame may take on the viewer's link at `fps` frames a second.
+    fn budget(&self, fps: f64) -> Option<f64> {
+        let fps = if fps > 0.0 {
+            fps.clamp(1.0, 60.0)
+        } else {
+            30.0
+        };
+        self.link.rate().map(|rate| rate * LINK_SHARE / fps)
+    }
+
+    /// Updates the held tiles and the predictions after a message of `plan`
+    /// was sent at `now`; `keyframe` messages replace every tile.
+    pub fn on_sent(
+        &mut self,
+        plan: &Plan,
+        stats: &EncodeStats,
+        outcome: &LossyOutcome,
+        frame_bytes: usize,
+        fps: f64,
+        now: Instant,
+    ) {
+        if stats.keyframe {
+            self.held.clear();
+        }
+        for index in outcome.exact.iter() {
+            self.held.remove(&index);
+        }
+        for index in outcome.jpeg.iter() {
+            self.held.insert(index, now);
+        }
+        let raw_per_tile = frame_bytes as f64 / f64::from(stats.tiles.max(1));
+        let exact_tiles =
+            outcome
+                .exact
+                .len()
+                .max(if plan.quality.is_none() && plan.held.is_empty() {
+                    // A message with neither JPEG nor held tiles may be on the coarse
+                    // grid, where the outcome is not kept: its tiles are all exact.
+                    stats.tiles_sent as usize
+                } else {
+                    0
+                });
+        let exact_bytes = stats.bytes.saturating_sub(stats.jpeg_bytes) as f64;
+        let exact_raw = exact_tiles as f64 * raw_per_tile;
+        if exact_raw >= frame_bytes as f64 / 16.0 {
+            let ratio = (exact_bytes / exact_raw).clamp(0.001, 1.1);
+            self.exact_ratio += 0.3 * (ratio - self.exact_ratio);
+        }
+        // A refinement resends still tiles: it says nothing of the motion.
+        if stats.tiles_jpeg > 0 || plan.refine.is_empty() {
+            let jpeg_raw = f64::from(stats.tiles_jpeg) * raw_per_tile;
+            self.exact_bytes = Some(exact_bytes + self.exact_ratio * jpeg_raw);
+        }
+        if let (Some(quality), Some(budget)) = (plan.quality, self.budget(fps)) {
+            if self.asked == Quality::Auto && stats.tiles_jpeg > 0 {
+                let jpeg = stats.jpeg_bytes as f64;
+                self.auto_quality = if jpeg > budget {
+                    quality.saturating_sub(10).max(AUTO_QUALITY_MIN)
+                } else if jpeg < budget / 2.0 {
+                    (quality + 5).min(AUTO_QUALITY_MAX)
+                } else {
+                    quality
+                };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quality_parses_from_the_query() {
+        assert_eq!("auto".parse(), Ok(Quality::Auto));
+        assert_eq!("lossless".parse(), Ok(Quality::Lossless));
+        assert_eq!("75".parse(), Ok(Quality::Fixed(75)));
+        for bad in ["0", "101", "-1", "high", ""] {
+            assert!(bad.parse::<Quality>().is_err(), "{bad:?}");
+        }
+    }
+
+    fn delivery(bytes: usize, sent_at: Instant, busy: bool) -> Delivery {
+        Delivery {
+            bytes,
+            sent_at,
+            busy,
+        }
+    }
+
+    #[test]
+    fn busy_samples_measure_the_link_and_idle_ones_only_raise_it() {
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let mut link = LinkMeter::default();
+        // 1 MB a message, an ack every 100 ms while the link is busy: 10 MB/s.
+        link.on_ack(&[delivery(1_000_000, ms(0), false)], ms(100));
+        for n in 1..20 {
+            link.on_ack(
+                &[delivery(1_000_000, ms(100 * n - 50), true)],
+                ms(100 * (n + 1)),
+            );
+        }
+        let rate = link.rate().unwrap();
+        assert!((rate - 10e6).abs() < 0.5e6, "{rate}");
+        // A small message to an idle link, its ack a round trip later: the
+        // sample is low, and ignored.
+        link.on_ack(&[delivery(10_000, ms(3000), false)], ms(3020));
+        assert_eq!(link.rate(), Some(rate));
+        assert_eq!(link.min_round_trip(), Some(Duration::from_millis(20)));
+    }
+
+    #[test]
+    fn auto_goes_lossy_when_the_exact_frame_outgrows_the_link_and_refines_when_still() {
+        let t0 = Instant::now();
+        let mut state = QualityState::new(Quality::Auto, REFINE_AFTER);
+        let frame_bytes = 3_000_000;
+        assert_eq!(
+            state
+                .plan(t0, 30.0, Quality::Auto, frame_bytes, 256)
+                .quality,
+            None,
+            "exact until measured"
+        );
+        // 100 Mbit/s; an exact frame of 700 KB does not fit in 1/30 s.
+        state.on_ack(
+            &[delivery(700_000, t0, false)],
+            t0 + Duration::from_millis(56),
+        );
+        let exact = Plan::default();
+        let stats = EncodeStats {
+            tiles: 256,
+            tiles_sent: 256,
+            bytes: 700_000,
+            ..EncodeStats::default()
+        };
+        state.on_sent(
+            &exact,
+            &stats,
+            &LossyOutcome::default(),
+            frame_bytes,
+            30.0,
+            t0,
+        );
+        let plan = state.plan(t0, 30.0, Quality::Auto, frame_bytes, 256);
+        assert_eq!(plan.quality, Some(AUTO_QUALITY_START));
+        // Every tile sent as JPEG, 60 KB.
+        let all: TileSet = (0..256).collect();
+        let stats = EncodeStats {
+            tiles: 256,
+            tiles_sent: 256,
+            tiles_jpeg: 256,
+            bytes: 60_000,
+            jpeg_bytes: 59_000,
+            ..EncodeStats::default()
+        };
+        let outcome = LossyOutcome {
+            jpeg: all.clone(),
+            exact: TileSet::new(),
+        };
+        state.on_sent(&plan, &stats, &outcome, frame_bytes, 30.0, t0);
+        assert!(state.is_lossy());
+        assert_eq!(state.next_refinement(), Some(t0 + REFINE_AFTER));
+        let plan = state.plan(
+            t0 + Duration::from_millis(100),
+            30.0,
+            Quality::Auto,
+            frame_bytes,
+            256,
+        );
+        assert_eq!(plan.held, all);
+        assert!(plan.refine.is_empty(), "not still long enough");
+        let plan = state.plan(t0 + REFINE_AFTER, 30.0, Quality::Auto, frame_bytes, 256);
+        assert!(!plan.refine.is_empty(), "due");
+        assert!(plan.refine.len() < 256, "a frame's budget at a time");
+        // The producer's cap overrides: lossless wins over a lossy viewer, a
+        // quality caps any viewer's.
+        assert_eq!(
+            state
+                .plan(t0, 30.0, Quality::Lossless, frame_bytes, 256)
+                .quality,
+            None
+        );
+        let lossless = QualityState::new(Quality::Lossless, REFINE_AFTER);
+        assert_eq!(
+            lossless
+                .plan(t0, 30.0, Quality::Auto, frame_bytes, 256)
+                .quality,
+            None
+        );
+        assert_eq!(
+            lossless
+                .plan(t0, 30.0, Quality::Fixed(50), frame_bytes, 256)
+                .quality,
+            Some(50)
+        );
+        let fixed = QualityState::new(Quality::Fixed(95), REFINE_AFTER);
+        assert_eq!(
+            fixed
+                .plan(t0, 30.0, Quality::Fixed(50), frame_bytes, 256)
+                .quality,
+            Some(50)
+        );
+    }
+}
