@@ -17,7 +17,7 @@ const binary = process.env.FRAMECAST_BIN ?? path.join(repo, "target/release/fram
 export async function startServer(args, { bind = "127.0.0.1:0" } = {}) {
   const child = spawn(binary, ["--bind", bind, ...args], {
     cwd: repo,
-    env: { ...process.env, RUST_LOG: "info", NO_COLOR: "1" },
+    env: { RUST_LOG: "info", ...process.env, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";

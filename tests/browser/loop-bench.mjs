@@ -24,13 +24,14 @@
 // u32 filter, not netem). The producer-to-server direction stays unlimited.
 // FRAMECAST_LOOP_RATES=30 sets the paced rates (default 20 and uncapped).
 
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { cpuSeconds, launchChromium, treeCpuSeconds } from "./chromium.mjs";
 import { repo, startServer } from "./harness.mjs";
+import { limitLink, runInNamespace, shapePort, whyNoNamespace } from "./netns.mjs";
 
 const framesBin = path.resolve(process.argv[2] ?? path.join(repo, "target/release/framecast-bench-frames"));
 const outPath = path.resolve(process.argv[3] ?? path.join(repo, "target/bench/loop.json"));
@@ -45,46 +46,22 @@ const LINK_MBIT = process.env.FRAMECAST_LOOP_LINK_MBIT ? Number(process.env.FRAM
 
 if (LINK_MBIT !== null && !process.env.FRAMECAST_LOOP_IN_NETNS) {
   // Run again inside a network namespace of our own, whose loopback we may
-  // shape without touching the machine's. Where none can be made (not root,
-  // no unshare, no tc), say so in the output and in the report.
-  const probe = spawnSync("unshare", ["--net", "tc", "qdisc", "show", "dev", "lo"], { encoding: "utf8" });
-  if (probe.error || probe.status !== 0) {
-    const why = (probe.error?.message ?? probe.stderr.trim()) || `exit ${probe.status}`;
+  // shape without touching the machine's. Where none can be made, say so in
+  // the output and in the report.
+  const why = whyNoNamespace();
+  if (why) {
     console.log(`loop-bench: skipping the ${LINK_MBIT} Mbit/s link: cannot make a network namespace with tc (${why})`);
     await writeFile(outPath, JSON.stringify({ link_mbit: LINK_MBIT, skipped: `no network namespace with tc here: ${why}`, results: [] }, null, 2));
     process.exit(0);
   }
-  const inside = spawnSync("unshare", ["--net", process.execPath, ...process.argv.slice(1)], {
-    stdio: "inherit",
-    env: { ...process.env, FRAMECAST_LOOP_IN_NETNS: "1" },
-  });
+  const inside = runInNamespace(process.argv[1], process.argv.slice(2), { FRAMECAST_LOOP_IN_NETNS: "1" }, { stdio: "inherit" });
   process.exit(inside.status ?? 1);
 }
 if (LINK_MBIT !== null) limitLink(LINK_MBIT);
 
-/** Brings the namespace's loopback up with an htb root whose class 1:1 is
- * limited to `mbit`; `shapePort` sends a server's traffic through it. */
-function limitLink(mbit) {
-  const tc = (...args) => execFileSync("tc", args, { stdio: ["ignore", "ignore", "pipe"] });
-  execFileSync("ip", ["link", "set", "lo", "up"]);
-  tc("qdisc", "add", "dev", "lo", "root", "handle", "1:", "htb", "default", "10", "r2q", "1000");
-  tc("class", "add", "dev", "lo", "parent", "1:", "classid", "1:1", "htb", "rate", `${mbit}mbit`, "ceil", `${mbit}mbit`);
-  tc("class", "add", "dev", "lo", "parent", "1:", "classid", "1:10", "htb", "rate", "100gbit");
-}
-
-/** Sends what leaves TCP port `port` (a server's replies) through the
- * limited class, when the link is limited. Packets under 256 bytes (the
- * server's TCP acks of what the producer uploads, among them) stay out of
- * it, so that the producer's direction is not slowed by waiting for acks
- * queued behind the frames. */
-function shapePort(port) {
-  if (LINK_MBIT === null) return;
-  const filter = (prio, flow, ...match) =>
-    execFileSync("tc", ["filter", "add", "dev", "lo", "parent", "1:", "protocol", "ip", "prio", String(prio), "u32", "match", "ip", "sport", String(port), "0xffff", ...match, "flowid", flow]);
-  // IP total length 0: a loopback "BIG TCP" packet of more than 64 KB.
-  filter(1, "1:1", "match", "u16", "0", "0xffff", "at", "2");
-  filter(2, "1:10", "match", "u16", "0", "0xff00", "at", "2"); // under 256 bytes
-  filter(3, "1:1");
+/** Sends what leaves a server's port through the limited link, if any. */
+function shapeServer(port) {
+  if (LINK_MBIT !== null) shapePort(port);
 }
 /** Distinct frames of each class, played forwards and backwards. */
 const FRAMES = 60;
@@ -192,7 +169,7 @@ function row({ system, name, rate, run: { before, after, elapsed }, shown, sent,
 
 async function runFramecast(name, rate, frames) {
   const server = await startServer(["--source", "none"]);
-  shapePort(Number(new URL(server.url).port));
+  shapeServer(Number(new URL(server.url).port));
   const stream = `loop-${name}`;
   const producer = spawnPython("publish.py", [frames, server.url, stream, "--fps", String(rate)]);
   let chromium;
@@ -243,7 +220,7 @@ async function streamSeq(url, stream) {
 
 async function runMjpeg(name, rate, frames) {
   const port = await freePort();
-  shapePort(port);
+  shapeServer(port);
   const server = spawnPython("mjpeg.py", [frames, "--port", String(port), "--fps", String(rate)]);
   const url = `http://127.0.0.1:${port}/`;
   let chromium;
