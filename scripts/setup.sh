@@ -6,11 +6,10 @@
 #                             JPEG tiles), a wasm32 target, wasm-bindgen,
 #                             wasm-pack and just
 #   scripts/setup.sh --test   also what the tests need: Chromium, ChromeDriver,
-#                             the browser tests' npm packages, and a Python
-#                             venv for the Python client's tests
-#   scripts/setup.sh --bench  what the tests need, Flask and
-#                             OpenCV for the MJPEG loop they compare with, and
-#                             iproute2 (tc) to run it over a limited link
+#                             iproute2 (tc), the browser tests' npm packages,
+#                             and a Python venv for the Python client's tests
+#   scripts/setup.sh --bench  what the tests need, and Flask and OpenCV for
+#                             the MJPEG loop they compare with
 #   scripts/setup.sh --fuzz   also cargo-fuzz (libFuzzer; run on stable with
 #                             RUSTC_BOOTSTRAP=1, which its -Z flags need)
 #
@@ -163,6 +162,9 @@ fi
 # --- test-only tools --------------------------------------------------------
 if [[ $want_test -eq 1 ]]; then
     apt_install chromium chromium-driver
+    # tc and ip, for the page and the MJPEG loop over a limited link (a network
+    # namespace whose loopback is shaped; tests/browser/netns.mjs).
+    have tc || apt_install iproute2
     have curl || apt_install curl # the token tests publish with curl
     if ! have node || ! have npm; then apt_install nodejs npm; fi
     # The Python client's tests and examples run in target/venv.
@@ -179,9 +181,6 @@ if [[ $want_test -eq 1 ]]; then
     fi
 fi
 if [[ $want_bench -eq 1 ]]; then
-    # tc and ip, for the loop over a limited link (a network namespace whose
-    # loopback is shaped; tests/browser/loop-bench.mjs).
-    apt_install iproute2
     # The MJPEG loop the benchmarks compare with (tests/loop/mjpeg.py).
     if ! target/venv/bin/python -c "import flask, cv2" 2>/dev/null; then
         log "pip install flask opencv-python-headless into target/venv"

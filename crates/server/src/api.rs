@@ -86,12 +86,11 @@ pub async fn viewer_socket(
     request: HttpRequest,
     body: web::Payload,
     name: web::Path<String>,
-    query: web::Query<HashMap<String, String>>,
     streams: web::Data<Streams>,
     config: web::Data<SessionConfig>,
     shutdown: web::Data<Shutdown>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let quality = quality_query(&query)?.unwrap_or_default();
+    let quality = quality_query(&request)?.unwrap_or_default();
     let (stream, presence) = streams.join(&name, Role::Viewer).map_err(ApiError::from)?;
     let (response, session, messages) = actix_ws::handle(&request, body)?;
     let messages = messages.max_frame_size(viewer::MAX_VIEWER_MESSAGE);
@@ -119,12 +118,11 @@ pub async fn producer_socket(
     request: HttpRequest,
     body: web::Payload,
     name: web::Path<String>,
-    query: web::Query<HashMap<String, String>>,
     streams: web::Data<Streams>,
     config: web::Data<SessionConfig>,
     shutdown: web::Data<Shutdown>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let cap = quality_query(&query)?;
+    let cap = quality_query(&request)?;
     let (stream, presence) = streams
         .join(&name, Role::Producer)
         .map_err(ApiError::from)?;
@@ -144,8 +142,11 @@ pub async fn producer_socket(
     Ok(response)
 }
 
-/// The `quality` query parameter, if given: `auto`, `lossless` or 1 to 100.
-fn quality_query(query: &HashMap<String, String>) -> Result<Option<Quality>, ApiError> {
+/// The request's `quality` query parameter, if given: `auto`, `lossless` or
+/// 1 to 100.
+fn quality_query(request: &HttpRequest) -> Result<Option<Quality>, ApiError> {
+    let query = web::Query::<HashMap<String, String>>::from_query(request.query_string())
+        .map_err(|error| ApiError::BadRequest(error.to_string()))?;
     query
         .get("quality")
         .map(|text| text.parse().map_err(ApiError::BadRequest))
