@@ -136,12 +136,13 @@ async function freePort() {
 
 /** Samples CPU of `producers` (summed) and Chromium and the page's counters
  * over MEASURE_S after WARM_UP_S; returns the differences. */
-async function measure(chromium, producerPids, counters) {
+async function measure(chromium, producerPids, serverPid, counters) {
   await sleep(WARM_UP_S);
   const sample = async () => {
     let producer = 0;
     for (const pid of producerPids) producer += await cpuSeconds(pid);
-    return { producer, chromium: await treeCpuSeconds(chromium.pid), counters: await counters(), at: performance.now() };
+    const server = await cpuSeconds(serverPid);
+    return { producer, server, chromium: await treeCpuSeconds(chromium.pid), counters: await counters(), at: performance.now() };
   };
   const before = await sample();
   await sleep(MEASURE_S);
@@ -163,6 +164,9 @@ function row({ system, name, rate, run: { before, after, elapsed }, shown, sent,
     latency_p99_ms: percentile(latencies, 99),
     bytes_per_frame: bytesPerFrame,
     producer_server_cpu_ms_per_frame: perShown(after.producer - before.producer),
+    // The server process alone (for MJPEG the Flask process, whose
+    // generator is also the producer).
+    server_cpu_ms_per_frame: perShown(after.server - before.server),
     chromium_cpu_ms_per_frame: perShown(after.chromium - before.chromium),
   };
 }
@@ -189,11 +193,13 @@ async function runFramecast(name, rate, frames) {
       }))),
       seq: await streamSeq(server.url, stream),
     });
-    const run = await measure(chromium, [producer.pid, server.pid], counters);
+    const run = await measure(chromium, [producer.pid, server.pid], server.pid, counters);
     const { before, after } = run;
     const applied = after.counters.applied - before.counters.applied;
     const bytes = applied ? (after.counters.bytes - before.counters.bytes) / applied : null;
+    const exactAfterMs = await timeToExact(chromium, producer, server.url, stream);
     return {
+      exact_after_ms: exactAfterMs,
       ...row({
         system: "framecast",
         name,
@@ -211,6 +217,23 @@ async function runFramecast(name, rate, frames) {
     await producer.stop();
     await server.stop();
   }
+}
+
+/** Stops the producer, its last frame staying on the stream, and returns
+ * the milliseconds until the page shows that frame exactly: its sequence
+ * painted and no JPEG tile left unrefined (the server tells the page, and
+ * knows exactly what the page holds; tests/browser/link.test.mjs checks the
+ * canvas against the published frame pixel for pixel). Null past 10 s. */
+async function timeToExact(chromium, producer, url, stream) {
+  await producer.stop();
+  const stopped = performance.now();
+  const last = await streamSeq(url, stream);
+  while (performance.now() - stopped < 10_000) {
+    const exact = await chromium.evaluate((seq) => window.framecast.seq === seq && !window.framecast.lossy, last);
+    if (exact) return Math.round(performance.now() - stopped);
+    await sleep(0.01);
+  }
+  return null;
 }
 
 async function streamSeq(url, stream) {
@@ -237,7 +260,7 @@ async function runMjpeg(name, rate, frames) {
       ...(await chromium.evaluate(() => ({ shown: window.meter.shown, latencies: window.meter.latencies.splice(0) }))),
       ...(await (await fetch(new URL("/stats", url))).json()),
     });
-    const run = await measure(chromium, [server.pid], counters);
+    const run = await measure(chromium, [server.pid], server.pid, counters);
     const { before, after } = run;
     const sent = after.counters.frames - before.counters.frames;
     const bytes = sent ? (after.counters.bytes - before.counters.bytes) / sent : null;
@@ -272,7 +295,8 @@ for (const name of CLASSES) {
       results.push(result);
       const fmt = (v, digits = 1) => (v === null ? "-" : v.toFixed(digits));
       console.log(
-        `${name.padEnd(7)} ${rate ? `${rate}/s` : "uncapped"}${LINK_MBIT === null ? "" : ` at ${LINK_MBIT} Mbit/s`} ${result.system.padEnd(9)} shown ${fmt(result.shown_fps)}/s (sent ${fmt(result.sent_fps)}/s), latency p50 ${fmt(result.latency_p50_ms, 0)} p99 ${fmt(result.latency_p99_ms, 0)} ms, ${fmt(result.bytes_per_frame / 1000)} KB a frame, CPU per frame: producer+server ${fmt(result.producer_server_cpu_ms_per_frame)} ms, Chromium ${fmt(result.chromium_cpu_ms_per_frame)} ms`,
+        `${name.padEnd(7)} ${rate ? `${rate}/s` : "uncapped"}${LINK_MBIT === null ? "" : ` at ${LINK_MBIT} Mbit/s`} ${result.system.padEnd(9)} shown ${fmt(result.shown_fps)}/s (sent ${fmt(result.sent_fps)}/s), latency p50 ${fmt(result.latency_p50_ms, 0)} p99 ${fmt(result.latency_p99_ms, 0)} ms, ${fmt(result.bytes_per_frame / 1000)} KB a frame, CPU per frame: producer+server ${fmt(result.producer_server_cpu_ms_per_frame)} ms (server ${fmt(result.server_cpu_ms_per_frame)}), Chromium ${fmt(result.chromium_cpu_ms_per_frame)} ms` +
+          (result.system === "framecast" ? `, exact ${result.exact_after_ms ?? "-"} ms after the last change` : ""),
       );
     }
   }
