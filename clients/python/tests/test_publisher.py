@@ -129,3 +129,19 @@ def test_publisher_reconnects_when_the_server_comes_back(server):
             restarted.stop()
     finally:
         publisher.close()
+
+
+@pytest.mark.parametrize("quality", [0, 101, "best", 75.0, True])
+def test_bad_quality_values_are_refused(quality):
+    with pytest.raises(ValueError, match="quality is 'auto', 'lossless' or an int from 1 to 100"):
+        framecast.Publisher("http://127.0.0.1:9", "x", quality=quality)
+
+
+def test_a_lossless_stream_arrives_exactly(server):
+    rng = np.random.default_rng(2)
+    frame = rng.integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    with framecast.Publisher(server.url, "exact", quality="lossless") as publisher:
+        publisher.send(frame)
+        assert publisher.flush()
+    seq, shown = peek(server, "exact", seq=1)
+    np.testing.assert_array_equal(shown, rgba(frame))

@@ -572,21 +572,21 @@ fn loop_table(path: &Path) -> String {
 /// The numpy loop over links of limited rate (server to browser), one table
 /// a link, with issue #11's goals.
 fn link_tables(paths: &[PathBuf]) -> String {
-    let mut md = String::from("### Over a limited link, 30 frames per second\n\nThe same loop with what the servers send to Chromium limited to a link's rate (an htb class on the loopback of a network namespace the run makes, shaping the packets from each server's port; the producer's direction is unlimited). framecast measures each viewer's link from its acks and sends moving natural tiles as JPEG where the exact deltas would not fit (quality `auto`); \"exact after\" is the time from the producer's last frame to the page showing it exactly (every JPEG tile refined). MJPEG is never exact (cv2's JPEG at quality 95). Server CPU is the server process alone (for MJPEG the Flask process, which also makes the frames).\n\n");
+    let mut md = String::from("### Over a limited link, 30 frames per second\n\nThe same loop at 30 frames/s, on unlimited loopback and with what the servers send to Chromium limited to a link's rate (an htb class on the loopback of a network namespace the run makes, shaping the packets from each server's port; the producer's direction is unlimited). framecast measures each viewer's link from its acks and sends moving natural tiles as JPEG where the exact deltas would not fit (quality `auto`); \"exact after\" is the time from the producer's last frame to the page showing it exactly (every JPEG tile refined). MJPEG is never exact (cv2's JPEG at quality 95). Server CPU is the server process alone (for MJPEG the Flask process, which also makes the frames).\n\n");
     let mut goals = String::new();
     for path in paths {
         let Some(report) = read_json(path) else {
             continue;
         };
-        let Some(mbit) = report["link_mbit"].as_f64() else {
-            continue;
-        };
+        // No link rate: the same run on unlimited loopback.
+        let mbit = report["link_mbit"].as_f64();
+        let link = mbit.map_or("Unlimited loopback".into(), |mbit| format!("{mbit} Mbit/s"));
         if let Some(skipped) = report["skipped"].as_str() {
-            writeln!(md, "{mbit} Mbit/s: not measured ({skipped}).\n").unwrap();
+            writeln!(md, "{link}: not measured ({skipped}).\n").unwrap();
             continue;
         }
         let (results, classes) = loop_results(&report);
-        writeln!(md, "#### {mbit} Mbit/s\n").unwrap();
+        writeln!(md, "#### {link}\n").unwrap();
         md.push_str(LINK_HEADER);
         for class in &classes {
             let (Some(mjpeg), Some(framecast)) = (
@@ -631,11 +631,14 @@ fn link_row(class: &str, mjpeg: &LoopRow, framecast: &LoopRow) -> String {
     )
 }
 
-/// The goals of one class over a link of `mbit`.
-fn link_goals(mbit: f64, class: &str, mjpeg: &LoopRow, framecast: &LoopRow) -> String {
-    let prefix = format!("{class}, {mbit} Mbit/s: ");
+/// The goals of one class over a link of `mbit` (`None`: unlimited).
+fn link_goals(mbit: Option<f64>, class: &str, mjpeg: &LoopRow, framecast: &LoopRow) -> String {
+    let prefix = match mbit {
+        Some(mbit) => format!("{class}, {mbit} Mbit/s: "),
+        None => format!("{class}, unlimited, 30/s: "),
+    };
     let mut goals = String::new();
-    if mbit == 100.0 && (class == "plasma" || class == "camera") {
+    if mbit == Some(100.0) && (class == "plasma" || class == "camera") {
         let shown = framecast.shown_fps / mjpeg.shown_fps;
         goals += &goal(
             "link 100 shown",
@@ -653,7 +656,7 @@ fn link_goals(mbit: f64, class: &str, mjpeg: &LoopRow, framecast: &LoopRow) -> S
         let shown_server = server.map_or("n/a".into(), |ratio| format!("{ratio:.2}x"));
         goals += &goal("link 100 server", &prefix, server, &shown_server);
     }
-    if mbit == 20.0 && class == "camera" {
+    if mbit == Some(20.0) && class == "camera" {
         let fps = framecast.shown_fps;
         goals += &goal("link 20 camera", &prefix, Some(fps), &format!("{fps:.1}/s"));
     }
