@@ -36,7 +36,7 @@ const state = {
   bytes: 0, // bytes of the frames decoded
   latencies: [], // capture-to-paint milliseconds of the newest painted frames
   lastError: null,
-  quality: new URL(location.href).searchParams.get("quality") ?? "auto", // asked with ?quality=
+  quality: askedQuality(), // ?quality= of the page's URL
   lossy: false, // the picture holds JPEG tiles not yet refined to exact pixels
   refinements: 0, // messages that refined the frame shown rather than bringing a new one
 };
@@ -64,6 +64,15 @@ function showConnected() {
   const quality = `  ·  ${state.quality}${state.lossy ? ", refining…" : ""}`;
   statusLine.dataset.lossy = state.lossy;
   showStatus(state.producerOnline === false ? "offline" : "connected", statsText + quality + producer);
+}
+
+/** The page URL's ?quality=: auto (the default), lossless or a JPEG quality
+ * 1-100 (PROTOCOL.md); anything else is ignored, with a warning. */
+function askedQuality() {
+  const asked = new URL(location.href).searchParams.get("quality") ?? "auto";
+  if (["auto", "lossless"].includes(asked) || (/^\d+$/.test(asked) && asked >= 1 && asked <= 100)) return asked;
+  console.warn(`?quality=${asked} is not auto, lossless or 1-100; using auto`);
+  return "auto";
 }
 
 // --- token -------------------------------------------------------------------

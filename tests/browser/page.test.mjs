@@ -49,6 +49,24 @@ test("odd size noise: raw tiles and clipped edge tiles arrive exactly", async ()
   await assertLastFrameExact(["--source", "noise", "--size", "333x257", "--fps", "30"], 12, "noise");
 });
 
+test("?quality=30: JPEG tiles while the picture changes, refined to exact pixels once it stops", async () => {
+  const frames = 12;
+  const server = await startServer(["--source", "noise", "--size", "333x257", "--fps", "30", "--frames", String(frames)]);
+  try {
+    const { page, errors } = await openPage(`${server.url}?stream=noise&quality=30`);
+    const state = await waitForState(page, (n) => window.framecast?.seq === n && !window.framecast.lossy && window.framecast.refinements > 0, frames);
+    assert.equal(state.quality, "30");
+    const differs = firstDifference(await canvasPixels(page), (await publishedFrame(server.url, "noise")).rgba);
+    assert.equal(differs, -1, `canvas pixel ${differs} differs from the published frame`);
+    assert.match(await page.textContent("#status"), /·\s+30\b/);
+    assert.doesNotMatch(await page.textContent("#status"), /refining/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    await server.stop();
+  }
+});
+
 test("the demo is visible and animating, with a status line", async () => {
   const server = await startServer(["--source", "demo", "--fps", "30"]);
   try {

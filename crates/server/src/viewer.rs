@@ -411,7 +411,8 @@ impl ViewerSession {
         );
         match self.flow.on_ack(ack.seq) {
             Ok(delivered) => {
-                self.quality.on_ack(&delivered, Instant::now());
+                let work = Duration::from_micros(u64::from(ack.decode_us) + u64::from(ack.paint_us));
+                self.quality.on_ack(&delivered, work, Instant::now());
                 GO_ON
             }
             Err(UnknownAck(seq)) => close(
