@@ -92,6 +92,19 @@ export async function publishedFrame(url, stream) {
   return { width, height, seq, rgba };
 }
 
+/** A publish message (PROTOCOL.md) of an RGB8 frame, for an ingest
+ * WebSocket. */
+export function publishMessage(width, height, pixels) {
+  const header = Buffer.alloc(25);
+  header.write("FCST", 0, "latin1");
+  header.writeUInt8(3, 4); // protocol version
+  header.writeUInt8(4, 5); // kind: publish
+  header.writeUInt32LE(width, 8);
+  header.writeUInt32LE(height, 12);
+  header.writeUInt8(1, 16); // RGB8
+  return Buffer.concat([header, pixels]);
+}
+
 /** Index of the first differing pixel, or -1. */
 export function firstDifference(a, b) {
   if (a.length !== b.length) return 0;

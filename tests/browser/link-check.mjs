@@ -6,7 +6,7 @@
 
 import { once } from "node:events";
 import WebSocket from "ws";
-import { canvasPixels, firstDifference, launchBrowser, publishedFrame, startServer } from "./harness.mjs";
+import { canvasPixels, firstDifference, launchBrowser, publishMessage, publishedFrame, startServer } from "./harness.mjs";
 import { limitLink, shapePort } from "./netns.mjs";
 
 const LINK_MBIT = 10;
@@ -29,17 +29,6 @@ function plasma(t) {
   return pixels;
 }
 
-function publishMessage(pixels) {
-  const header = Buffer.alloc(25);
-  header.write("FCST", 0, "latin1");
-  header.writeUInt8(3, 4); // protocol version
-  header.writeUInt8(4, 5); // kind: publish
-  header.writeUInt32LE(W, 8);
-  header.writeUInt32LE(H, 12);
-  header.writeUInt8(1, 16); // RGB8
-  return Buffer.concat([header, pixels]);
-}
-
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 limitLink(LINK_MBIT);
@@ -49,7 +38,7 @@ const browser = await launchBrowser();
 try {
   const producer = new WebSocket(new URL("/ingest/nature", server.url.replace("http", "ws")));
   await once(producer, "open");
-  const frames = Array.from({ length: 60 }, (_, t) => publishMessage(plasma(t)));
+  const frames = Array.from({ length: 60 }, (_, t) => publishMessage(W, H, plasma(t)));
   producer.send(frames[0]);
   await sleep(200);
   const page = await browser.newPage();

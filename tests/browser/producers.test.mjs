@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, before, test } from "node:test";
 import WebSocket from "ws";
-import { canvasPixels, firstDifference, launchBrowser, publishedFrame, startServer, waitForState } from "./harness.mjs";
+import { canvasPixels, firstDifference, launchBrowser, publishMessage, publishedFrame, startServer, waitForState } from "./harness.mjs";
 
 let browser;
 let server;
@@ -44,14 +44,7 @@ async function connectProducer(stream) {
   return {
     received,
     publish(width, height, pixels) {
-      const header = Buffer.alloc(25);
-      header.write("FCST", 0, "latin1");
-      header.writeUInt8(3, 4); // protocol version
-      header.writeUInt8(4, 5); // kind: publish
-      header.writeUInt32LE(width, 8);
-      header.writeUInt32LE(height, 12);
-      header.writeUInt8(1, 16); // RGB8
-      socket.send(Buffer.concat([header, pixels]));
+      socket.send(publishMessage(width, height, pixels));
     },
     async close() {
       socket.close();

@@ -1,6 +1,7 @@
 //! framecast's wire format: frames sent as tile diffs against the frame the
 //! viewer already has, each changed tile LZ4-compressed (as XOR bytes, or as
-//! bit planes of the difference for natural content).
+//! bit planes of the difference for natural content), or, where a viewer's
+//! link cannot carry that, as JPEG until it is refined.
 //!
 //! This crate is the single source of truth for the format described in
 //! `PROTOCOL.md`. The server encodes with it, the wasm viewer decodes with it,
@@ -19,6 +20,8 @@
 //! - [`error`]: the typed errors of all of the above.
 //! - `planes` and `lz4` (private): the bit-plane transform and the LZ4 block
 //!   decoder of the bit-plane encodings.
+//! - `jpeg` (private): the slots of JPEG tiles, decoded with zune-jpeg and
+//!   encoded with libjpeg-turbo (the `lossy` feature).
 //!
 //! # Example
 //! ```

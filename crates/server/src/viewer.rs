@@ -411,7 +411,8 @@ impl ViewerSession {
         );
         match self.flow.on_ack(ack.seq) {
             Ok(delivered) => {
-                let work = Duration::from_micros(u64::from(ack.decode_us) + u64::from(ack.paint_us));
+                let work = u64::from(ack.decode_us) + u64::from(ack.paint_us);
+                let work = Duration::from_micros(work);
                 self.quality.on_ack(&delivered, work, Instant::now());
                 GO_ON
             }
