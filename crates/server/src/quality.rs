@@ -116,8 +116,11 @@ pub struct Delivery {
 /// messages it acknowledges; their bytes over the time since the later of
 /// their sending and the previous ack is a sample. Only samples of messages
 /// sent while another was in flight count (the link was busy all along, so
-/// the time between acks is the time it took); the first ack, of the
-/// keyframe, gives the first estimate. A message sent to an idle link says
+/// the time between acks is the time it took): until one comes there is no
+/// estimate, and [`Quality::Auto`] stays exact. (The first ack, of the
+/// keyframe, comes from a page still starting: taken as the first
+/// estimate, it sent plasma on loopback at 30 frames/s as JPEG for good.)
+/// A message sent to an idle link says
 /// little: its time counts the round trip (too low a rate), and one smaller
 /// than the link's burst passes at the burst's rate (too high: measured on
 /// a 10 Mbit/s htb link, 15 KB messages acked at 40 Mbit/s), so it does not
@@ -132,7 +135,7 @@ pub struct Delivery {
 /// measured as a 30 Mbit/s link and stayed on JPEG.
 #[derive(Debug, Default)]
 pub struct LinkMeter {
-    /// Bytes a second, smoothed; `None` until the first ack.
+    /// Bytes a second, smoothed; `None` until the first busy sample.
     rate: Option<f64>,
     last_ack: Option<Instant>,
     /// The shortest time from sending to ack seen: the round trip plus
@@ -159,10 +162,11 @@ impl LinkMeter {
         let sample = bytes as f64 / seconds;
         let viewer_limited = viewer_work.as_secs_f64() >= VIEWER_LIMITED * seconds;
         self.rate = match self.rate {
+            _ if !first.busy => self.rate,
+            Some(rate) if viewer_limited => Some(rate.max(sample)),
+            None if viewer_limited => None,
             None => Some(sample),
-            Some(rate) if first.busy && viewer_limited => Some(rate.max(sample)),
-            Some(rate) if first.busy => Some(rate + Self::SMOOTHING * (sample - rate)),
-            unchanged => unchanged,
+            Some(rate) => Some(rate + Self::SMOOTHING * (sample - rate)),
         };
         let round_trip = now.saturating_duration_since(first.sent_at);
         self.min_round_trip = Some(
@@ -172,7 +176,7 @@ impl LinkMeter {
         self.last_ack = Some(now);
     }
 
-    /// Bytes a second the viewer takes, once measured.
+    /// Bytes a second the viewer takes, once measured with the link busy.
     pub fn rate(&self) -> Option<f64> {
         self.rate
     }
@@ -494,7 +498,7 @@ mod tests {
         );
         // 100 Mbit/s; an exact frame of 700 KB does not fit in 1/30 s.
         state.on_ack(
-            &[delivery(700_000, t0, false)],
+            &[delivery(700_000, t0, true)],
             Duration::ZERO,
             t0 + Duration::from_millis(56),
         );
