@@ -3,6 +3,10 @@
 // natural picture at PRODUCER_FPS over the ingest WebSocket, watches it in
 // the page (headless Chromium), then stops changing it and waits for the
 // canvas to equal the published frame. Prints one line of JSON.
+//
+// By hand: `unshare --net node link-check.mjs` (root);
+// FRAMECAST_LINK_LOG=1 RUST_LOG=info,framecast_server::quality=debug adds
+// the server's log, with each viewer's quality decisions, on stderr.
 
 import { once } from "node:events";
 import WebSocket from "ws";
