@@ -130,7 +130,8 @@ pub struct Lossy<'a> {
     pub refine: Option<&'a TileSet>,
 }
 
-/// The tiles of a message from [`Encoder::encode_lossy`], on the fine grid.
+/// The tiles of a message from [`Encoder::encode_lossy`], on the message's
+/// grid (the fine one whenever a quality or held tiles were given).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LossyOutcome {
     /// Tiles sent as JPEG: the viewer now holds them inexactly.
@@ -615,11 +616,8 @@ impl Tiles<'_> {
             let (slot_width, slot_height) = wire::jpeg_slot(tile_width as u16, tile_height as u16);
             let slot_len = (slot_width * slot_height * 3) as usize;
             let slots_per_image = (wire::MAX_JPEG_ROWS / slot_height) as usize;
-            let mut jpeg = Vec::new();
             for slots in scratch.strip.chunks(slots_per_image * slot_len) {
-                jpeg.clear();
-                crate::jpeg::encode(slots, slot_width, _quality, &mut jpeg);
-                wire::write_image(&jpeg, &mut scratch.images);
+                crate::jpeg::encode(slots, slot_width, _quality, &mut scratch.images);
             }
         }
     }

@@ -85,7 +85,8 @@ pub(crate) fn append_slot<'a>(
 }
 
 /// Encodes `strip` (RGB rows `width` pixels wide) as a baseline 4:2:0 JPEG
-/// of `quality` (1 to 100) and appends it to `out`. At most
+/// of `quality` (1 to 100) and appends it to `out` as an image record
+/// ([`write_image`](crate::wire::write_image)). At most
 /// [`MAX_JPEG_ROWS`](crate::wire::MAX_JPEG_ROWS) rows.
 #[cfg(feature = "lossy")]
 pub(crate) fn encode(strip: &[u8], width: u32, quality: u8, out: &mut Vec<u8>) {
@@ -103,7 +104,7 @@ pub(crate) fn encode(strip: &[u8], width: u32, quality: u8, out: &mut Vec<u8>) {
         turbojpeg::Subsamp::Sub2x2,
     )
     .expect("libjpeg-turbo encodes any RGB image within its limits");
-    out.extend_from_slice(&jpeg);
+    crate::wire::write_image(&jpeg, out);
 }
 
 #[cfg(all(test, feature = "lossy"))]

@@ -241,11 +241,6 @@ impl QualityState {
         self.asked
     }
 
-    /// The link meter.
-    pub fn link(&self) -> &LinkMeter {
-        &self.link
-    }
-
     /// Takes the messages an ack acknowledged.
     pub fn on_ack(&mut self, delivered: &[Delivery], viewer_work: Duration, now: Instant) {
         self.link.on_ack(delivered, viewer_work, now);
@@ -346,19 +341,10 @@ impl QualityState {
             self.held.insert(index, now);
         }
         let raw_per_tile = frame_bytes as f64 / f64::from(stats.tiles.max(1));
-        let exact_tiles =
-            outcome
-                .exact
-                .len()
-                .max(if plan.quality.is_none() && plan.held.is_empty() {
-                    // A message with neither JPEG nor held tiles may be on the coarse
-                    // grid, where the outcome is not kept: its tiles are all exact.
-                    stats.tiles_sent as usize
-                } else {
-                    0
-                });
+        // Every tile sent is JPEG or exact, on whichever grid the message used.
+        let exact_tiles = stats.tiles_sent - stats.tiles_jpeg;
         let exact_bytes = stats.bytes.saturating_sub(stats.jpeg_bytes) as f64;
-        let exact_raw = exact_tiles as f64 * raw_per_tile;
+        let exact_raw = f64::from(exact_tiles) * raw_per_tile;
         if exact_raw >= frame_bytes as f64 / 16.0 {
             let ratio = (exact_bytes / exact_raw).clamp(0.001, 1.1);
             self.exact_ratio += 0.3 * (ratio - self.exact_ratio);
