@@ -38,6 +38,12 @@ pub const AUTO_QUALITY_MIN: u8 = 30;
 /// Where [`Quality::Auto`] starts when it first goes lossy.
 pub const AUTO_QUALITY_START: u8 = 80;
 
+/// How long after a viewer's first ack its acks are not taken as samples
+/// of its link: a page still starting (Chromium compiling the viewer,
+/// first paints) acked 700 KB frames at 65 Mbit/s on loopback, where it
+/// takes 400 a second later, and so began on JPEG.
+pub const WARM_UP: Duration = Duration::from_secs(1);
+
 /// The share of the time between busy acks a viewer must have spent
 /// decoding and painting for the sample to count as its pace rather than
 /// the link's (see [`LinkMeter`]).
@@ -57,6 +63,25 @@ pub const EXACT_FPS: f64 = 24.0;
 /// The share of the measured link a frame may use: the rest absorbs the
 /// estimate's error and the acks' jitter.
 const LINK_SHARE: f64 = 0.8;
+
+/// How long [`Quality::Auto`] sends JPEG before it tries one exact frame
+/// (a **probe**) to measure again what exact frames cost; the wait doubles
+/// after each probe, up to [`PROBE_EVERY_MAX`], until a probe shows the
+/// link carries exact frames. Once on JPEG the estimate cannot rise by
+/// itself: small messages do not fill the link, and a page decoding JPEG
+/// paces its acks. Without probes, a page still starting (its first exact
+/// frames acked slowly) left plasma from an uncapped producer on loopback
+/// on JPEG for good: 62 KB messages, 42 frames/s painted against 60 exact.
+pub const PROBE_AFTER: Duration = Duration::from_secs(1);
+
+/// The longest wait between two probes.
+pub const PROBE_EVERY_MAX: Duration = Duration::from_secs(8);
+
+/// A probe is tried only while the predicted exact frame is at most this
+/// many frames' budgets: it holds the link that long (about 100 ms at 24
+/// frames/s), so a link many times too slow (camera over 20 Mbit/s, 16
+/// budgets) is not stalled to learn what is already plain.
+const PROBE_MAX_BUDGETS: f64 = 3.0;
 
 /// What a viewer asks for (`?quality=` on its WebSocket URL) or a producer
 /// caps a stream at.
@@ -110,33 +135,46 @@ pub struct Delivery {
     /// Whether another message was in flight then (the link was busy, so
     /// the time between acks is the time the link took).
     pub busy: bool,
+    /// Whether it was a probe (see [`PROBE_AFTER`]): its ack sets the
+    /// estimate outright.
+    pub probe: bool,
 }
 
 /// The rate a viewer takes bytes at, from the acks: each ack delivers the
 /// messages it acknowledges; their bytes over the time since the later of
 /// their sending and the previous ack is a sample. Only samples of messages
 /// sent while another was in flight count (the link was busy all along, so
-/// the time between acks is the time it took): until one comes there is no
-/// estimate, and [`Quality::Auto`] stays exact. (The first ack, of the
-/// keyframe, comes from a page still starting: taken as the first
-/// estimate, it sent plasma on loopback at 30 frames/s as JPEG for good.)
-/// A message sent to an idle link says
+/// the time between acks is the time it took), and none in the viewer's
+/// first [`WARM_UP`]: until one comes there is no estimate, and
+/// [`Quality::Auto`] stays exact. A message sent to an idle link says
 /// little: its time counts the round trip (too low a rate), and one smaller
 /// than the link's burst passes at the burst's rate (too high: measured on
 /// a 10 Mbit/s htb link, 15 KB messages acked at 40 Mbit/s), so it does not
 /// move the estimate.
 ///
 /// The time between busy acks is the link's or the viewer's, whichever is
-/// slower (the viewer decodes one message while the next arrives). When the
-/// viewer says it spent [`VIEWER_LIMITED`] of that time or more decoding
-/// and painting, the sample is the viewer's pace, not the link's: it may
-/// raise the estimate, never lower it. Without that, a page decoding JPEG
-/// frames of an uncapped producer on loopback (64 KB, about 40 a second)
-/// measured as a 30 Mbit/s link and stayed on JPEG.
-#[derive(Debug, Default)]
+/// slower (the viewer decodes one message while the next arrives). While
+/// the viewer says it spends [`VIEWER_LIMITED`] of that time or more
+/// decoding and painting (smoothed over its recent acks), the samples are
+/// its pace, not the link's: they may raise the estimate, never lower it.
+/// Without that, a page decoding JPEG frames of an uncapped producer on
+/// loopback (64 KB, about 40 a second) measured as a 30 Mbit/s link and
+/// stayed on JPEG. The share is smoothed because judging each sample alone
+/// kept exactly the wrong ones: of such a page's acks, 7% came after a
+/// pause and looked link-limited (60 KB in 29 ms), and only those counted.
+///
+/// A probe's sample replaces the estimate, busy or not, viewer-limited or
+/// not: an exact frame is large enough that its time is the link's (or the
+/// page's) and not the round trip's, and how fast exact frames get through
+/// is what [`Quality::Auto`] needs to know.
+#[derive(Debug, Clone, Default)]
 pub struct LinkMeter {
     /// Bytes a second, smoothed; `None` until the first busy sample.
     rate: Option<f64>,
+    /// The share of the time between busy acks the viewer spent decoding
+    /// and painting, smoothed.
+    viewer_share: f64,
+    first_ack: Option<Instant>,
     last_ack: Option<Instant>,
     /// The shortest time from sending to ack seen: the round trip plus
     /// the viewer's decode, for logs.
@@ -154,31 +192,47 @@ impl LinkMeter {
         let Some(first) = delivered.first() else {
             return;
         };
-        let bytes: usize = delivered.iter().map(|d| d.bytes).sum();
         let start = self
             .last_ack
             .map_or(first.sent_at, |last| last.max(first.sent_at));
-        let seconds = now.saturating_duration_since(start).as_secs_f64().max(1e-4);
-        let sample = bytes as f64 / seconds;
-        let viewer_limited = viewer_work.as_secs_f64() >= VIEWER_LIMITED * seconds;
-        self.rate = match self.rate {
-            _ if !first.busy => self.rate,
-            Some(rate) if viewer_limited => Some(rate.max(sample)),
-            None if viewer_limited => None,
-            None => Some(sample),
-            Some(rate) => Some(rate + Self::SMOOTHING * (sample - rate)),
-        };
+        let first_ack = *self.first_ack.get_or_insert(now);
         let round_trip = now.saturating_duration_since(first.sent_at);
         self.min_round_trip = Some(
             self.min_round_trip
                 .map_or(round_trip, |r| r.min(round_trip)),
         );
         self.last_ack = Some(now);
+
+        let seconds = now.saturating_duration_since(start).as_secs_f64().max(1e-4);
+        let sample = delivered.iter().map(|d| d.bytes).sum::<usize>() as f64 / seconds;
+        if delivered.iter().any(|d| d.probe) {
+            self.rate = Some(sample);
+            return;
+        }
+        if !first.busy || now < first_ack + WARM_UP {
+            return;
+        }
+        let share = (viewer_work.as_secs_f64() / seconds).min(1.0);
+        self.viewer_share += Self::SMOOTHING * (share - self.viewer_share);
+        let smoothed = |rate: f64| rate + Self::SMOOTHING * (sample - rate);
+        self.rate = match self.rate {
+            // The viewer's pace: the link is at least that fast.
+            Some(rate) if self.viewer_limited() => Some(smoothed(rate).max(rate)),
+            None if self.viewer_limited() => None,
+            Some(rate) => Some(smoothed(rate)),
+            None => Some(sample),
+        };
     }
 
     /// Bytes a second the viewer takes, once measured with the link busy.
     pub fn rate(&self) -> Option<f64> {
         self.rate
+    }
+
+    /// Whether the viewer, not the link, paces the acks lately: it spends
+    /// [`VIEWER_LIMITED`] of the time between them decoding and painting.
+    fn viewer_limited(&self) -> bool {
+        self.viewer_share >= VIEWER_LIMITED
     }
 
     /// The shortest send-to-ack time seen.
@@ -200,9 +254,18 @@ pub struct Plan {
     pub refine: TileSet,
 }
 
+/// When [`Quality::Auto`] next tries an exact frame while it sends JPEG.
+#[derive(Debug, Clone, Copy)]
+struct Probes {
+    /// From when the wait counts: going lossy, or the last probe.
+    since: Instant,
+    /// How long after `since` the next probe goes.
+    every: Duration,
+}
+
 /// One viewer's quality state: what it asked for, its link, the tiles it
 /// holds from JPEG and the quality [`Quality::Auto`] is at.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct QualityState {
     asked: Quality,
     refine_after: Duration,
@@ -215,10 +278,14 @@ pub struct QualityState {
     /// The JPEG quality of [`Quality::Auto`] when lossy.
     auto_quality: u8,
     /// Bytes of an exact tile over its raw bytes, lately: predicts what a
-    /// frame sent as JPEG would cost exactly.
-    exact_ratio: f64,
+    /// frame sent as JPEG would cost exactly. `None` until measured.
+    exact_ratio: Option<f64>,
     /// What the last frame would have cost exactly, predicted.
     exact_bytes: Option<f64>,
+    /// Set while [`Quality::Auto`] sends JPEG.
+    probes: Option<Probes>,
+    /// Whether the last plan was a probe.
+    probing: bool,
 }
 
 impl QualityState {
@@ -231,8 +298,10 @@ impl QualityState {
             link: LinkMeter::default(),
             held: HashMap::new(),
             auto_quality: AUTO_QUALITY_START,
-            exact_ratio: 0.5,
+            exact_ratio: None,
             exact_bytes: None,
+            probes: None,
+            probing: false,
         }
     }
 
@@ -260,9 +329,9 @@ impl QualityState {
     /// `fps` whose producer allows `cap` (see
     /// [`Stream::set_quality_cap`](crate::stream::Stream::set_quality_cap)),
     /// with frames of `frame_bytes` bytes cut into `tiles` tiles (of the fine
-    /// grid).
+    /// grid). Notes whether it is a probe (see [`Self::probing`]).
     pub fn plan(
-        &self,
+        &mut self,
         now: Instant,
         fps: f64,
         cap: Quality,
@@ -273,16 +342,14 @@ impl QualityState {
         let quality = match self.asked {
             Quality::Lossless => None,
             Quality::Fixed(q) => Some(q),
-            Quality::Auto => match (budget, self.exact_bytes) {
-                (Some(budget), Some(exact)) if exact > budget => Some(self.auto_quality),
-                _ => None,
-            },
+            Quality::Auto => self.auto(now, budget),
         };
         let quality = match cap {
             Quality::Auto => quality,
             Quality::Lossless => None,
             Quality::Fixed(cap) => Some(quality.map_or(cap, |q| q.min(cap))),
         };
+        self.probing &= quality.is_none();
         let held: TileSet = self.held.keys().copied().collect();
         // Refine the tiles that have been still longest, as many as a frame's
         // budget carries exactly (at least one).
@@ -293,7 +360,7 @@ impl QualityState {
             .map(|(&index, &sent)| (sent, index))
             .collect();
         due.sort_unstable();
-        let tile_cost = self.exact_ratio * frame_bytes as f64 / f64::from(tiles.max(1));
+        let tile_cost = self.exact_ratio() * frame_bytes as f64 / f64::from(tiles.max(1));
         let most = budget.map_or(usize::MAX, |budget| {
             ((budget / tile_cost.max(1.0)) as usize).max(1)
         });
@@ -303,6 +370,47 @@ impl QualityState {
             held,
             refine,
         }
+    }
+
+    /// Whether the last plan was a probe: an exact frame while
+    /// [`Quality::Auto`] sends JPEG, whose ack measures again what exact
+    /// frames cost (its [`Delivery::probe`]).
+    pub fn probing(&self) -> bool {
+        self.probing
+    }
+
+    /// The JPEG quality [`Quality::Auto`] sends the next frame at given the
+    /// frame's `budget`, `None` for exact: JPEG when the predicted exact
+    /// frame outgrows it, but an exact probe now and then.
+    fn auto(&mut self, now: Instant, budget: Option<f64>) -> Option<u8> {
+        self.probing = false;
+        let (Some(budget), Some(exact)) = (budget, self.exact_bytes) else {
+            self.probes = None;
+            return None;
+        };
+        if exact <= budget {
+            self.probes = None;
+            return None;
+        }
+        let probes = self.probes.get_or_insert(Probes {
+            since: now,
+            every: PROBE_AFTER,
+        });
+        if now >= probes.since + probes.every && exact <= PROBE_MAX_BUDGETS * budget {
+            *probes = Probes {
+                since: now,
+                every: (probes.every * 2).min(PROBE_EVERY_MAX),
+            };
+            self.probing = true;
+            return None;
+        }
+        Some(self.auto_quality)
+    }
+
+    /// Bytes of an exact tile over its raw bytes, as measured (a guess of
+    /// one half until then).
+    fn exact_ratio(&self) -> f64 {
+        self.exact_ratio.unwrap_or(0.5)
     }
 
     /// Bytes a frame may take on the viewer's link at `fps` frames a second
@@ -347,12 +455,15 @@ impl QualityState {
         let exact_raw = f64::from(exact_tiles) * raw_per_tile;
         if exact_raw >= frame_bytes as f64 / 16.0 {
             let ratio = (exact_bytes / exact_raw).clamp(0.001, 1.1);
-            self.exact_ratio += 0.3 * (ratio - self.exact_ratio);
+            self.exact_ratio = Some(match self.exact_ratio {
+                Some(smoothed) => smoothed + 0.3 * (ratio - smoothed),
+                None => ratio,
+            });
         }
         // A refinement resends still tiles: it says nothing of the motion.
         if stats.tiles_jpeg > 0 || plan.refine.is_empty() {
             let jpeg_raw = f64::from(stats.tiles_jpeg) * raw_per_tile;
-            self.exact_bytes = Some(exact_bytes + self.exact_ratio * jpeg_raw);
+            self.exact_bytes = Some(exact_bytes + self.exact_ratio() * jpeg_raw);
         }
         if let (Some(quality), Some(budget)) = (plan.quality, self.budget(fps)) {
             if self.asked == Quality::Auto && stats.tiles_jpeg > 0 {
@@ -368,6 +479,7 @@ impl QualityState {
         }
         tracing::debug!(
             quality = ?plan.quality,
+            probe = self.probing,
             refined = plan.refine.len(),
             jpeg_tiles = stats.tiles_jpeg,
             bytes = stats.bytes,
@@ -400,6 +512,29 @@ mod tests {
             bytes,
             sent_at,
             busy,
+            probe: false,
+        }
+    }
+
+    /// A new viewer's state with its keyframe acked, and when its warm-up
+    /// is over (its acks count from then on).
+    fn warmed_up(asked: Quality) -> (QualityState, Instant) {
+        let mut state = QualityState::new(asked, REFINE_AFTER);
+        let start = Instant::now();
+        state.on_ack(&[delivery(1_000, start, false)], Duration::ZERO, start);
+        (state, start + WARM_UP)
+    }
+
+    /// The stats of a message whose 256 tiles were all sent, `jpeg` of them
+    /// as JPEG, in `bytes`.
+    fn sent_stats(bytes: usize, jpeg: u32) -> EncodeStats {
+        EncodeStats {
+            tiles: 256,
+            tiles_sent: 256,
+            tiles_jpeg: jpeg,
+            bytes,
+            jpeg_bytes: if jpeg > 0 { bytes } else { 0 },
+            ..EncodeStats::default()
         }
     }
 
@@ -408,13 +543,20 @@ mod tests {
         let t0 = Instant::now();
         let ms = |n: u64| t0 + Duration::from_millis(n);
         let mut link = LinkMeter::default();
-        // 1 MB a message, an ack every 100 ms while the link is busy: 10 MB/s.
+        // A page still starting: its acks are not samples.
         link.on_ack(
             &[delivery(1_000_000, ms(0), false)],
             Duration::ZERO,
             ms(100),
         );
-        for n in 1..20 {
+        link.on_ack(
+            &[delivery(1_000_000, ms(50), true)],
+            Duration::ZERO,
+            ms(900),
+        );
+        assert_eq!(link.rate(), None);
+        // 1 MB a message, an ack every 100 ms while the link is busy: 10 MB/s.
+        for n in 10..30 {
             link.on_ack(
                 &[delivery(1_000_000, ms(100 * n - 50), true)],
                 Duration::ZERO,
@@ -423,26 +565,37 @@ mod tests {
         }
         let rate = link.rate().unwrap();
         assert!((rate - 10e6).abs() < 0.5e6, "{rate}");
-        // A busy sample while the viewer was decoding most of the time is
-        // its pace: it does not lower the estimate.
-        link.on_ack(
-            &[delivery(64_000, ms(2000), true)],
-            Duration::from_millis(30),
-            ms(2040),
-        );
+        // Once the viewer is seen decoding most of the time between acks,
+        // they come at its pace (1.6 MB/s here), which no longer lowers the
+        // estimate.
+        let page_paced = |link: &mut LinkMeter, n: u64| {
+            link.on_ack(
+                &[delivery(64_000, ms(3000 + 40 * n), true)],
+                Duration::from_millis(36),
+                ms(3040 + 40 * n),
+            );
+        };
+        for n in 0..3 {
+            page_paced(&mut link, n);
+        }
+        let rate = link.rate().unwrap();
+        assert!(rate > 3e6, "{rate}");
+        for n in 3..30 {
+            page_paced(&mut link, n);
+        }
         assert_eq!(link.rate(), Some(rate));
         // A small message to an idle link, its ack a round trip later (the
         // sample is low), or through a burst (high): both ignored.
         link.on_ack(
-            &[delivery(10_000, ms(3000), false)],
+            &[delivery(10_000, ms(5000), false)],
             Duration::ZERO,
-            ms(3020),
+            ms(5020),
         );
         assert_eq!(link.rate(), Some(rate));
         link.on_ack(
-            &[delivery(10_000, ms(3100), false)],
+            &[delivery(10_000, ms(5100), false)],
             Duration::ZERO,
-            ms(3101),
+            ms(5101),
         );
         assert_eq!(link.rate(), Some(rate));
         assert_eq!(link.min_round_trip(), Some(Duration::from_millis(1)));
@@ -450,9 +603,8 @@ mod tests {
 
     #[test]
     fn a_page_decoding_slower_than_its_link_keeps_exact_frames() {
-        let t0 = Instant::now();
+        let (mut state, t0) = warmed_up(Quality::Auto);
         let ms = |n: u64| t0 + Duration::from_millis(n);
-        let mut state = QualityState::new(Quality::Auto, REFINE_AFTER);
         // 1.2 MB exact frames acked every 20 ms (the page's decode rate) of a
         // stream published at 250 a second: exact, at the page's pace.
         state.on_ack(&[delivery(1_200_000, ms(0), false)], Duration::ZERO, ms(20));
@@ -464,6 +616,7 @@ mod tests {
             );
         }
         state.exact_bytes = Some(1.2e6);
+        assert!(state.link.rate().is_some());
         assert_eq!(
             state.plan(t0, 250.0, Quality::Auto, 3_000_000, 256).quality,
             None
@@ -472,8 +625,7 @@ mod tests {
 
     #[test]
     fn auto_goes_lossy_when_the_exact_frame_outgrows_the_link_and_refines_when_still() {
-        let t0 = Instant::now();
-        let mut state = QualityState::new(Quality::Auto, REFINE_AFTER);
+        let (mut state, t0) = warmed_up(Quality::Auto);
         let frame_bytes = 3_000_000;
         assert_eq!(
             state
@@ -548,7 +700,7 @@ mod tests {
                 .quality,
             None
         );
-        let lossless = QualityState::new(Quality::Lossless, REFINE_AFTER);
+        let mut lossless = QualityState::new(Quality::Lossless, REFINE_AFTER);
         assert_eq!(
             lossless
                 .plan(t0, 30.0, Quality::Auto, frame_bytes, 256)
@@ -561,12 +713,137 @@ mod tests {
                 .quality,
             Some(50)
         );
-        let fixed = QualityState::new(Quality::Fixed(95), REFINE_AFTER);
+        let mut fixed = QualityState::new(Quality::Fixed(95), REFINE_AFTER);
         assert_eq!(
             fixed
                 .plan(t0, 30.0, Quality::Fixed(50), frame_bytes, 256)
                 .quality,
             Some(50)
         );
+    }
+
+    #[test]
+    fn auto_on_jpeg_probes_with_exact_frames_and_goes_back_to_them_when_they_fit() {
+        let (mut state, t0) = warmed_up(Quality::Auto);
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let frame_bytes = 3_000_000;
+        let all: TileSet = (0..256).collect();
+        let jpeg = LossyOutcome {
+            jpeg: all.clone(),
+            exact: TileSet::new(),
+        };
+        let exact = LossyOutcome {
+            jpeg: TileSet::new(),
+            exact: all,
+        };
+        // The page acks 700 KB exact frames at 80 Mbit/s (busy with
+        // something else, say), a third short of what 30 a second need: JPEG.
+        let plan = state.plan(ms(0), 30.0, Quality::Auto, frame_bytes, 256);
+        state.on_sent(
+            &plan,
+            &sent_stats(700_000, 0),
+            &exact,
+            frame_bytes,
+            30.0,
+            ms(0),
+        );
+        state.on_ack(&[delivery(700_000, ms(0), true)], Duration::ZERO, ms(70));
+        let plan = state.plan(ms(100), 30.0, Quality::Auto, frame_bytes, 256);
+        assert_eq!(plan.quality, Some(AUTO_QUALITY_START));
+        assert!(!state.probing());
+        state.on_sent(
+            &plan,
+            &sent_stats(60_000, 256),
+            &jpeg,
+            frame_bytes,
+            30.0,
+            ms(100),
+        );
+        let probe_at = ms(100) + PROBE_AFTER;
+        let plan = state.plan(
+            probe_at - Duration::from_millis(1),
+            30.0,
+            Quality::Auto,
+            frame_bytes,
+            256,
+        );
+        assert!(plan.quality.is_some() && !state.probing(), "not yet");
+        // A probe: one exact frame, whose ack replaces the estimate.
+        let plan = state.plan(probe_at, 30.0, Quality::Auto, frame_bytes, 256);
+        assert_eq!(plan.quality, None);
+        assert!(state.probing());
+        state.on_sent(
+            &plan,
+            &sent_stats(700_000, 0),
+            &exact,
+            frame_bytes,
+            30.0,
+            probe_at,
+        );
+        let probe = Delivery {
+            probe: true,
+            ..delivery(700_000, probe_at, false)
+        };
+        let mut slow = state.clone();
+        state.on_ack(
+            &[probe],
+            Duration::from_millis(8),
+            probe_at + Duration::from_millis(10),
+        );
+        let plan = state.plan(
+            probe_at + Duration::from_millis(20),
+            30.0,
+            Quality::Auto,
+            frame_bytes,
+            256,
+        );
+        assert_eq!(plan.quality, None, "exact frames fit the page now");
+        assert!(!state.probing());
+
+        // Had the probe been acked as slowly, JPEG again, and the next probe
+        // waits twice as long.
+        slow.on_ack(
+            &[probe],
+            Duration::ZERO,
+            probe_at + Duration::from_millis(70),
+        );
+        let later = probe_at + Duration::from_millis(100);
+        assert!(slow
+            .plan(later, 30.0, Quality::Auto, frame_bytes, 256)
+            .quality
+            .is_some());
+        let next = probe_at + 2 * PROBE_AFTER;
+        slow.plan(
+            next - Duration::from_millis(1),
+            30.0,
+            Quality::Auto,
+            frame_bytes,
+            256,
+        );
+        assert!(!slow.probing());
+        slow.plan(next, 30.0, Quality::Auto, frame_bytes, 256);
+        assert!(slow.probing());
+    }
+
+    #[test]
+    fn auto_does_not_probe_a_link_many_frames_too_slow() {
+        let (mut state, t0) = warmed_up(Quality::Auto);
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let frame_bytes = 3_000_000;
+        // 1.3 MB exact frames over 20 Mbit/s: 16 frames' budgets each.
+        let plan = state.plan(ms(0), 30.0, Quality::Auto, frame_bytes, 256);
+        state.on_sent(
+            &plan,
+            &sent_stats(1_300_000, 0),
+            &LossyOutcome::default(),
+            frame_bytes,
+            30.0,
+            ms(0),
+        );
+        state.on_ack(&[delivery(1_300_000, ms(0), true)], Duration::ZERO, ms(520));
+        for n in 0..100 {
+            let plan = state.plan(ms(600 + 100 * n), 30.0, Quality::Auto, frame_bytes, 256);
+            assert!(plan.quality.is_some() && !state.probing(), "{n}");
+        }
     }
 }

@@ -104,7 +104,9 @@ impl FlowState {
         self.last_sent.as_ref().filter(|_| !self.keyframe_due)
     }
 
-    fn on_sent(&mut self, frame: Arc<Frame>, bytes: usize, now: Instant) {
+    /// Notes `frame` sent in a message of `bytes` at `now` (a `probe`: see
+    /// [`QualityState::probing`]).
+    fn on_sent(&mut self, frame: Arc<Frame>, bytes: usize, probe: bool, now: Instant) {
         if self.keyframe_due {
             self.keyframe_due = false;
             self.keyframe_in_flight = Some(frame.seq);
@@ -116,6 +118,7 @@ impl FlowState {
                 bytes,
                 sent_at: now,
                 busy,
+                probe,
             },
             counted: true,
         });
@@ -338,7 +341,8 @@ impl ViewerSession {
             return GONE;
         }
         let now = Instant::now();
-        self.flow.on_sent(frame, encoded.bytes.len(), now);
+        let probe = self.quality.probing();
+        self.flow.on_sent(frame, encoded.bytes.len(), probe, now);
         self.quality.on_sent(
             &plan,
             &encoded.stats,
@@ -508,7 +512,7 @@ mod tests {
     fn send(flow: &mut FlowState, newest: &Arc<Frame>) -> Option<u64> {
         let frame = flow.next_to_send(Some(newest), 2, false)?;
         let seq = frame.seq;
-        flow.on_sent(frame, 100, Instant::now());
+        flow.on_sent(frame, 100, false, Instant::now());
         Some(seq)
     }
 
@@ -585,7 +589,7 @@ mod tests {
         assert_eq!(send(&mut flow, &frames[0]), Some(1));
         assert_eq!(send(&mut flow, &frames[0]), None, "the viewer has it");
         let refinement = flow.next_to_send(Some(&frames[0]), 2, true).unwrap();
-        flow.on_sent(refinement, 100, Instant::now());
+        flow.on_sent(refinement, 100, false, Instant::now());
         assert!(!flow.window_open(2), "both count");
         assert_eq!(
             flow.on_ack(1).unwrap().len(),
