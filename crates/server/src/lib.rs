@@ -29,7 +29,8 @@
 //! - `POST /api/streams/{stream}/frame?width=W&height=H&format=F`: publish
 //!   one frame; creates the stream.
 //! - `DELETE /api/streams/{stream}`: drop a stream now.
-//! - `GET /`: the page, from the `www` directory.
+//! - `GET /`: the page, compiled into the binary from `www/` (or from
+//!   a directory: [`Config::page`]).
 
 pub mod access;
 pub mod api;
@@ -45,7 +46,6 @@ pub mod viewer;
 
 use std::future::Future;
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use actix_web::middleware::from_fn;
@@ -55,13 +55,14 @@ pub use access::{Access, Token};
 pub use limits::Limits;
 pub use session::{SessionConfig, Shutdown};
 pub use source::{SourceConfig, SourceKind};
+pub use static_files::Page;
 pub use stream::{Frame, JoinError, Role, Stream, Streams};
 
 /// How the server runs. The limits belong to the [`Streams`] it serves.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Directory served at `/`: the page, and `pkg/` with the wasm viewer.
-    pub www_dir: PathBuf,
+    /// The page served at `/`: compiled in, or a directory's.
+    pub page: Page,
     /// Viewer flow control, and the heartbeat of viewers and producers.
     pub session: SessionConfig,
     /// Who may view and publish.
@@ -73,17 +74,12 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            www_dir: default_www_dir(),
+            page: Page::Embedded,
             session: SessionConfig::default(),
             access: Access::default(),
             workers: 2,
         }
     }
-}
-
-/// The `www` directory of the source tree this binary was built from.
-pub fn default_www_dir() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../www"))
 }
 
 /// Serves `streams` on `listener` until `shutdown` completes, then closes
@@ -94,7 +90,7 @@ pub async fn run(
     streams: Streams,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let page = static_files::PageDir::new(&config.www_dir)?;
+    let page = config.page.clone();
     let stopping = Shutdown::default();
     let (access, session_config) = (config.access.clone(), config.session.clone());
     let app_streams = streams.clone();

@@ -13,7 +13,7 @@ use framecast_codec::PixelFormat;
 use framecast_server::limits::{self, Limits};
 use framecast_server::quality::Quality;
 use framecast_server::{
-    source, Access, Config, SessionConfig, SourceConfig, SourceKind, Streams, Token,
+    source, Access, Config, Page, SessionConfig, SourceConfig, SourceKind, Streams, Token,
 };
 
 /// Watch live frames from a program in a browser: framecast sends each viewer
@@ -60,8 +60,9 @@ struct Args {
     #[arg(long)]
     stream: Option<String>,
 
-    /// Directory with the page (index.html, app.js and the wasm-pack output
-    /// in pkg/). Default: the www/ directory of the source tree.
+    /// Serve the page from this directory (index.html, app.js and the
+    /// wasm-pack output in pkg/) instead of the one compiled in: for
+    /// working on the page without rebuilding.
     #[arg(long)]
     www: Option<PathBuf>,
 
@@ -275,19 +276,12 @@ async fn main() -> anyhow::Result<()> {
         bail!("--fps must be above 0 and at most 1000, got {}", args.fps);
     }
 
-    let www_dir = args.www.unwrap_or_else(framecast_server::default_www_dir);
-    if !www_dir.join("index.html").is_file() {
-        bail!(
-            "{} has no index.html; pass --www with the page's directory",
-            www_dir.display()
-        );
-    }
-    let www_dir = www_dir.canonicalize()?;
-    if !www_dir.join("pkg/framecast_viewer.js").is_file() {
-        tracing::warn!(
-            "{} is missing: build the viewer with `just wasm` or the page cannot decode",
-            www_dir.join("pkg/framecast_viewer.js").display()
-        );
+    let page = match &args.www {
+        None => Page::Embedded,
+        Some(dir) => Page::dir(dir).with_context(|| format!("--www {}", dir.display()))?,
+    };
+    if let Some(missing) = page.missing_viewer() {
+        tracing::warn!("the page cannot decode: {missing}");
     }
 
     let access = args.access.access(args.bind)?;
@@ -336,7 +330,7 @@ async fn main() -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     announce(&what, address, &access, args.access.no_auth);
     let config = Config {
-        www_dir,
+        page,
         access,
         session: SessionConfig {
             refine_after: args.quality.refine_after,

@@ -44,6 +44,7 @@ fn help_explains_the_options() {
         "--max-producers-per-stream",
         "--stream-ttl",
         "--keyframe-requests-per-minute",
+        "--www",
     ] {
         assert!(help.contains(option), "--help lacks {option}");
     }
@@ -71,6 +72,9 @@ fn bad_arguments_say_what_is_wrong() {
         (&["--allow-origin", "http://a.example/path"][..], "no path"),
         (&["--no-auth", "--token", "x"][..], "cannot be used with"),
         (&["--token", ""][..], "--token is empty"),
+        (&["--www", "/nonexistent/www"][..], "--www /nonexistent/www"),
+        // A directory without the page in it.
+        (&["--www", env!("CARGO_MANIFEST_DIR")][..], "has no index.html"),
     ] {
         let output = framecast(args);
         assert!(!output.status.success(), "{args:?} should fail");

@@ -12,7 +12,7 @@ use common::{
 };
 use framecast_codec::wire::write_publish_header;
 use framecast_codec::{KeyframeReason, KeyframeRequest, PixelFormat};
-use framecast_server::{Access, Config, Limits, Streams, Token};
+use framecast_server::{Access, Config, Limits, Page, Streams, Token};
 use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::Message;
@@ -585,7 +585,7 @@ async fn page_files_come_only_from_inside_the_page_directory() {
     std::fs::write(root.join("private.txt"), "secret").unwrap();
     std::os::unix::fs::symlink(root.join("private.txt"), page.join("link.txt")).unwrap();
     let server = start_server_with(Config {
-        www_dir: page.clone(),
+        page: Page::dir(&page).unwrap(),
         ..Config::default()
     })
     .await;
@@ -611,4 +611,63 @@ async fn page_files_come_only_from_inside_the_page_directory() {
         );
     }
     std::fs::remove_dir_all(root).unwrap();
+}
+
+#[tokio::test]
+async fn the_compiled_in_page_is_www_as_built_and_nothing_else() {
+    let www = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www");
+    let server = start_server_with(Config::default()).await;
+    let get = |path: &'static str, headers: &'static [(&'static str, &'static str)]| {
+        http_request(server.address, "GET", path, headers, b"")
+    };
+    for (path, file, media_type) in [
+        ("/", "index.html", "text/html; charset=utf-8"),
+        ("/index.html", "index.html", "text/html; charset=utf-8"),
+        ("/app.js", "app.js", "text/javascript; charset=utf-8"),
+    ] {
+        let response = get(path, &[]).await;
+        assert_eq!(response.status, 200, "{path}");
+        assert_eq!(
+            response.body,
+            std::fs::read(www.join(file)).unwrap(),
+            "{path}"
+        );
+        let head = response.head.to_ascii_lowercase();
+        assert!(
+            head.contains(&format!("content-type: {media_type}")),
+            "{path}: {head}"
+        );
+        assert!(head.contains("cache-control: no-cache"), "{path}: {head}");
+    }
+    // Revalidation: the same ETag gets 304 and no body.
+    let first = get("/app.js", &[]).await;
+    let etag = first
+        .head
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("etag: ")
+                .or_else(|| line.strip_prefix("ETag: "))
+        })
+        .expect("an ETag")
+        .to_string();
+    let again = http_request(
+        server.address,
+        "GET",
+        "/app.js",
+        &[("If-None-Match", &etag)],
+        b"",
+    )
+    .await;
+    assert_eq!((again.status, again.body.len()), (304, 0));
+    let changed = get("/app.js", &[("If-None-Match", "\"something else\"")]).await;
+    assert_eq!(changed.status, 200);
+    for path in [
+        "/pkg/.gitignore",
+        "/../Cargo.toml",
+        "/%2e%2e/Cargo.toml",
+        "/nope.js",
+        "/pkg",
+    ] {
+        assert_eq!(get(path, &[]).await.status, 404, "{path}");
+    }
 }
