@@ -74,7 +74,10 @@ fn bad_arguments_say_what_is_wrong() {
         (&["--token", ""][..], "--token is empty"),
         (&["--www", "/nonexistent/www"][..], "--www /nonexistent/www"),
         // A directory without the page in it.
-        (&["--www", env!("CARGO_MANIFEST_DIR")][..], "has no index.html"),
+        (
+            &["--www", env!("CARGO_MANIFEST_DIR")][..],
+            "has no index.html",
+        ),
     ] {
         let output = framecast(args);
         assert!(!output.status.success(), "{args:?} should fail");
