@@ -27,8 +27,9 @@ use framecast_codec::{EncodeStats, LossyOutcome, TileSet};
 /// waits two of its frame intervals instead, so that an animation at 3
 /// frames/s is not refined (at exact cost) between every two frames.
 /// Measured on stop-and-go camera frames (`tests/loop/refine_wait.py`,
-/// ARCHITECTURE.md): 150 and 200 ms sent the same refinements, 100 ms 14%
-/// more bytes, 300 ms 18% fewer and left pauses of 200-300 ms on JPEG.
+/// ARCHITECTURE.md): 150 and 200 ms sent the same refinements; 100 ms sent
+/// 10% more bytes a second, 300 ms 18% fewer but left pauses of 200 to
+/// 300 ms on JPEG.
 pub const REFINE_AFTER: Duration = Duration::from_millis(200);
 
 /// The highest JPEG quality [`Quality::Auto`] uses: above it JPEG tiles grow
