@@ -15,7 +15,9 @@ PROTOCOL.md at the root of the framecast repository.
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import concurrent.futures
 import json
 import logging
 import os
@@ -26,8 +28,8 @@ from typing import Deque, Iterator, Optional, Union
 from urllib.parse import parse_qs, quote, urlsplit
 
 import numpy as np
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-from websockets.sync.client import ClientConnection, connect
 
 __all__ = ["Publisher", "PublishError"]
 __version__ = "0.1.0"
@@ -47,6 +49,8 @@ MAX_FRAME_PIXELS = 8192 * 4096
 #: Input events kept for a program that does not read them; older ones go.
 MAX_PENDING_EVENTS = 1024
 _RECONNECT_MAX_S = 4.0
+#: How long closing waits for the server's side of the closing handshake.
+_CLOSE_TIMEOUT_S = 1.0
 
 
 class PublishError(RuntimeError):
@@ -77,9 +81,10 @@ def _refusal(error: InvalidStatus) -> str:
 class Publisher:
     """Publishes frames to one stream of a framecast server.
 
-    ``send`` copies the frame and returns at once; a background thread sends
-    the newest frame. Input events from the stream's viewers are queued for
-    ``poll_events`` and ``next_event``.
+    ``send`` copies the frame and returns at once. One I/O thread owns the
+    connection: it sends the newest frame, receives the viewers' input
+    events (queued for ``poll_events`` and ``next_event``) and reconnects
+    with backoff when the server goes away.
     """
 
     def __init__(
@@ -105,23 +110,31 @@ class Publisher:
         self.frames_dropped = 0
         self.last_error: Optional[str] = None
         self._connect_timeout = connect_timeout
+        # Shared with the I/O thread, under the lock: the newest frame not yet
+        # taken, whether one is being written, whether connected, the events.
         self._lock = threading.Condition()
-        self._pending: Optional[bytearray] = None  # the newest frame, not yet taken by the sender
-        self._sending = False  # the sender is writing a frame to the socket
+        self._pending: Optional[bytearray] = None
+        self._sending = False
+        self._connected = False
         self._events: Deque[dict] = collections.deque(maxlen=MAX_PENDING_EVENTS)
         self._closed = False
-        self._socket: Optional[ClientConnection] = self._connect()
-        self._sender = threading.Thread(target=self._send_loop, name=f"framecast-send-{stream}", daemon=True)
-        self._receiver = threading.Thread(target=self._receive_loop, name=f"framecast-recv-{stream}", daemon=True)
-        self._sender.start()
-        self._receiver.start()
+        # The I/O thread's own: its event loop, the event that wakes its
+        # sender, and its main task (both made in that loop by _run).
+        self._loop = asyncio.new_event_loop()
+        self._wake: asyncio.Event
+        self._task: asyncio.Task
+        connected: concurrent.futures.Future = concurrent.futures.Future()
+        self._io = threading.Thread(target=self._run, args=(connected,), name=f"framecast-{stream}", daemon=True)
+        self._io.start()
+        connected.result()  # the first connection's error, raised here
 
     # -- public API ---------------------------------------------------------
 
     def send(self, frame: np.ndarray, *, capture_time: Optional[float] = None) -> None:
         """Queues ``frame`` (H x W x 3 or H x W x 4, uint8) to be published.
 
-        Returns at once. ``capture_time`` is seconds since the Unix epoch
+        Returns at once: the frame is copied, and the array is the caller's
+        again. ``capture_time`` is seconds since the Unix epoch
         (``time.time()``); by default the server stamps the arrival time.
         """
         if not isinstance(frame, np.ndarray):
@@ -150,7 +163,13 @@ class Publisher:
             if self._pending is not None:
                 self.frames_dropped += 1
             self._pending = message
-            self._lock.notify_all()
+        self._loop.call_soon_threadsafe(self._wake.set)
+
+    @property
+    def connected(self) -> bool:
+        """Whether the publisher is connected now (not reconnecting, not closed)."""
+        with self._lock:
+            return self._connected
 
     def poll_events(self) -> list:
         """The input events received since the last call (possibly none)."""
@@ -179,8 +198,9 @@ class Publisher:
             yield event
 
     def flush(self, timeout: float = 10.0) -> bool:
-        """Waits until the pending frame is handed to the network; returns
-        whether it was within ``timeout`` seconds."""
+        """Waits until the pending frame is handed to the network (over a new
+        connection if the server went away and came back); returns whether
+        it was within ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         with self._lock:
             while (self._pending is not None or self._sending) and not self._closed:
@@ -190,17 +210,24 @@ class Publisher:
                 self._lock.wait(remaining)
             return self._pending is None and not self._sending
 
-    def close(self) -> None:
-        """Sends the pending frame, then disconnects. Viewers keep the last frame."""
-        self.flush()
+    def close(self, timeout: float = 5.0) -> None:
+        """Sends the pending frame if connected, then disconnects, within
+        about ``timeout`` seconds; at once when the server is gone. Viewers
+        keep the last frame."""
+        deadline = time.monotonic() + timeout
         with self._lock:
+            connected = self._connected
+        if connected:
+            self.flush(timeout)
+        with self._lock:
+            if self._closed:
+                return
             self._closed = True
             self._lock.notify_all()
-            socket = self._socket
-        if socket is not None:
-            socket.close()
-        self._sender.join(timeout=5)
-        self._receiver.join(timeout=5)
+        self._loop.call_soon_threadsafe(self._stop)
+        self._io.join(max(0.0, deadline - time.monotonic()))
+        if self._io.is_alive():
+            log.warning("framecast: the connection to %s did not close within %.1f s", self.url, timeout)
 
     def __enter__(self) -> "Publisher":
         return self
@@ -208,99 +235,134 @@ class Publisher:
     def __exit__(self, *exc_info) -> None:
         self.close()
 
-    # -- background threads ---------------------------------------------------
+    # -- the I/O thread -------------------------------------------------------
 
-    def _connect(self) -> ClientConnection:
+    def _run(self, connected: concurrent.futures.Future) -> None:
+        asyncio.set_event_loop(self._loop)
         try:
-            socket = connect(
+            self._wake = asyncio.Event()
+            self._task = self._loop.create_task(self._main(connected))
+            self._loop.run_until_complete(self._task)
+        except asyncio.CancelledError:
+            pass
+        except BaseException as error:
+            log.exception("framecast: the I/O thread failed")
+            if not connected.done():
+                connected.set_exception(error)
+        finally:
+            self._loop.close()
+            with self._lock:
+                self._connected = False
+                self._closed = True
+                self._lock.notify_all()
+
+    def _stop(self) -> None:
+        """Ends the I/O thread's work: a connected sender closes its socket
+        once woken; a reconnect in progress is cancelled."""
+        self._wake.set()
+        with self._lock:
+            connected = self._connected
+        if not connected:
+            self._task.cancel()
+
+    async def _main(self, connected: concurrent.futures.Future) -> None:
+        try:
+            socket = await self._connect()
+        except ConnectionError as error:
+            connected.set_exception(error)
+            return
+        connected.set_result(None)
+        while socket is not None:
+            await self._serve(socket)
+            socket = await self._reconnect()
+
+    async def _connect(self) -> ClientConnection:
+        try:
+            socket = await connect(
                 self.url,
                 additional_headers={"Authorization": f"Bearer {self._token}"} if self._token else None,
                 open_timeout=self._connect_timeout,
+                close_timeout=_CLOSE_TIMEOUT_S,
                 compression=None,  # frames are large; deflate would cost more than it saves
                 max_size=2**20,  # what the server sends us is small JSON
             )
-            # The connection outlives any one block, so enter its context by
-            # hand (as `with connect(...)` would); close() ends it.
-            return socket.__enter__()
         except InvalidStatus as error:
             raise ConnectionError(f"framecast at {self.url} refused the connection: {_refusal(error)}") from error
         except (OSError, InvalidHandshake, TimeoutError) as error:
             raise ConnectionError(f"cannot connect to framecast at {self.url}: {error}") from error
+        with self._lock:
+            self._connected = True
+            self._lock.notify_all()
+        return socket
 
-    def _reconnect(self) -> Optional[ClientConnection]:
-        """Reconnects with backoff until it works or the publisher closes."""
+    async def _reconnect(self) -> Optional[ClientConnection]:
+        """Reconnects with backoff until it works; None once closed."""
         delay = 0.25
         while True:
             with self._lock:
                 if self._closed:
                     return None
             try:
-                socket = self._connect()
+                socket = await self._connect()
                 log.info("framecast: reconnected to %s", self.url)
-                with self._lock:
-                    if self._closed:
-                        socket.close()
-                        return None
-                    self._socket = socket
-                    self._lock.notify_all()
                 return socket
             except ConnectionError as error:
                 log.warning("framecast: %s; retrying in %.1f s", error, delay)
-                time.sleep(delay)
+                await asyncio.sleep(delay)
                 delay = min(delay * 2, _RECONNECT_MAX_S)
 
-    def _send_loop(self) -> None:
-        while True:
-            with self._lock:
-                # Wait for a frame, and for a connection (the receiving thread
-                # may be reconnecting).
-                while (self._pending is None or self._socket is None) and not self._closed:
-                    self._lock.wait()
-                if self._pending is None or self._socket is None:
-                    return
-                message, socket = self._pending, self._socket
-                self._pending, self._sending = None, True
-            try:
-                socket.send(message)
-            except (ConnectionClosed, OSError) as error:
-                log.warning("framecast: connection lost (%s); reconnecting", error)
+    async def _serve(self, socket: ClientConnection) -> None:
+        """Sends frames and receives events on ``socket`` until it is lost or
+        the publisher closes."""
+        receiver = asyncio.ensure_future(self._receive(socket))
+        try:
+            while True:
                 with self._lock:
+                    message, self._pending = self._pending, None
+                    closed = self._closed
+                    self._sending = message is not None
+                if message is None:
+                    if closed:
+                        await socket.close()
+                        return
+                    self._wake.clear()
+                    waker = asyncio.ensure_future(self._wake.wait())
+                    await asyncio.wait([waker, receiver], return_when=asyncio.FIRST_COMPLETED)
+                    waker.cancel()
+                    if receiver.done():
+                        log.warning("framecast: connection lost; reconnecting")
+                        return
+                    continue
+                try:
+                    await socket.send(message)
+                except (ConnectionClosed, OSError):
+                    with self._lock:
+                        if self._pending is None:
+                            self._pending = message  # resend it on the new connection
+                        else:
+                            self.frames_dropped += 1
+                    raise
+                with self._lock:
+                    self.frames_sent += 1
                     self._sending = False
-                    if self._pending is None:
-                        self._pending = message  # resend it on the new connection
-                    else:
-                        self.frames_dropped += 1
-                if self._reconnect_after_loss(socket) is None:
-                    return
-                continue
+                    self._lock.notify_all()
+        except (ConnectionClosed, OSError) as error:
+            log.warning("framecast: connection lost (%s); reconnecting", error)
+        finally:
+            receiver.cancel()
             with self._lock:
-                self.frames_sent += 1
+                self._connected = False
                 self._sending = False
                 self._lock.notify_all()
 
-    def _reconnect_after_loss(self, lost: ClientConnection) -> Optional[ClientConnection]:
-        """The connection to use after ``lost`` failed: the first thread to
-        notice reconnects, the other waits for it. None once closed."""
-        with self._lock:
-            if self._closed:
-                return None
-            if self._socket is not lost:
-                self._lock.wait_for(lambda: self._socket is not None or self._closed)
-                return self._socket
-            self._socket = None
-        return self._reconnect()
-
-    def _receive_loop(self) -> None:
-        with self._lock:
-            socket = self._socket
-        while socket is not None:
-            try:
-                text = socket.recv()
-            except (ConnectionClosed, OSError):
-                socket = self._reconnect_after_loss(socket)
-                continue
-            if isinstance(text, str):
-                self._on_text(text)
+    async def _receive(self, socket: ClientConnection) -> None:
+        """Queues the events ``socket`` brings, until it closes."""
+        try:
+            async for text in socket:
+                if isinstance(text, str):
+                    self._on_text(text)
+        except (ConnectionClosed, OSError):
+            pass
 
     def _on_text(self, text: str) -> None:
         try:

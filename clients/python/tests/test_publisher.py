@@ -3,6 +3,7 @@ viewer decodes, bad arrays fail at once, the producer's loop never waits for
 the network, and viewers' input events come back."""
 
 import json
+import threading
 import time
 
 import numpy as np
@@ -129,6 +130,29 @@ def test_publisher_reconnects_when_the_server_comes_back(server):
             restarted.stop()
     finally:
         publisher.close()
+
+
+def test_close_returns_at_once_when_the_server_is_gone(server):
+    publisher = framecast.Publisher(server.url, "gone")
+    publisher.send(np.zeros((16, 16, 3), np.uint8))
+    assert publisher.flush()
+    server.stop()
+    wait_for(lambda: not publisher.connected)
+    publisher.send(np.ones((16, 16, 3), np.uint8))  # nowhere to go
+    start = time.monotonic()
+    publisher.close(timeout=30)
+    assert time.monotonic() - start < 10, "close waited for a server that is gone"
+    assert "framecast-gone" not in [thread.name for thread in threading.enumerate()]
+    with pytest.raises(framecast.PublishError, match="closed"):
+        publisher.send(np.zeros((16, 16, 3), np.uint8))
+
+
+def test_one_io_thread_a_publisher_and_none_after_close(server):
+    before = threading.active_count()
+    with framecast.Publisher(server.url, "threads") as publisher:
+        assert threading.active_count() == before + 1
+        publisher.send(np.zeros((16, 16, 3), np.uint8))
+    assert threading.active_count() == before
 
 
 @pytest.mark.parametrize("quality", [0, 101, "best", 75.0, True])
