@@ -34,6 +34,7 @@
 
 pub mod access;
 pub mod api;
+pub mod background;
 pub mod events;
 pub mod limits;
 pub mod producer;
@@ -52,6 +53,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 
 pub use access::{Access, Token};
+pub use background::Server;
 pub use limits::Limits;
 pub use session::{SessionConfig, Shutdown};
 pub use source::{SourceConfig, SourceKind};
