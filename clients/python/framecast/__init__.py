@@ -31,7 +31,9 @@ import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-__all__ = ["Publisher", "PublishError"]
+from ._native import Server, Stream, serve
+
+__all__ = ["Publisher", "PublishError", "Server", "Stream", "serve"]
 __version__ = "0.1.0"
 
 log = logging.getLogger("framecast")

@@ -1,0 +1,30 @@
+"""The framecast server inside the Python process (the Rust extension)."""
+
+import numpy as np
+from numpy.typing import NDArray
+
+class Server:
+    """A framecast server running in this process, on background threads."""
+
+    @property
+    def url(self) -> str:
+        """The page's URL (with the token when viewing needs one)."""
+    @property
+    def port(self) -> int:
+        """The port it listens (or listened) on."""
+    def stream(self, name: str) -> Stream:
+        """The stream named ``name``, created on first use."""
+    def close(self) -> None:
+        """Closes every viewer, stops the server and frees its port and threads."""
+    def __enter__(self) -> Server: ...
+    def __exit__(self, *exc_info: object) -> None: ...
+
+class Stream:
+    """One stream of an in-process server."""
+
+    def send(self, frame: NDArray[np.uint8]) -> int:
+        """Publishes ``frame`` (H x W x 3 or H x W x 4 uint8, contiguous or
+        not), copied once; returns its sequence number."""
+
+def serve(host: str = "127.0.0.1", port: int = 8080) -> Server:
+    """Starts a framecast server in this process; ``port=0`` picks a free one."""

@@ -1,0 +1,92 @@
+"""The server inside the Python process (``framecast.serve``): what a script
+sends is what a viewer decodes, bad arrays fail at once, a taken port is a
+clear error, and closing frees the port and the server's threads."""
+
+import os
+import socket
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import framecast
+from conftest import peek, rgba
+
+
+def viewable(server):
+    """What conftest's ``peek`` needs to watch an in-process server."""
+    url = server.url.rstrip("/")
+    return SimpleNamespace(url=url, ws=url.replace("http://", "ws://"), query="")
+
+
+def server_threads():
+    """The names of this process's threads that the Rust server runs."""
+    names = []
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/comm") as comm:
+            names.append(comm.read().strip())
+    return [name for name in names if name.startswith(("framecast", "actix"))]
+
+
+def test_frames_sent_in_process_arrive_exactly():
+    rng = np.random.default_rng(3)
+    rgb = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    rgba_frame = rng.integers(0, 256, (64, 48, 4), dtype=np.uint8)
+    transposed = rgb.transpose(1, 0, 2)  # not C-contiguous
+    assert not transposed.flags.c_contiguous
+    with framecast.serve(port=0) as server:
+        stream = server.stream("sim")
+        for seq, frame in enumerate([rgb, rgba_frame, transposed, rgb[::-1, ::2]], start=1):
+            assert stream.send(frame) == seq
+            held, shown = peek(viewable(server), "sim", seq=seq)
+            assert held == seq
+            np.testing.assert_array_equal(shown, rgba(np.ascontiguousarray(frame)))
+
+
+@pytest.mark.parametrize(
+    "frame, error, message",
+    [
+        (np.zeros((10, 10, 3), np.float32), TypeError, "expected dtype uint8, got float32"),
+        (np.zeros((10, 10), np.uint8), ValueError, "got (10, 10)"),
+        (np.zeros((10, 10, 2), np.uint8), ValueError, "(height, width, 3) or (height, width, 4), got (10, 10, 2)"),
+        (np.zeros((0, 10, 3), np.uint8), ValueError, "has a zero side"),
+        ([[1, 2, 3]], TypeError, "expected a numpy array, got list"),
+    ],
+)
+def test_bad_arrays_fail_at_once_and_publish_nothing(frame, error, message):
+    with framecast.serve(port=0) as server:
+        stream = server.stream("bad")
+        with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+            stream.send(frame)
+        assert stream.send(np.zeros((4, 4, 3), np.uint8)) == 1, "nothing was published before"
+
+
+def test_serve_on_a_taken_port_is_a_clear_error():
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        with pytest.raises(OSError, match=f"cannot listen on 127.0.0.1:{port}: Address already in use"):
+            framecast.serve(port=port)
+    finally:
+        taken.close()
+
+
+def test_close_frees_the_port_and_the_threads():
+    server = framecast.serve(port=0)
+    port = server.port
+    assert server.url == f"http://127.0.0.1:{port}/"
+    assert "framecast-srv" in server_threads()
+    server.stream("s").send(np.zeros((8, 8, 3), np.uint8))
+    server.close()
+    server.close()  # closing twice is fine
+    with socket.socket() as again:
+        again.bind(("127.0.0.1", port))
+    deadline = time.monotonic() + 5
+    while server_threads() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server_threads() == []
+    with pytest.raises(RuntimeError, match="the server is closed"):
+        server.stream("s")

@@ -1,0 +1,186 @@
+//! `framecast._native`, the Python package's extension: the framecast
+//! server inside the Python process ([`framecast_server::Server`]), and its
+//! streams, to which numpy arrays are published without a socket.
+
+use std::ffi::CString;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use framecast_codec::PixelFormat;
+use framecast_server::{Config, Page, Streams};
+use numpy::{PyArray3, PyArrayMethods, PyUntypedArrayMethods};
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyRuntimeWarning, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+
+/// Starts a framecast server in this process, on background threads.
+#[pyfunction]
+#[pyo3(signature = (host = "127.0.0.1", port = 8080))]
+fn serve(py: Python<'_>, host: &str, port: u16) -> PyResult<Server> {
+    let ip: IpAddr = host.parse().map_err(|_| {
+        PyValueError::new_err(format!(
+            "host is an IP address, like 127.0.0.1; got {host:?}"
+        ))
+    })?;
+    let server = py
+        .detach(|| {
+            framecast_server::Server::start(
+                SocketAddr::new(ip, port),
+                Config::default(),
+                Streams::new(),
+            )
+        })
+        .map_err(os_error)?;
+    if let Some(missing) = Page::Embedded.missing_viewer() {
+        let warning = py.get_type::<PyRuntimeWarning>();
+        let message = CString::new(format!("the page cannot decode: {missing}"))?;
+        PyErr::warn(py, &warning, &message, 1)?;
+    }
+    Ok(Server {
+        address: server.address(),
+        server: Some(server),
+    })
+}
+
+/// A framecast server running in this process.
+#[pyclass(module = "framecast._native")]
+struct Server {
+    address: SocketAddr,
+    /// `None` once closed.
+    server: Option<framecast_server::Server>,
+}
+
+impl Server {
+    fn running(&self) -> PyResult<&framecast_server::Server> {
+        self.server
+            .as_ref()
+            .ok_or_else(|| PyRuntimeError::new_err("the server is closed"))
+    }
+}
+
+#[pymethods]
+impl Server {
+    /// The page's URL (with the token when viewing needs one).
+    #[getter]
+    fn url(&self) -> PyResult<String> {
+        Ok(self.running()?.url())
+    }
+
+    /// The port it listens (or listened) on.
+    #[getter]
+    fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// The stream named `name`, created on first use.
+    fn stream(&self, name: &str) -> PyResult<Stream> {
+        let stream = self
+            .running()?
+            .streams()
+            .get_or_create(name)
+            .map_err(|error| PyValueError::new_err(error.to_string()))?;
+        Ok(Stream { stream })
+    }
+
+    /// Closes every viewer, stops the server and frees its port and threads.
+    fn close(&mut self, py: Python<'_>) -> PyResult<()> {
+        match self.server.take() {
+            Some(server) => py.detach(|| server.close()).map_err(os_error),
+            None => Ok(()),
+        }
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __exit__(
+        &mut self,
+        py: Python<'_>,
+        _type: Option<Bound<'_, PyAny>>,
+        _value: Option<Bound<'_, PyAny>>,
+        _traceback: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        self.close(py)
+    }
+}
+
+/// One stream of an in-process server.
+#[pyclass(module = "framecast._native")]
+struct Stream {
+    stream: Arc<framecast_server::Stream>,
+}
+
+#[pymethods]
+impl Stream {
+    /// Publishes `frame` (H x W x 3 or H x W x 4, uint8, contiguous or not).
+    /// Copies it once, holding the GIL, and returns: the array is the
+    /// caller's again; the newest frame wins.
+    fn send(&self, frame: &Bound<'_, PyAny>) -> PyResult<u64> {
+        let array = frame.cast::<PyArray3<u8>>().map_err(|_| describe(frame))?;
+        let &[height, width, channels] = array.shape() else {
+            unreachable!("a PyArray3 has three dimensions")
+        };
+        let format = match channels {
+            3 => PixelFormat::Rgb8,
+            4 => PixelFormat::Rgba8,
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "expected shape (height, width, 3) or (height, width, 4), got ({height}, {width}, {channels})"
+                )))
+            }
+        };
+        let readonly = array.readonly();
+        let pixels: Vec<u8> = match readonly.as_slice() {
+            Ok(slice) => slice.to_vec(),
+            Err(_) => readonly.as_array().iter().copied().collect(),
+        };
+        let (width, height) = (u32::try_from(width), u32::try_from(height));
+        let (Ok(width), Ok(height)) = (width, height) else {
+            return Err(PyValueError::new_err("frame too large"));
+        };
+        self.stream
+            .publish(width, height, format, pixels)
+            .map_err(|error| PyValueError::new_err(error.to_string()))
+    }
+}
+
+/// `OSError(errno, message)`, as Python's own socket errors are.
+fn os_error(error: std::io::Error) -> PyErr {
+    match error.raw_os_error() {
+        Some(errno) => PyOSError::new_err((errno, error.to_string())),
+        None => PyOSError::new_err(error.to_string()),
+    }
+}
+
+/// The error for something that is not a 3-dimensional uint8 array.
+fn describe(frame: &Bound<'_, PyAny>) -> PyErr {
+    let Ok(array) = frame.cast::<numpy::PyUntypedArray>() else {
+        let kind = frame
+            .get_type()
+            .name()
+            .map_or_else(|_| "?".into(), |n| n.to_string());
+        return PyTypeError::new_err(format!("expected a numpy array, got {kind}"));
+    };
+    let dtype = array.dtype().to_string();
+    if dtype != "uint8" {
+        return PyTypeError::new_err(format!(
+            "expected dtype uint8, got {dtype}; for floats in [0, 1] use (frame * 255).astype(np.uint8)"
+        ));
+    }
+    let sides: Vec<String> = array.shape().iter().map(usize::to_string).collect();
+    let shape = match sides.as_slice() {
+        [one] => format!("({one},)"),
+        sides => format!("({})", sides.join(", ")),
+    };
+    PyValueError::new_err(format!(
+        "expected shape (height, width, 3) or (height, width, 4), got {shape}"
+    ))
+}
+
+#[pymodule]
+fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_function(wrap_pyfunction!(serve, module)?)?;
+    module.add_class::<Server>()?;
+    module.add_class::<Stream>()?;
+    Ok(())
+}
