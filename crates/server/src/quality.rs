@@ -726,106 +726,72 @@ mod tests {
         );
     }
 
+    /// The plan of the next message at `at`, for a stream of 3 MB frames
+    /// in 256 tiles at 30 frames/s.
+    fn plan_at(state: &mut QualityState, at: Instant) -> Plan {
+        state.plan(at, 30.0, Quality::Auto, 3_000_000, 256)
+    }
+
+    /// Notes a message of `plan` of `bytes` sent at `at`, its 256 tiles all
+    /// JPEG or all exact.
+    fn sent(state: &mut QualityState, plan: &Plan, bytes: usize, jpeg: bool, at: Instant) {
+        let all: TileSet = (0..256).collect();
+        let (stats, outcome) = if jpeg {
+            let outcome = LossyOutcome {
+                jpeg: all,
+                exact: TileSet::new(),
+            };
+            (sent_stats(bytes, 256), outcome)
+        } else {
+            let outcome = LossyOutcome {
+                jpeg: TileSet::new(),
+                exact: all,
+            };
+            (sent_stats(bytes, 0), outcome)
+        };
+        state.on_sent(plan, &stats, &outcome, 3_000_000, 30.0, at);
+    }
+
     #[test]
     fn auto_on_jpeg_probes_with_exact_frames_and_goes_back_to_them_when_they_fit() {
         let (mut state, t0) = warmed_up(Quality::Auto);
         let ms = |n: u64| t0 + Duration::from_millis(n);
-        let frame_bytes = 3_000_000;
-        let all: TileSet = (0..256).collect();
-        let jpeg = LossyOutcome {
-            jpeg: all.clone(),
-            exact: TileSet::new(),
-        };
-        let exact = LossyOutcome {
-            jpeg: TileSet::new(),
-            exact: all,
-        };
         // The page acks 700 KB exact frames at 80 Mbit/s (busy with
         // something else, say), a third short of what 30 a second need: JPEG.
-        let plan = state.plan(ms(0), 30.0, Quality::Auto, frame_bytes, 256);
-        state.on_sent(
-            &plan,
-            &sent_stats(700_000, 0),
-            &exact,
-            frame_bytes,
-            30.0,
-            ms(0),
-        );
+        let plan = plan_at(&mut state, ms(0));
+        sent(&mut state, &plan, 700_000, false, ms(0));
         state.on_ack(&[delivery(700_000, ms(0), true)], Duration::ZERO, ms(70));
-        let plan = state.plan(ms(100), 30.0, Quality::Auto, frame_bytes, 256);
+        let plan = plan_at(&mut state, ms(100));
         assert_eq!(plan.quality, Some(AUTO_QUALITY_START));
         assert!(!state.probing());
-        state.on_sent(
-            &plan,
-            &sent_stats(60_000, 256),
-            &jpeg,
-            frame_bytes,
-            30.0,
-            ms(100),
-        );
+        sent(&mut state, &plan, 60_000, true, ms(100));
         let probe_at = ms(100) + PROBE_AFTER;
-        let plan = state.plan(
-            probe_at - Duration::from_millis(1),
-            30.0,
-            Quality::Auto,
-            frame_bytes,
-            256,
-        );
+        let plan = plan_at(&mut state, probe_at - Duration::from_millis(1));
         assert!(plan.quality.is_some() && !state.probing(), "not yet");
         // A probe: one exact frame, whose ack replaces the estimate.
-        let plan = state.plan(probe_at, 30.0, Quality::Auto, frame_bytes, 256);
+        let plan = plan_at(&mut state, probe_at);
         assert_eq!(plan.quality, None);
         assert!(state.probing());
-        state.on_sent(
-            &plan,
-            &sent_stats(700_000, 0),
-            &exact,
-            frame_bytes,
-            30.0,
-            probe_at,
-        );
+        sent(&mut state, &plan, 700_000, false, probe_at);
         let probe = Delivery {
             probe: true,
             ..delivery(700_000, probe_at, false)
         };
         let mut slow = state.clone();
-        state.on_ack(
-            &[probe],
-            Duration::from_millis(8),
-            probe_at + Duration::from_millis(10),
-        );
-        let plan = state.plan(
-            probe_at + Duration::from_millis(20),
-            30.0,
-            Quality::Auto,
-            frame_bytes,
-            256,
-        );
+        let ms_after_probe = |n: u64| probe_at + Duration::from_millis(n);
+        state.on_ack(&[probe], Duration::from_millis(8), ms_after_probe(10));
+        let plan = plan_at(&mut state, ms_after_probe(20));
         assert_eq!(plan.quality, None, "exact frames fit the page now");
         assert!(!state.probing());
 
         // Had the probe been acked as slowly, JPEG again, and the next probe
         // waits twice as long.
-        slow.on_ack(
-            &[probe],
-            Duration::ZERO,
-            probe_at + Duration::from_millis(70),
-        );
-        let later = probe_at + Duration::from_millis(100);
-        assert!(slow
-            .plan(later, 30.0, Quality::Auto, frame_bytes, 256)
-            .quality
-            .is_some());
+        slow.on_ack(&[probe], Duration::ZERO, ms_after_probe(70));
+        assert!(plan_at(&mut slow, ms_after_probe(100)).quality.is_some());
         let next = probe_at + 2 * PROBE_AFTER;
-        slow.plan(
-            next - Duration::from_millis(1),
-            30.0,
-            Quality::Auto,
-            frame_bytes,
-            256,
-        );
+        plan_at(&mut slow, next - Duration::from_millis(1));
         assert!(!slow.probing());
-        slow.plan(next, 30.0, Quality::Auto, frame_bytes, 256);
+        plan_at(&mut slow, next);
         assert!(slow.probing());
     }
 
@@ -833,20 +799,12 @@ mod tests {
     fn auto_does_not_probe_a_link_many_frames_too_slow() {
         let (mut state, t0) = warmed_up(Quality::Auto);
         let ms = |n: u64| t0 + Duration::from_millis(n);
-        let frame_bytes = 3_000_000;
         // 1.3 MB exact frames over 20 Mbit/s: 16 frames' budgets each.
-        let plan = state.plan(ms(0), 30.0, Quality::Auto, frame_bytes, 256);
-        state.on_sent(
-            &plan,
-            &sent_stats(1_300_000, 0),
-            &LossyOutcome::default(),
-            frame_bytes,
-            30.0,
-            ms(0),
-        );
+        let plan = plan_at(&mut state, ms(0));
+        sent(&mut state, &plan, 1_300_000, false, ms(0));
         state.on_ack(&[delivery(1_300_000, ms(0), true)], Duration::ZERO, ms(520));
         for n in 0..100 {
-            let plan = state.plan(ms(600 + 100 * n), 30.0, Quality::Auto, frame_bytes, 256);
+            let plan = plan_at(&mut state, ms(600 + 100 * n));
             assert!(plan.quality.is_some() && !state.probing(), "{n}");
         }
     }
