@@ -87,6 +87,16 @@ def peek(server, stream, seq=None, timeout=20):
     return held, np.frombuffer(pixels, dtype=np.uint8).reshape(height, width, 4)
 
 
+#: Arrays that ``send`` refuses at once, Publisher's and the in-process
+#: stream's alike: (frame, error, part of its message).
+BAD_ARRAYS = [
+    (np.zeros((10, 10, 3), np.float32), TypeError, "expected dtype uint8, got float32"),
+    (np.zeros((10, 10), np.uint8), ValueError, "got (10, 10)"),
+    (np.zeros((10, 10, 2), np.uint8), ValueError, "(height, width, 3) or (height, width, 4)"),
+    ([[1, 2, 3]], TypeError, "expected a numpy array, got list"),
+]
+
+
 def rgba(frame):
     """What a viewer should hold for `frame`: RGB gets opaque alpha."""
     if frame.shape[2] == 4:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import framecast
-from conftest import peek, rgba
+from conftest import BAD_ARRAYS, peek, rgba
 
 
 def viewable(server):
@@ -46,19 +46,14 @@ def test_frames_sent_in_process_arrive_exactly():
 
 @pytest.mark.parametrize(
     "frame, error, message",
-    [
-        (np.zeros((10, 10, 3), np.float32), TypeError, "expected dtype uint8, got float32"),
-        (np.zeros((10, 10), np.uint8), ValueError, "got (10, 10)"),
-        (np.zeros((10, 10, 2), np.uint8), ValueError, "(height, width, 3) or (height, width, 4), got (10, 10, 2)"),
-        (np.zeros((0, 10, 3), np.uint8), ValueError, "has a zero side"),
-        ([[1, 2, 3]], TypeError, "expected a numpy array, got list"),
-    ],
+    BAD_ARRAYS + [(np.zeros((0, 10, 3), np.uint8), ValueError, "has a zero side")],
 )
 def test_bad_arrays_fail_at_once_and_publish_nothing(frame, error, message):
     with framecast.serve(port=0) as server:
         stream = server.stream("bad")
-        with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        with pytest.raises(error) as raised:
             stream.send(frame)
+        assert message in str(raised.value)
         assert stream.send(np.zeros((4, 4, 3), np.uint8)) == 1, "nothing was published before"
 
 
@@ -78,6 +73,10 @@ def test_close_frees_the_port_and_the_threads():
     server = framecast.serve(port=0)
     port = server.port
     assert server.url == f"http://127.0.0.1:{port}/"
+    # A thread names itself once it runs.
+    deadline = time.monotonic() + 5
+    while "framecast-srv" not in server_threads() and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert "framecast-srv" in server_threads()
     server.stream("s").send(np.zeros((8, 8, 3), np.uint8))
     server.close()

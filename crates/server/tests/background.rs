@@ -28,9 +28,14 @@ async fn frames_published_in_process_reach_a_viewer_exactly_and_close_frees_ever
     let server = Server::start(loopback(0), Config::default(), Streams::new()).unwrap();
     let address = server.address();
     assert_eq!(server.url(), format!("http://{address}/"));
-    assert!(thread_names()
-        .iter()
-        .any(|name| name == background::THREAD_NAME));
+    // A thread names itself once it runs.
+    for _ in 0..500 {
+        if thread_names().contains(&background::THREAD_NAME.to_string()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(thread_names().contains(&background::THREAD_NAME.to_string()));
 
     let stream = server.streams().get_or_create("sim").unwrap();
     let frames: Vec<Vec<u8>> = (0..3u8)
