@@ -165,7 +165,10 @@ class Publisher:
             if self._pending is not None:
                 self.frames_dropped += 1
             self._pending = message
-        self._loop.call_soon_threadsafe(self._wake.set)
+        try:
+            self._loop.call_soon_threadsafe(self._wake.set)
+        except RuntimeError:  # the I/O thread ended just now
+            raise PublishError("the publisher is closed") from None
 
     @property
     def connected(self) -> bool:
