@@ -4,6 +4,8 @@ clear error, and closing frees the port and the server's threads."""
 
 import os
 import socket
+import urllib.error
+import urllib.request
 import time
 from types import SimpleNamespace
 
@@ -89,3 +91,15 @@ def test_close_frees_the_port_and_the_threads():
     assert server_threads() == []
     with pytest.raises(RuntimeError, match="the server is closed"):
         server.stream("s")
+
+
+def test_beyond_loopback_the_url_carries_a_generated_token_and_it_is_required():
+    with framecast.serve(host="0.0.0.0", port=0) as server:
+        url, token = server.url.split("/?token=")
+        assert len(token) >= 32
+        api = url.replace("0.0.0.0", "127.0.0.1") + "/api/streams"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(api)
+        assert refused.value.code == 401
+        with urllib.request.urlopen(f"{api}?token={token}") as response:
+            assert response.status == 200

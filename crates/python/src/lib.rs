@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use framecast_codec::PixelFormat;
-use framecast_server::{Config, Page, Streams};
+use framecast_server::{Access, Config, Page, Streams};
 use numpy::{PyArray3, PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyRuntimeWarning, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -21,14 +21,14 @@ fn serve(py: Python<'_>, host: &str, port: u16) -> PyResult<Server> {
             "host is an IP address, like 127.0.0.1; got {host:?}"
         ))
     })?;
+    let bind = SocketAddr::new(ip, port);
+    // As the `framecast` binary without flags: beyond loopback, a token.
+    let config = Config {
+        access: Access::guarded(bind).map_err(os_error)?,
+        ..Config::default()
+    };
     let server = py
-        .detach(|| {
-            framecast_server::Server::start(
-                SocketAddr::new(ip, port),
-                Config::default(),
-                Streams::new(),
-            )
-        })
+        .detach(|| framecast_server::Server::start(bind, config, Streams::new()))
         .map_err(os_error)?;
     if let Some(missing) = Page::Embedded.missing_viewer() {
         let warning = py.get_type::<PyRuntimeWarning>();

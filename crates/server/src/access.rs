@@ -132,6 +132,16 @@ impl Access {
         }
     }
 
+    /// The rules `framecast` uses without access flags: [`Access::for_bind`],
+    /// and beyond loopback a generated token for publishing and viewing.
+    pub fn guarded(bind: SocketAddr) -> std::io::Result<Access> {
+        let mut access = Access::for_bind(bind);
+        if !bind.ip().is_loopback() {
+            access.publish_token = Some(Token::generate()?);
+        }
+        Ok(access)
+    }
+
     /// Whether anything at all needs a token.
     pub fn needs_token(&self) -> bool {
         self.publish_token.is_some() || self.view_token.is_some()
