@@ -39,7 +39,9 @@ def test_frames_sent_in_process_arrive_exactly():
     assert not transposed.flags.c_contiguous
     with framecast.serve(port=0) as server:
         stream = server.stream("sim")
-        for seq, frame in enumerate([rgb, rgba_frame, transposed, rgb[::-1, ::2]], start=1):
+        # Contiguous; rows contiguous (a crop, rows flipped); neither.
+        views = [rgb, rgba_frame, rgb[10:80, 20:100], rgb[::-1], transposed, rgb[::-1, ::2]]
+        for seq, frame in enumerate(views, start=1):
             assert stream.send(frame) == seq
             held, shown = peek(viewable(server), "sim", seq=seq)
             assert held == seq

@@ -113,8 +113,9 @@ struct Stream {
 #[pymethods]
 impl Stream {
     /// Publishes `frame` (H x W x 3 or H x W x 4, uint8, contiguous or not).
-    /// Copies it once, holding the GIL, and returns: the array is the
-    /// caller's again; the newest frame wins.
+    /// Copies it once, holding the GIL (at memory speed where its rows are
+    /// contiguous), and returns: the array is the caller's again; the
+    /// newest frame wins.
     fn send(&self, frame: &Bound<'_, PyAny>) -> PyResult<u64> {
         let array = frame.cast::<PyArray3<u8>>().map_err(|_| describe(frame))?;
         let &[height, width, channels] = array.shape() else {
@@ -130,9 +131,9 @@ impl Stream {
             }
         };
         let readonly = array.readonly();
-        let pixels: Vec<u8> = match readonly.as_slice() {
+        let pixels = match readonly.as_slice() {
             Ok(slice) => slice.to_vec(),
-            Err(_) => readonly.as_array().iter().copied().collect(),
+            Err(_) => copy_rows(&readonly.as_array()),
         };
         let (width, height) = (u32::try_from(width), u32::try_from(height));
         let (Ok(width), Ok(height)) = (width, height) else {
@@ -142,6 +143,20 @@ impl Stream {
             .publish(width, height, format, pixels)
             .map_err(|error| PyValueError::new_err(error.to_string()))
     }
+}
+
+/// The pixels of a view that is not one contiguous block, row after row:
+/// each row with one copy where its pixels are contiguous (a crop, rows
+/// flipped or skipped), pixel by pixel where they are not (a transpose).
+fn copy_rows(view: &numpy::ndarray::ArrayView3<'_, u8>) -> Vec<u8> {
+    let mut pixels = Vec::with_capacity(view.len());
+    for row in view.outer_iter() {
+        match row.as_slice() {
+            Some(row) => pixels.extend_from_slice(row),
+            None => pixels.extend(row.iter().copied()),
+        }
+    }
+    pixels
 }
 
 /// `OSError(errno, message)`, as Python's own socket errors are.
