@@ -736,18 +736,15 @@ mod tests {
     /// JPEG or all exact.
     fn sent(state: &mut QualityState, plan: &Plan, bytes: usize, jpeg: bool, at: Instant) {
         let all: TileSet = (0..256).collect();
-        let (stats, outcome) = if jpeg {
-            let outcome = LossyOutcome {
-                jpeg: all,
-                exact: TileSet::new(),
-            };
-            (sent_stats(bytes, 256), outcome)
+        let (jpeg_tiles, exact) = if jpeg {
+            (all, TileSet::new())
         } else {
-            let outcome = LossyOutcome {
-                jpeg: TileSet::new(),
-                exact: all,
-            };
-            (sent_stats(bytes, 0), outcome)
+            (TileSet::new(), all)
+        };
+        let stats = sent_stats(bytes, jpeg_tiles.len() as u32);
+        let outcome = LossyOutcome {
+            jpeg: jpeg_tiles,
+            exact,
         };
         state.on_sent(plan, &stats, &outcome, 3_000_000, 30.0, at);
     }
