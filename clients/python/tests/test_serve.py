@@ -95,13 +95,15 @@ def test_close_frees_the_port_and_the_threads():
         server.stream("s")
 
 
-def test_beyond_loopback_the_url_carries_a_generated_token_and_it_is_required():
+def test_beyond_loopback_the_url_carries_a_view_token_that_cannot_publish():
     with framecast.serve(host="0.0.0.0", port=0) as server:
         url, token = server.url.split("/?token=")
         assert len(token) >= 32
-        api = url.replace("0.0.0.0", "127.0.0.1") + "/api/streams"
+        url = url.replace("0.0.0.0", "127.0.0.1")
         with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(api)
+            urllib.request.urlopen(f"{url}/api/streams")
         assert refused.value.code == 401
-        with urllib.request.urlopen(f"{api}?token={token}") as response:
+        with urllib.request.urlopen(f"{url}/api/streams?token={token}") as response:
             assert response.status == 200
+        with pytest.raises(ConnectionError, match="HTTP 403"):
+            framecast.Publisher(url, "sim", token=token)

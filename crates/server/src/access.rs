@@ -132,12 +132,16 @@ impl Access {
         }
     }
 
-    /// The rules `framecast` uses without access flags: [`Access::for_bind`],
-    /// and beyond loopback a generated token for publishing and viewing.
-    pub fn guarded(bind: SocketAddr) -> std::io::Result<Access> {
+    /// The rules for a server whose frames come from its own process
+    /// (`framecast.serve` in Python): [`Access::for_bind`], and beyond
+    /// loopback a generated view token, for the URL viewers are given, and
+    /// a generated publish token nobody is told, so that nobody holding
+    /// that URL can replace a stream.
+    pub fn in_process(bind: SocketAddr) -> std::io::Result<Access> {
         let mut access = Access::for_bind(bind);
         if !bind.ip().is_loopback() {
             access.publish_token = Some(Token::generate()?);
+            access.view_token = Some(Token::generate()?);
         }
         Ok(access)
     }

@@ -70,7 +70,8 @@ impl Server {
         self.address
     }
 
-    /// The page's URL, with the token when viewing needs one.
+    /// The page's URL, with a token when viewing needs one: the view token
+    /// if there is one, else the publish token.
     pub fn url(&self) -> String {
         match &self.view_token {
             Some(token) => format!("http://{}/?token={token}", self.address),
