@@ -14,16 +14,24 @@ default:
 setup *flags:
     scripts/setup.sh {{flags}}
 
-# Build the wasm viewer into www/pkg.
+# Build the wasm viewer into www/pkg (committed: see scripts/viewer-sources.sh).
+# Paths are remapped so that the build does not depend on where the checkout is.
 wasm: setup
-    {{wasm}} wasm-pack --log-level warn build crates/viewer --release --target web --out-dir ../../www/pkg --no-pack
+    {{wasm}} wasm-pack --log-level warn build crates/viewer --release --target web --out-dir ../../www/pkg --no-pack -- \
+        --config "target.wasm32-unknown-unknown.rustflags=['--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=/cargo', '--remap-path-prefix=$PWD=/framecast']"
+    rm -f www/pkg/.gitignore
+    scripts/viewer-sources.sh --write
+
+# Fail if the committed viewer in www/pkg was built from other sources.
+viewer-fresh:
+    scripts/viewer-sources.sh --check
 
 # Serve the built-in demo (or: just run --source noise --size 1920x1080 --fps 60).
 run *args: wasm
     cargo run --release -p framecast-server -- {{args}}
 
 # Run every test: codec and server natively, the viewer in headless Chromium, the Python client, the page end to end.
-test: (setup "--test") wasm
+test: (setup "--test") viewer-fresh wasm
     cargo test --workspace
     {{wasm}} wasm-pack --log-level warn test --headless --chrome --chromedriver /usr/bin/chromedriver crates/viewer
     cargo build --release -p framecast-server --bin framecast --example peek

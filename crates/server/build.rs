@@ -1,5 +1,5 @@
 //! Compiles the page into the server: every visible file of `www/` (the
-//! page, and `pkg/` with the wasm viewer once `just wasm` has built it), so
+//! page, and `pkg/` with the wasm viewer, committed and rebuilt by `just wasm`), so
 //! that the binary serves it wherever it runs. Writes
 //! `$OUT_DIR/page.rs`, a table of paths, contents and ETags that
 //! `static_files.rs` includes.

@@ -1,0 +1,139 @@
+/* tslint:disable */
+/* eslint-disable */
+
+/**
+ * What one [`Viewer::apply`] did; small and copied into JavaScript.
+ */
+export class FrameStats {
+    private constructor();
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * Capture time, milliseconds since the Unix epoch (0 if unknown).
+     */
+    capture_ms: number;
+    /**
+     * Frame height in pixels.
+     */
+    height: number;
+    /**
+     * Whether it was a keyframe.
+     */
+    keyframe: boolean;
+    /**
+     * Whether it refined the frame the viewer had (JPEG tiles made exact)
+     * rather than bringing a new one.
+     */
+    refinement: boolean;
+    /**
+     * The frame's sequence number (exact below 2^53).
+     */
+    seq: number;
+    /**
+     * Tiles in the message.
+     */
+    tiles: number;
+    /**
+     * Frame width in pixels.
+     */
+    width: number;
+}
+
+/**
+ * Decodes frame messages into a framebuffer and paints it onto a canvas.
+ */
+export class Viewer {
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * The ack message for the newest frame applied, with the time spent.
+     */
+    ack(decode_us: number, paint_us: number): Uint8Array;
+    /**
+     * Applies one frame message to the framebuffer; paints nothing.
+     *
+     * Throws an `Error` saying what is wrong with a malformed message; the
+     * viewer then needs a keyframe ([`keyframe_request`](Self::keyframe_request)).
+     */
+    apply(message: Uint8Array | number[]): FrameStats;
+    /**
+     * A keyframe request; `after_error` says a message failed to decode.
+     */
+    keyframe_request(after_error: boolean): Uint8Array;
+    /**
+     * A viewer painting onto `canvas`, holding no frame yet.
+     */
+    constructor(canvas: HTMLCanvasElement);
+    /**
+     * Paints what changed since the last paint; returns whether anything was
+     * painted.
+     */
+    paint(): boolean;
+    /**
+     * Forgets the frame held (for a new connection); the canvas keeps
+     * showing it until the next keyframe.
+     */
+    reset(): void;
+    /**
+     * Sequence number of the frame held, or 0.
+     */
+    readonly seq: number;
+}
+
+export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+
+export interface InitOutput {
+    readonly memory: WebAssembly.Memory;
+    readonly __wbg_framestats_free: (a: number, b: number) => void;
+    readonly __wbg_get_framestats_capture_ms: (a: number) => number;
+    readonly __wbg_get_framestats_height: (a: number) => number;
+    readonly __wbg_get_framestats_keyframe: (a: number) => number;
+    readonly __wbg_get_framestats_refinement: (a: number) => number;
+    readonly __wbg_get_framestats_seq: (a: number) => number;
+    readonly __wbg_get_framestats_tiles: (a: number) => number;
+    readonly __wbg_get_framestats_width: (a: number) => number;
+    readonly __wbg_set_framestats_capture_ms: (a: number, b: number) => void;
+    readonly __wbg_set_framestats_height: (a: number, b: number) => void;
+    readonly __wbg_set_framestats_keyframe: (a: number, b: number) => void;
+    readonly __wbg_set_framestats_refinement: (a: number, b: number) => void;
+    readonly __wbg_set_framestats_seq: (a: number, b: number) => void;
+    readonly __wbg_set_framestats_tiles: (a: number, b: number) => void;
+    readonly __wbg_set_framestats_width: (a: number, b: number) => void;
+    readonly __wbg_viewer_free: (a: number, b: number) => void;
+    readonly viewer_ack: (a: number, b: number, c: number) => [number, number];
+    readonly viewer_apply: (a: number, b: number, c: number) => [number, number, number];
+    readonly viewer_keyframe_request: (a: number, b: number) => [number, number];
+    readonly viewer_new: (a: any) => [number, number, number];
+    readonly viewer_paint: (a: number) => [number, number, number];
+    readonly viewer_reset: (a: number) => void;
+    readonly viewer_seq: (a: number) => number;
+    readonly __externref_table_alloc: () => number;
+    readonly __wbindgen_externrefs: WebAssembly.Table;
+    readonly __wbindgen_exn_store: (a: number) => void;
+    readonly __wbindgen_free: (a: number, b: number, c: number) => void;
+    readonly __wbindgen_malloc: (a: number, b: number) => number;
+    readonly __externref_table_dealloc: (a: number) => void;
+    readonly __wbindgen_start: () => void;
+}
+
+export type SyncInitInput = BufferSource | WebAssembly.Module;
+
+/**
+ * Instantiates the given `module`, which can either be bytes or
+ * a precompiled `WebAssembly.Module`.
+ *
+ * @param {{ module: SyncInitInput }} module - Passing `SyncInitInput` directly is deprecated.
+ *
+ * @returns {InitOutput}
+ */
+export function initSync(module: { module: SyncInitInput } | SyncInitInput): InitOutput;
+
+/**
+ * If `module_or_path` is {RequestInfo} or {URL}, makes a request and
+ * for everything else, calls `WebAssembly.instantiate` directly.
+ *
+ * @param {{ module_or_path: InitInput | Promise<InitInput> }} module_or_path - Passing `InitInput` directly is deprecated.
+ *
+ * @returns {Promise<InitOutput>}
+ */
+export default function __wbg_init (module_or_path?: { module_or_path: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>): Promise<InitOutput>;

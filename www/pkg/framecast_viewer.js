@@ -1,0 +1,473 @@
+/* @ts-self-types="./framecast_viewer.d.ts" */
+
+/**
+ * What one [`Viewer::apply`] did; small and copied into JavaScript.
+ */
+export class FrameStats {
+    static __wrap(ptr) {
+        const obj = Object.create(FrameStats.prototype);
+        obj.__wbg_ptr = ptr;
+        FrameStatsFinalization.register(obj, obj.__wbg_ptr, obj);
+        return obj;
+    }
+    __destroy_into_raw() {
+        const ptr = this.__wbg_ptr;
+        this.__wbg_ptr = 0;
+        FrameStatsFinalization.unregister(this);
+        return ptr;
+    }
+    free() {
+        const ptr = this.__destroy_into_raw();
+        wasm.__wbg_framestats_free(ptr, 0);
+    }
+    /**
+     * Capture time, milliseconds since the Unix epoch (0 if unknown).
+     * @returns {number}
+     */
+    get capture_ms() {
+        const ret = wasm.__wbg_get_framestats_capture_ms(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * Frame height in pixels.
+     * @returns {number}
+     */
+    get height() {
+        const ret = wasm.__wbg_get_framestats_height(this.__wbg_ptr);
+        return ret >>> 0;
+    }
+    /**
+     * Whether it was a keyframe.
+     * @returns {boolean}
+     */
+    get keyframe() {
+        const ret = wasm.__wbg_get_framestats_keyframe(this.__wbg_ptr);
+        return ret !== 0;
+    }
+    /**
+     * Whether it refined the frame the viewer had (JPEG tiles made exact)
+     * rather than bringing a new one.
+     * @returns {boolean}
+     */
+    get refinement() {
+        const ret = wasm.__wbg_get_framestats_refinement(this.__wbg_ptr);
+        return ret !== 0;
+    }
+    /**
+     * The frame's sequence number (exact below 2^53).
+     * @returns {number}
+     */
+    get seq() {
+        const ret = wasm.__wbg_get_framestats_seq(this.__wbg_ptr);
+        return ret;
+    }
+    /**
+     * Tiles in the message.
+     * @returns {number}
+     */
+    get tiles() {
+        const ret = wasm.__wbg_get_framestats_tiles(this.__wbg_ptr);
+        return ret >>> 0;
+    }
+    /**
+     * Frame width in pixels.
+     * @returns {number}
+     */
+    get width() {
+        const ret = wasm.__wbg_get_framestats_width(this.__wbg_ptr);
+        return ret >>> 0;
+    }
+    /**
+     * Capture time, milliseconds since the Unix epoch (0 if unknown).
+     * @param {number} arg0
+     */
+    set capture_ms(arg0) {
+        wasm.__wbg_set_framestats_capture_ms(this.__wbg_ptr, arg0);
+    }
+    /**
+     * Frame height in pixels.
+     * @param {number} arg0
+     */
+    set height(arg0) {
+        wasm.__wbg_set_framestats_height(this.__wbg_ptr, arg0);
+    }
+    /**
+     * Whether it was a keyframe.
+     * @param {boolean} arg0
+     */
+    set keyframe(arg0) {
+        wasm.__wbg_set_framestats_keyframe(this.__wbg_ptr, arg0);
+    }
+    /**
+     * Whether it refined the frame the viewer had (JPEG tiles made exact)
+     * rather than bringing a new one.
+     * @param {boolean} arg0
+     */
+    set refinement(arg0) {
+        wasm.__wbg_set_framestats_refinement(this.__wbg_ptr, arg0);
+    }
+    /**
+     * The frame's sequence number (exact below 2^53).
+     * @param {number} arg0
+     */
+    set seq(arg0) {
+        wasm.__wbg_set_framestats_seq(this.__wbg_ptr, arg0);
+    }
+    /**
+     * Tiles in the message.
+     * @param {number} arg0
+     */
+    set tiles(arg0) {
+        wasm.__wbg_set_framestats_tiles(this.__wbg_ptr, arg0);
+    }
+    /**
+     * Frame width in pixels.
+     * @param {number} arg0
+     */
+    set width(arg0) {
+        wasm.__wbg_set_framestats_width(this.__wbg_ptr, arg0);
+    }
+}
+if (Symbol.dispose) FrameStats.prototype[Symbol.dispose] = FrameStats.prototype.free;
+
+/**
+ * Decodes frame messages into a framebuffer and paints it onto a canvas.
+ */
+export class Viewer {
+    __destroy_into_raw() {
+        const ptr = this.__wbg_ptr;
+        this.__wbg_ptr = 0;
+        ViewerFinalization.unregister(this);
+        return ptr;
+    }
+    free() {
+        const ptr = this.__destroy_into_raw();
+        wasm.__wbg_viewer_free(ptr, 0);
+    }
+    /**
+     * The ack message for the newest frame applied, with the time spent.
+     * @param {number} decode_us
+     * @param {number} paint_us
+     * @returns {Uint8Array}
+     */
+    ack(decode_us, paint_us) {
+        const ret = wasm.viewer_ack(this.__wbg_ptr, decode_us, paint_us);
+        var v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
+        return v1;
+    }
+    /**
+     * Applies one frame message to the framebuffer; paints nothing.
+     *
+     * Throws an `Error` saying what is wrong with a malformed message; the
+     * viewer then needs a keyframe ([`keyframe_request`](Self::keyframe_request)).
+     * @param {Uint8Array | number[]} message
+     * @returns {FrameStats}
+     */
+    apply(message) {
+        const ptr0 = passArray8ToWasm0(message, wasm.__wbindgen_malloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.viewer_apply(this.__wbg_ptr, ptr0, len0);
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        return FrameStats.__wrap(ret[0]);
+    }
+    /**
+     * A keyframe request; `after_error` says a message failed to decode.
+     * @param {boolean} after_error
+     * @returns {Uint8Array}
+     */
+    keyframe_request(after_error) {
+        const ret = wasm.viewer_keyframe_request(this.__wbg_ptr, after_error);
+        var v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
+        return v1;
+    }
+    /**
+     * A viewer painting onto `canvas`, holding no frame yet.
+     * @param {HTMLCanvasElement} canvas
+     */
+    constructor(canvas) {
+        const ret = wasm.viewer_new(canvas);
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        this.__wbg_ptr = ret[0];
+        ViewerFinalization.register(this, this.__wbg_ptr, this);
+        return this;
+    }
+    /**
+     * Paints what changed since the last paint; returns whether anything was
+     * painted.
+     * @returns {boolean}
+     */
+    paint() {
+        const ret = wasm.viewer_paint(this.__wbg_ptr);
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        return ret[0] !== 0;
+    }
+    /**
+     * Forgets the frame held (for a new connection); the canvas keeps
+     * showing it until the next keyframe.
+     */
+    reset() {
+        wasm.viewer_reset(this.__wbg_ptr);
+    }
+    /**
+     * Sequence number of the frame held, or 0.
+     * @returns {number}
+     */
+    get seq() {
+        const ret = wasm.viewer_seq(this.__wbg_ptr);
+        return ret;
+    }
+}
+if (Symbol.dispose) Viewer.prototype[Symbol.dispose] = Viewer.prototype.free;
+function __wbg_get_imports() {
+    const import0 = {
+        __proto__: null,
+        __wbg_Error_208446807d0d1e30: function(arg0, arg1) {
+            const ret = Error(getStringFromWasm0(arg0, arg1));
+            return ret;
+        },
+        __wbg___wbindgen_memory_17a1178bc3328ea3: function() {
+            const ret = wasm.memory;
+            return ret;
+        },
+        __wbg___wbindgen_throw_4c88d8bf264fd984: function(arg0, arg1) {
+            throw new Error(getStringFromWasm0(arg0, arg1));
+        },
+        __wbg_buffer_0eaa216bac6b8749: function(arg0) {
+            const ret = arg0.buffer;
+            return ret;
+        },
+        __wbg_getContext_d93f904b714852ae: function() { return handleError(function (arg0, arg1, arg2) {
+            const ret = arg0.getContext(getStringFromWasm0(arg1, arg2));
+            return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
+        }, arguments); },
+        __wbg_is_2248ff2b575d60c7: function(arg0, arg1) {
+            const ret = Object.is(arg0, arg1);
+            return ret;
+        },
+        __wbg_new_with_u8_clamped_array_and_sh_e5d757b60792d996: function() { return handleError(function (arg0, arg1, arg2, arg3) {
+            const ret = new ImageData(getClampedArrayU8FromWasm0(arg0, arg1), arg2 >>> 0, arg3 >>> 0);
+            return ret;
+        }, arguments); },
+        __wbg_putImageData_b49be7f87378ca74: function() { return handleError(function (arg0, arg1, arg2, arg3, arg4, arg5, arg6, arg7) {
+            arg0.putImageData(arg1, arg2, arg3, arg4, arg5, arg6, arg7);
+        }, arguments); },
+        __wbg_set_height_ae0610d318c3428c: function(arg0, arg1) {
+            arg0.height = arg1 >>> 0;
+        },
+        __wbg_set_width_5f89a551b5472887: function(arg0, arg1) {
+            arg0.width = arg1 >>> 0;
+        },
+        __wbindgen_init_externref_table: function() {
+            const table = wasm.__wbindgen_externrefs;
+            table.set(0, undefined);
+            table.set(1024, undefined);
+            table.set(1025, null);
+            table.set(1026, true);
+            table.set(1027, false);
+        },
+    };
+    return {
+        __proto__: null,
+        "./framecast_viewer_bg.js": import0,
+    };
+}
+
+const FrameStatsFinalization = (typeof FinalizationRegistry === 'undefined')
+    ? { register: () => {}, unregister: () => {} }
+    : new FinalizationRegistry(ptr => wasm.__wbg_framestats_free(ptr, 1));
+const ViewerFinalization = (typeof FinalizationRegistry === 'undefined')
+    ? { register: () => {}, unregister: () => {} }
+    : new FinalizationRegistry(ptr => wasm.__wbg_viewer_free(ptr, 1));
+
+function addToExternrefTable0(obj) {
+    const idx = wasm.__externref_table_alloc();
+    wasm.__wbindgen_externrefs.set(idx, obj);
+    return idx;
+}
+
+function getArrayU8FromWasm0(ptr, len) {
+    ptr = ptr >>> 0;
+    return getUint8ArrayMemory0().subarray(ptr / 1, ptr / 1 + len);
+}
+
+function getClampedArrayU8FromWasm0(ptr, len) {
+    ptr = ptr >>> 0;
+    return getUint8ClampedArrayMemory0().subarray(ptr / 1, ptr / 1 + len);
+}
+
+function getStringFromWasm0(ptr, len) {
+    ptr = ptr >>> 0;
+    return decodeText(getUint8ArrayMemory0().subarray(ptr, ptr + len));
+}
+
+let cachedUint8ArrayMemory0 = null;
+function getUint8ArrayMemory0() {
+    if (cachedUint8ArrayMemory0 === null || cachedUint8ArrayMemory0.byteLength === 0) {
+        cachedUint8ArrayMemory0 = new Uint8Array(wasm.memory.buffer);
+    }
+    return cachedUint8ArrayMemory0;
+}
+
+let cachedUint8ClampedArrayMemory0 = null;
+function getUint8ClampedArrayMemory0() {
+    if (cachedUint8ClampedArrayMemory0 === null || cachedUint8ClampedArrayMemory0.byteLength === 0) {
+        cachedUint8ClampedArrayMemory0 = new Uint8ClampedArray(wasm.memory.buffer);
+    }
+    return cachedUint8ClampedArrayMemory0;
+}
+
+function handleError(f, args) {
+    try {
+        return f.apply(this, args);
+    } catch (e) {
+        const idx = addToExternrefTable0(e);
+        wasm.__wbindgen_exn_store(idx);
+    }
+}
+
+function isLikeNone(x) {
+    return x === undefined || x === null;
+}
+
+function passArray8ToWasm0(arg, malloc) {
+    const ptr = malloc(arg.length * 1, 1) >>> 0;
+    getUint8ArrayMemory0().set(arg, ptr / 1);
+    WASM_VECTOR_LEN = arg.length;
+    return ptr;
+}
+
+function takeFromExternrefTable0(idx) {
+    const value = wasm.__wbindgen_externrefs.get(idx);
+    wasm.__externref_table_dealloc(idx);
+    return value;
+}
+
+let cachedTextDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+cachedTextDecoder.decode();
+const MAX_SAFARI_DECODE_BYTES = 2146435072;
+let numBytesDecoded = 0;
+function decodeText(bytes) {
+    numBytesDecoded += bytes.length;
+    if (numBytesDecoded >= MAX_SAFARI_DECODE_BYTES) {
+        cachedTextDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+        cachedTextDecoder.decode();
+        numBytesDecoded = bytes.length;
+    }
+    return cachedTextDecoder.decode(bytes);
+}
+
+let WASM_VECTOR_LEN = 0;
+
+let wasmModule, wasmInstance, wasm;
+function __wbg_finalize_init(instance, module) {
+    wasmInstance = instance;
+    wasm = instance.exports;
+    wasmModule = module;
+    cachedUint8ArrayMemory0 = null;
+    cachedUint8ClampedArrayMemory0 = null;
+    wasm.__wbindgen_start();
+    return wasm;
+}
+
+async function __wbg_load(module, imports) {
+    if (typeof Response === 'function' && module instanceof Response) {
+        if (!module.ok) {
+            throw new Error(`failed to fetch Wasm: ${module.status} ${module.statusText} fetching '${module.url}'`);
+        }
+
+        if (typeof WebAssembly.instantiateStreaming === 'function') {
+            try {
+                return await WebAssembly.instantiateStreaming(module, imports);
+            } catch (e) {
+                const validResponse = expectedResponseType(module.type);
+
+                if (validResponse && module.headers.get('Content-Type') !== 'application/wasm') {
+                    console.warn("`WebAssembly.instantiateStreaming` failed because your server does not serve Wasm with `application/wasm` MIME type. Falling back to `WebAssembly.instantiate` which is slower. Original error:\n", e);
+
+                } else { throw e; }
+            }
+        }
+
+        const bytes = await module.arrayBuffer();
+        return await WebAssembly.instantiate(bytes, imports);
+    } else {
+        const instance = await WebAssembly.instantiate(module, imports);
+
+        if (instance instanceof WebAssembly.Instance) {
+            return { instance, module };
+        } else {
+            return instance;
+        }
+    }
+
+    function expectedResponseType(type) {
+        switch (type) {
+            case 'basic': case 'cors': case 'default': return true;
+        }
+        return false;
+    }
+}
+
+function initSync(module) {
+    if (wasm !== undefined) return wasm;
+
+
+    if (module !== undefined) {
+        if (Object.getPrototypeOf(module) === Object.prototype) {
+            ({module} = module)
+        } else {
+            console.warn('using deprecated parameters for `initSync()`; pass a single object instead')
+        }
+    }
+
+    const imports = __wbg_get_imports();
+    if (!(module instanceof WebAssembly.Module)) {
+        module = new WebAssembly.Module(module);
+    }
+    const instance = new WebAssembly.Instance(module, imports);
+    return __wbg_finalize_init(instance, module);
+}
+
+let __wbg_init_promise;
+async function __wbg_init(module_or_path) {
+    if (wasm !== undefined) return wasm;
+    if (__wbg_init_promise === undefined) {
+        __wbg_init_promise = __wbg_init_once(module_or_path);
+        __wbg_init_promise.catch(() => { __wbg_init_promise = undefined; });
+    }
+    return __wbg_init_promise;
+}
+
+async function __wbg_init_once(module_or_path) {
+
+    if (module_or_path !== undefined) {
+        if (Object.getPrototypeOf(module_or_path) === Object.prototype) {
+            ({module_or_path} = module_or_path)
+        } else {
+            console.warn('using deprecated parameters for the initialization function; pass a single object instead')
+        }
+    }
+
+    if (module_or_path === undefined) {
+        module_or_path = new URL('framecast_viewer_bg.wasm', import.meta.url);
+    }
+    const imports = __wbg_get_imports();
+
+    if (typeof module_or_path === 'string' || (typeof Request === 'function' && module_or_path instanceof Request) || (typeof URL === 'function' && module_or_path instanceof URL)) {
+        module_or_path = fetch(module_or_path);
+    }
+
+    const { instance, module } = await __wbg_load(await module_or_path, imports);
+
+    return __wbg_finalize_init(instance, module);
+}
+
+export { initSync, __wbg_init as default };

@@ -1,0 +1,33 @@
+/* tslint:disable */
+/* eslint-disable */
+export const memory: WebAssembly.Memory;
+export const __wbg_framestats_free: (a: number, b: number) => void;
+export const __wbg_get_framestats_capture_ms: (a: number) => number;
+export const __wbg_get_framestats_height: (a: number) => number;
+export const __wbg_get_framestats_keyframe: (a: number) => number;
+export const __wbg_get_framestats_refinement: (a: number) => number;
+export const __wbg_get_framestats_seq: (a: number) => number;
+export const __wbg_get_framestats_tiles: (a: number) => number;
+export const __wbg_get_framestats_width: (a: number) => number;
+export const __wbg_set_framestats_capture_ms: (a: number, b: number) => void;
+export const __wbg_set_framestats_height: (a: number, b: number) => void;
+export const __wbg_set_framestats_keyframe: (a: number, b: number) => void;
+export const __wbg_set_framestats_refinement: (a: number, b: number) => void;
+export const __wbg_set_framestats_seq: (a: number, b: number) => void;
+export const __wbg_set_framestats_tiles: (a: number, b: number) => void;
+export const __wbg_set_framestats_width: (a: number, b: number) => void;
+export const __wbg_viewer_free: (a: number, b: number) => void;
+export const viewer_ack: (a: number, b: number, c: number) => [number, number];
+export const viewer_apply: (a: number, b: number, c: number) => [number, number, number];
+export const viewer_keyframe_request: (a: number, b: number) => [number, number];
+export const viewer_new: (a: any) => [number, number, number];
+export const viewer_paint: (a: number) => [number, number, number];
+export const viewer_reset: (a: number) => void;
+export const viewer_seq: (a: number) => number;
+export const __externref_table_alloc: () => number;
+export const __wbindgen_externrefs: WebAssembly.Table;
+export const __wbindgen_exn_store: (a: number) => void;
+export const __wbindgen_free: (a: number, b: number, c: number) => void;
+export const __wbindgen_malloc: (a: number, b: number) => number;
+export const __externref_table_dealloc: (a: number) => void;
+export const __wbindgen_start: () => void;
