@@ -19,9 +19,13 @@ PEEK = Path(os.environ.get("FRAMECAST_PEEK", REPO / "target/release/examples/pee
 
 
 class Server:
-    def __init__(self, *args):
+    """The ``framecast`` command with ``args`` (on a free loopback port unless
+    they say ``--bind``); ``command`` is the Rust binary unless given."""
+
+    def __init__(self, *args, command=(str(SERVER),)):
+        bind = () if "--bind" in args else ("--bind", "127.0.0.1:0")
         self.process = subprocess.Popen(
-            [str(SERVER), "--bind", "127.0.0.1:0", *args] if "--bind" not in args else [str(SERVER), *args],
+            [*command, *bind, *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -41,6 +41,14 @@ fn serve(py: Python<'_>, host: &str, port: u16) -> PyResult<Server> {
     })
 }
 
+/// The `framecast` command (the Rust binary's, `--help` for all of it) run
+/// with `argv`, the first being the program's name, in this process until
+/// Ctrl-C; returns the exit status.
+#[pyfunction]
+fn main(py: Python<'_>, argv: Vec<std::ffi::OsString>) -> u8 {
+    py.detach(|| framecast_server::cli::main(argv))
+}
+
 /// A framecast server running in this process.
 #[pyclass(module = "framecast._native")]
 struct Server {
@@ -195,6 +203,7 @@ fn describe(frame: &Bound<'_, PyAny>) -> PyErr {
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(serve, module)?)?;
+    module.add_function(wrap_pyfunction!(main, module)?)?;
     module.add_class::<Server>()?;
     module.add_class::<Stream>()?;
     Ok(())

@@ -3,7 +3,7 @@
 //! per-viewer flow control.
 //!
 //! [`run`] serves a set of [`Streams`] on a listener until a shutdown future
-//! completes; `main.rs` only parses the command line and calls it, and the
+//! completes; [`cli`] parses the command line and calls it, and the
 //! integration tests call it on `127.0.0.1:0`.
 //!
 //! # Layout
@@ -19,6 +19,7 @@
 //! - [`api`]: the HTTP routes and their errors.
 //! - [`static_files`]: the page.
 //! - [`source`]: the built-in `demo` and `noise` sources, and standard input.
+//! - [`cli`]: the `framecast` command.
 //! - this file: [`run`].
 //!
 //! # Routes
@@ -35,6 +36,7 @@
 pub mod access;
 pub mod api;
 pub mod background;
+pub mod cli;
 pub mod events;
 pub mod limits;
 pub mod producer;

@@ -28,3 +28,7 @@ class Stream:
 
 def serve(host: str = "127.0.0.1", port: int = 8080) -> Server:
     """Starts a framecast server in this process; ``port=0`` picks a free one."""
+
+def main(argv: list[str]) -> int:
+    """Runs the ``framecast`` command line ``argv`` (``argv[0]`` the program's
+    name) in this process until Ctrl-C; returns the exit status."""
