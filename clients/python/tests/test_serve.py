@@ -2,6 +2,8 @@
 sends is what a viewer decodes, bad arrays fail at once, a taken port is a
 clear error, and closing frees the port and the server's threads."""
 
+import json
+import logging
 import os
 import socket
 import urllib.error
@@ -11,6 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from websockets.sync.client import connect
 
 import framecast
 from conftest import BAD_ARRAYS, peek, rgba
@@ -28,7 +31,8 @@ def server_threads():
     for task in os.listdir("/proc/self/task"):
         with open(f"/proc/self/task/{task}/comm") as comm:
             names.append(comm.read().strip())
-    return [name for name in names if name.startswith(("framecast", "actix"))]
+    # framecast-log is the process's, not a server's (framecast._logs).
+    return [name for name in names if name.startswith(("framecast", "actix")) and name != "framecast-log"]
 
 
 def test_frames_sent_in_process_arrive_exactly():
@@ -107,3 +111,40 @@ def test_beyond_loopback_the_url_carries_a_view_token_that_cannot_publish():
             assert response.status == 200
         with pytest.raises(ConnectionError, match="HTTP 403"):
             framecast.Publisher(url, "sim", token=token)
+
+
+def test_viewer_input_events_reach_poll_events():
+    with framecast.serve(port=0) as server:
+        stream = server.stream("gui")
+        assert stream.poll_events() == []
+        stream.send(np.zeros((20, 20, 3), np.uint8))
+        ws = server.url.replace("http://", "ws://").rstrip("/")
+        with connect(f"{ws}/ws/gui", compression=None) as viewer:
+            click = {"type": "pointerdown", "x": 3.0, "y": 4.5, "button": 0, "buttons": 1}
+            key = {"type": "keydown", "key": "a", "code": "KeyA", "shift": False, "ctrl": False, "alt": False, "meta": False}
+            viewer.send(json.dumps(click))
+            viewer.send(json.dumps(key))
+            viewer.send('{"type": "explode"}')  # refused by the server, never relayed
+            events = []
+            deadline = time.monotonic() + 10
+            while len(events) < 2 and time.monotonic() < deadline:
+                events += stream.poll_events()
+                time.sleep(0.01)
+        assert events == [click, key]
+        assert stream.poll_events() == []
+
+
+def test_server_logs_go_to_python_logging(caplog):
+    caplog.set_level(logging.INFO, logger="framecast")
+    with framecast.serve(port=0) as server:
+        server.stream("logged").send(np.zeros((8, 8, 3), np.uint8))
+        peek(viewable(server), "logged")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            connected = [r for r in caplog.records if r.name == "framecast.viewer" and r.getMessage().startswith("viewer connected")]
+            if connected:
+                break
+            time.sleep(0.02)
+    assert connected, [r.getMessage() for r in caplog.records]
+    assert connected[0].levelno == logging.INFO
+    assert 'stream="logged"' in connected[0].getMessage()

@@ -4,13 +4,18 @@
 
 use std::ffi::CString;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use framecast_codec::PixelFormat;
-use framecast_server::{Access, Config, Page, Streams};
+use framecast_server::stream::Presence;
+use framecast_server::{Access, Config, Page, Role, Streams};
 use numpy::{PyArray3, PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyRuntimeWarning, PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use tokio::sync::broadcast::{self, error::TryRecvError};
+
+mod logs;
 
 /// Starts a framecast server in this process, on background threads.
 #[pyfunction]
@@ -33,7 +38,7 @@ fn serve(py: Python<'_>, host: &str, port: u16) -> PyResult<Server> {
     if let Some(missing) = Page::Embedded.missing_viewer() {
         let warning = py.get_type::<PyRuntimeWarning>();
         let message = CString::new(format!("the page cannot decode: {missing}"))?;
-        PyErr::warn(py, &warning, &message, 1)?;
+        PyErr::warn(py, &warning, &message, 2)?;
     }
     Ok(Server {
         address: server.address(),
@@ -47,6 +52,22 @@ fn serve(py: Python<'_>, host: &str, port: u16) -> PyResult<Server> {
 #[pyfunction]
 fn main(py: Python<'_>, argv: Vec<std::ffi::OsString>) -> u8 {
     py.detach(|| framecast_server::cli::main(argv))
+}
+
+/// Sends the server's logs to [`_take_logs`] from now on; false if the
+/// process logs elsewhere already (the `framecast` command prints them).
+#[pyfunction]
+fn _forward_logs() -> bool {
+    logs::forward()
+}
+
+/// The server's log records since the last call as (Python level, logger
+/// name, message), waiting up to `timeout` seconds for one, GIL released.
+#[pyfunction]
+fn _take_logs(py: Python<'_>, timeout: f64) -> PyResult<Vec<logs::Record>> {
+    let timeout = Duration::try_from_secs_f64(timeout)
+        .map_err(|error| PyValueError::new_err(format!("timeout: {error}")))?;
+    Ok(py.detach(|| logs::take(timeout)))
 }
 
 /// A framecast server running in this process.
@@ -79,14 +100,20 @@ impl Server {
         self.address.port()
     }
 
-    /// The stream named `name`, created on first use.
+    /// The stream named `name`, created on first use. It counts as one of
+    /// the stream's producers while it exists, so the stream does not expire
+    /// however long the program goes without sending.
     fn stream(&self, name: &str) -> PyResult<Stream> {
-        let stream = self
+        let (stream, presence) = self
             .running()?
             .streams()
-            .get_or_create(name)
+            .join(name, Role::Producer)
             .map_err(|error| PyValueError::new_err(error.to_string()))?;
-        Ok(Stream { stream })
+        Ok(Stream {
+            events: Mutex::new(stream.subscribe_events()),
+            stream,
+            _presence: presence,
+        })
     }
 
     /// Closes every viewer, stops the server and frees its port and threads.
@@ -116,6 +143,11 @@ impl Server {
 #[pyclass(module = "framecast._native")]
 struct Stream {
     stream: Arc<framecast_server::Stream>,
+    /// The viewers' input events since this object was made, as JSON; at
+    /// most [`EVENT_BACKLOG`](framecast_server::stream::EVENT_BACKLOG) wait,
+    /// older ones are dropped.
+    events: Mutex<broadcast::Receiver<Arc<str>>>,
+    _presence: Presence,
 }
 
 #[pymethods]
@@ -150,6 +182,25 @@ impl Stream {
         self.stream
             .publish(width, height, format, pixels)
             .map_err(|error| PyValueError::new_err(error.to_string()))
+    }
+
+    /// The viewers' input events since the last call (possibly none), oldest
+    /// first, as dicts (PROTOCOL.md lists their forms). Never blocks.
+    fn poll_events<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let loads = py.import("json")?.getattr("loads")?;
+        let mut receiver = self.events.lock().expect("events lock");
+        let mut events = Vec::new();
+        loop {
+            match receiver.try_recv() {
+                Ok(json) => events.push(loads.call1((&*json,))?),
+                Err(TryRecvError::Lagged(missed)) => tracing::warn!(
+                    stream = self.stream.name(),
+                    missed,
+                    "input events not polled in time; dropped the oldest"
+                ),
+                Err(TryRecvError::Empty | TryRecvError::Closed) => return Ok(events),
+            }
+        }
     }
 }
 
@@ -204,6 +255,8 @@ fn describe(frame: &Bound<'_, PyAny>) -> PyErr {
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(serve, module)?)?;
     module.add_function(wrap_pyfunction!(main, module)?)?;
+    module.add_function(wrap_pyfunction!(_forward_logs, module)?)?;
+    module.add_function(wrap_pyfunction!(_take_logs, module)?)?;
     module.add_class::<Server>()?;
     module.add_class::<Stream>()?;
     Ok(())

@@ -1,6 +1,15 @@
-"""Publish numpy frames to a framecast server.
+"""Watch numpy frames live in a browser.
+
+In this process, with the framecast server on background threads:
 
     import numpy as np, framecast
+    with framecast.serve(port=8080) as server:
+        stream = server.stream("sim")
+        print(server.url)
+        stream.send(np.random.randint(0, 255, (1000, 1000, 3), dtype=np.uint8))
+
+To a framecast server elsewhere, over a WebSocket:
+
     with framecast.Publisher("http://127.0.0.1:8080", "noise") as publisher:
         publisher.send(np.random.randint(0, 255, (1000, 1000, 3), dtype=np.uint8))
 
@@ -31,7 +40,8 @@ import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from ._native import Server, Stream, serve
+from . import _logs, _native
+from ._native import Server, Stream
 
 __all__ = ["Publisher", "PublishError", "Server", "Stream", "serve"]
 __version__ = "0.1.0"
@@ -53,6 +63,16 @@ MAX_PENDING_EVENTS = 1024
 _RECONNECT_MAX_S = 4.0
 #: How long closing waits for the server's side of the closing handshake.
 _CLOSE_TIMEOUT_S = 1.0
+
+
+def serve(host: str = "127.0.0.1", port: int = 8080) -> Server:
+    """Starts a framecast server in this process, on background threads, and
+    returns it (``close()`` it, or use ``with``). ``port=0`` picks a free
+    port. Beyond loopback (``host="0.0.0.0"``) ``server.url`` carries a token
+    that lets its holder watch, not publish. Its logs go to the
+    ``framecast`` logger."""
+    _logs.forward()
+    return _native.serve(host, port)
 
 
 class PublishError(RuntimeError):

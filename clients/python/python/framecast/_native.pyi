@@ -1,5 +1,7 @@
 """The framecast server inside the Python process (the Rust extension)."""
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -25,6 +27,9 @@ class Stream:
     def send(self, frame: NDArray[np.uint8]) -> int:
         """Publishes ``frame`` (H x W x 3 or H x W x 4 uint8, contiguous or
         not), copied once; returns its sequence number."""
+    def poll_events(self) -> list[dict[str, Any]]:
+        """The viewers' input events since the last call (possibly none),
+        oldest first; never blocks."""
 
 def serve(host: str = "127.0.0.1", port: int = 8080) -> Server:
     """Starts a framecast server in this process; ``port=0`` picks a free one."""
@@ -32,3 +37,6 @@ def serve(host: str = "127.0.0.1", port: int = 8080) -> Server:
 def main(argv: list[str]) -> int:
     """Runs the ``framecast`` command line ``argv`` (``argv[0]`` the program's
     name) in this process until Ctrl-C; returns the exit status."""
+
+def _forward_logs() -> bool: ...
+def _take_logs(timeout: float) -> list[tuple[int, str, str]]: ...
