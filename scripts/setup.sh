@@ -8,6 +8,7 @@
 #   scripts/setup.sh --test   also what the tests need: Chromium, ChromeDriver,
 #                             iproute2 (tc), the browser tests' npm packages,
 #                             and a Python venv for the Python client's tests
+#                             (with JupyterLab for the notebook view's)
 #   scripts/setup.sh --bench  what the tests need, and Flask and OpenCV for
 #                             the MJPEG loop they compare with
 #   scripts/setup.sh --fuzz   also cargo-fuzz (libFuzzer; run on stable with
@@ -169,10 +170,12 @@ if [[ $want_test -eq 1 ]]; then
     if ! have node || ! have npm; then apt_install nodejs npm; fi
     # The Python client's tests and examples run in target/venv.
     venv=target/venv
-    if ! "$venv/bin/python" -c "import pytest, numpy, websockets, matplotlib" 2>/dev/null; then
-        log "python3 -m venv $venv, with pytest, numpy, websockets, matplotlib"
+    # The notebook tests run nbclient and a real JupyterLab with anywidget.
+    python_packages=(pytest numpy websockets matplotlib anywidget nbclient ipykernel jupyterlab)
+    if ! "$venv/bin/python" -c "import pytest, numpy, websockets, matplotlib, anywidget, nbclient, ipykernel, jupyterlab" 2>/dev/null; then
+        log "python3 -m venv $venv, with ${python_packages[*]}"
         python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$venv"; }
-        "$venv/bin/pip" install --quiet --disable-pip-version-check pytest numpy websockets matplotlib >&2
+        "$venv/bin/pip" install --quiet --disable-pip-version-check "${python_packages[@]}" >&2
     fi
     # npm ci writes node_modules/.package-lock.json; redo it when the lock is newer.
     if [[ ! tests/browser/node_modules/.package-lock.json -nt tests/browser/package-lock.json ]]; then

@@ -58,17 +58,18 @@ export async function waitForState(page, predicate, arg, timeout = 30_000) {
   return page.evaluate(() => ({ ...window.framecast }));
 }
 
-/** The canvas's pixels, RGBA, as a Buffer. */
-export async function canvasPixels(page) {
-  const base64 = await page.evaluate(() => {
-    const canvas = document.getElementById("view");
+/** The pixels of the canvas `selector` picks (the page's by default), RGBA,
+ * as a Buffer. */
+export async function canvasPixels(page, selector = "#view") {
+  const base64 = await page.evaluate((selector) => {
+    const canvas = document.querySelector(selector);
     const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
     let binary = "";
     for (let i = 0; i < data.length; i += 0x8000) {
       binary += String.fromCharCode.apply(null, data.subarray(i, i + 0x8000));
     }
     return btoa(binary);
-  });
+  }, selector);
   return Buffer.from(base64, "base64");
 }
 

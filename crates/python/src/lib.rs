@@ -11,7 +11,9 @@ use framecast_codec::PixelFormat;
 use framecast_server::stream::Presence;
 use framecast_server::{Access, Config, Page, Role, Streams};
 use numpy::{PyArray3, PyArrayMethods, PyUntypedArrayMethods};
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyRuntimeWarning, PyTypeError, PyValueError};
+use pyo3::exceptions::{
+    PyImportError, PyOSError, PyRuntimeError, PyRuntimeWarning, PyTypeError, PyValueError,
+};
 use pyo3::prelude::*;
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
@@ -70,6 +72,13 @@ fn _take_logs(py: Python<'_>, timeout: f64) -> PyResult<Vec<logs::Record>> {
     Ok(py.detach(|| logs::take(timeout)))
 }
 
+/// The file at `path` of the page compiled into the extension (like
+/// `view.js`), or None.
+#[pyfunction]
+fn _page_file(path: &str) -> Option<&'static [u8]> {
+    Page::embedded_file(path)
+}
+
 /// A framecast server running in this process.
 #[pyclass(module = "framecast._native")]
 struct Server {
@@ -111,6 +120,7 @@ impl Server {
             .map_err(|error| PyValueError::new_err(error.to_string()))?;
         Ok(Stream {
             events: Mutex::new(stream.subscribe_events()),
+            viewer_url: self.running()?.viewer_url(stream.name()),
             stream,
             _presence: presence,
         })
@@ -147,6 +157,8 @@ struct Stream {
     /// most [`EVENT_BACKLOG`](framecast_server::stream::EVENT_BACKLOG) wait,
     /// older ones are dropped.
     events: Mutex<broadcast::Receiver<Arc<str>>>,
+    /// Where a viewer in this process (the notebook widget) watches it.
+    viewer_url: String,
     _presence: Presence,
 }
 
@@ -182,6 +194,48 @@ impl Stream {
         self.stream
             .publish(width, height, format, pixels)
             .map_err(|error| PyValueError::new_err(error.to_string()))
+    }
+
+    /// Its name.
+    #[getter]
+    fn name(&self) -> &str {
+        self.stream.name()
+    }
+
+    /// The WebSocket URL at which a viewer in this process watches it.
+    #[getter]
+    fn _viewer_url(&self) -> &str {
+        &self.viewer_url
+    }
+
+    /// Shows the live view in a notebook cell's output (needs
+    /// `framecast[jupyter]`).
+    fn show(slf: &Bound<'_, Self>) -> PyResult<()> {
+        let jupyter = slf.py().import("framecast._jupyter")?;
+        jupyter.call_method1("show", (slf,))?;
+        Ok(())
+    }
+
+    /// The live view, when a notebook displays the stream; None (its repr)
+    /// without anywidget.
+    #[pyo3(signature = (include = None, exclude = None))]
+    fn _repr_mimebundle_<'py>(
+        slf: &Bound<'py, Self>,
+        include: Option<Bound<'py, PyAny>>,
+        exclude: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let py = slf.py();
+        match py.import("framecast._jupyter") {
+            Ok(jupyter) => jupyter
+                .call_method1("mimebundle", (slf, include, exclude))
+                .map(Some),
+            Err(error) if error.is_instance_of::<PyImportError>(py) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<framecast.Stream {:?}>", self.stream.name())
     }
 
     /// The viewers' input events since the last call (possibly none), oldest
@@ -257,6 +311,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(main, module)?)?;
     module.add_function(wrap_pyfunction!(_forward_logs, module)?)?;
     module.add_function(wrap_pyfunction!(_take_logs, module)?)?;
+    module.add_function(wrap_pyfunction!(_page_file, module)?)?;
     module.add_class::<Server>()?;
     module.add_class::<Stream>()?;
     Ok(())

@@ -4,7 +4,7 @@
 //! package's `framecast.serve` is to be built on).
 
 use std::io;
-use std::net::{SocketAddr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
@@ -76,6 +76,22 @@ impl Server {
         match &self.view_token {
             Some(token) => format!("http://{}/?token={token}", self.address),
             None => format!("http://{}/", self.address),
+        }
+    }
+
+    /// The WebSocket URL at which a viewer in this process watches `stream`
+    /// (a valid stream name): on loopback even when the server listens on
+    /// every interface, with the view token when viewing needs one.
+    pub fn viewer_url(&self, stream: &str) -> String {
+        let ip = match self.address.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        let address = SocketAddr::new(ip, self.address.port());
+        match &self.view_token {
+            Some(token) => format!("ws://{address}/ws/{stream}?token={token}"),
+            None => format!("ws://{address}/ws/{stream}"),
         }
     }
 

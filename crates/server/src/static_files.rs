@@ -53,6 +53,13 @@ impl Page {
         }
     }
 
+    /// The compiled-in file at `path` (relative to `www/`, like
+    /// `pkg/framecast_viewer.js`), for embedding the viewer elsewhere (the
+    /// Python package's notebook widget).
+    pub fn embedded_file(path: &str) -> Option<&'static [u8]> {
+        embedded(path).map(|file| file.contents)
+    }
+
     /// What is missing when the page lacks the wasm viewer (built by `just
     /// wasm`), said for a person.
     pub fn missing_viewer(&self) -> Option<String> {

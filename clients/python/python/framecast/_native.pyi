@@ -27,6 +27,15 @@ class Stream:
     def send(self, frame: NDArray[np.uint8]) -> int:
         """Publishes ``frame`` (H x W x 3 or H x W x 4 uint8, contiguous or
         not), copied once; returns its sequence number."""
+    @property
+    def name(self) -> str:
+        """Its name."""
+    @property
+    def _viewer_url(self) -> str: ...
+    def show(self) -> None:
+        """Shows the live view in a notebook cell's output (needs
+        ``framecast[jupyter]``); a stream that is a cell's value shows it too."""
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any: ...
     def poll_events(self) -> list[dict[str, Any]]:
         """The viewers' input events since the last call (possibly none),
         oldest first; never blocks."""
@@ -40,3 +49,4 @@ def main(argv: list[str]) -> int:
 
 def _forward_logs() -> bool: ...
 def _take_logs(timeout: float) -> list[tuple[int, str, str]]: ...
+def _page_file(path: str) -> bytes | None: ...

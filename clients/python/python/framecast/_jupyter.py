@@ -1,0 +1,245 @@
+"""The live view of a stream in a notebook cell: ``stream.show()``, or a
+stream as a cell's value.
+
+The widget (anywidget) runs the page's own viewer: the wasm decoder and
+``view.js``, both taken from the page compiled into the extension, loaded
+in the notebook's browser from the widget's state. Each place the widget is
+shown is one viewer of the stream: the kernel opens a WebSocket to the
+in-process server on loopback and relays its messages over the widget's
+comm (frames as binary buffers), and the view's acks and input events back.
+So the server's own flow control paces the view through the comm, and the
+view works wherever the notebook's browser is (a remote JupyterHub, a
+kernel behind an SSH tunnel): only the kernel talks to the server.
+
+While a cell runs, the view's messages reach the kernel only where comm
+messages are handled beside running code: JupyterLab 4.4 and Notebook 7.4 or
+later send them on a kernel subshell, and ipykernel 7 handles them there if
+the kernel's own messages on the comm came from that subshell (see
+``_Routing``). Elsewhere the view waits for its acks until the cell
+finishes, then shows the newest frame.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+from contextvars import ContextVar
+
+from . import _native
+
+try:
+    import anywidget
+    import traitlets
+except ImportError as error:  # pragma: no cover - said to the user
+    raise ImportError(
+        "the notebook view needs anywidget: pip install 'framecast[jupyter]' "
+        "(or pip install anywidget)"
+    ) from error
+
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.sync.client import ClientConnection, connect
+
+log = logging.getLogger("framecast.jupyter")
+
+#: Views of one widget relayed at once (each is one viewer of the stream);
+#: a front end asking for more is refused.
+MAX_VIEWS_PER_WIDGET = 16
+#: Longest view id a front end may choose.
+_MAX_VIEW_ID = 64
+
+
+def _page_file(path: str) -> bytes:
+    contents = _native._page_file(path)
+    if contents is None:
+        raise RuntimeError(f"this framecast was built without {path}: run `just wasm`, then reinstall")
+    return contents
+
+
+class _Routing:
+    """Where ipykernel handles the view's messages.
+
+    ipykernel 7 hands a front end's message on a comm to the subshell that
+    sent the kernel's latest message on that comm (the subshell of that
+    message's parent request), and to the main shell, busy with a running
+    cell, when it was the main shell. The widget is made by a cell, so at
+    first the main shell; and a relay thread's messages would count as the
+    latest cell's. So the widget forgets its maker (the view's first message
+    then goes to the view's own subshell), and each relay thread sends as a
+    reply to its view's "open", which came from that subshell. Both use
+    ipykernel's internals, checked first: where they differ, nothing
+    changes and the view waits for the running cell to finish.
+    """
+
+    @staticmethod
+    def _kernel() -> Any:
+        try:
+            from ipykernel.kernelbase import Kernel
+        except ImportError:
+            return None
+        return Kernel.instance() if Kernel.initialized() else None
+
+    @staticmethod
+    def forget_maker(widget: "Widget") -> None:
+        comm = getattr(widget, "comm", None)
+        if comm is not None and hasattr(comm, "_reply_subshell_for"):
+            comm.__dict__.pop("_reply_subshell_id", None)
+
+    @classmethod
+    def request(cls) -> Optional[dict]:
+        """The message being handled on this thread."""
+        kernel = cls._kernel()
+        return kernel.get_parent() if kernel is not None else None
+
+    @classmethod
+    def reply_to(cls, request: Optional[dict]) -> None:
+        """Makes this thread's messages replies to ``request``."""
+        kernel = cls._kernel()
+        parent = getattr(kernel, "_shell_parent", None)
+        if request and isinstance(parent, ContextVar):
+            parent.set(request)
+
+
+class Widget(anywidget.AnyWidget):
+    """The live view of one stream of an in-process server."""
+
+    _esm = Path(__file__).with_name("widget.js")
+    _viewer_js = traitlets.Unicode().tag(sync=True)
+    _viewer_wasm = traitlets.Bytes().tag(sync=True)
+    _view_js = traitlets.Unicode().tag(sync=True)
+    stream = traitlets.Unicode(read_only=True).tag(sync=True)
+
+    def __init__(self, stream: "_native.Stream", **kwargs: Any) -> None:
+        super().__init__(
+            _viewer_js=_page_file("pkg/framecast_viewer.js").decode(),
+            _viewer_wasm=_page_file("pkg/framecast_viewer_bg.wasm"),
+            _view_js=_page_file("view.js").decode(),
+            **kwargs,
+        )
+        self.set_trait("stream", stream.name)
+        self._url = stream._viewer_url
+        self._lock = threading.Lock()
+        self._relays: Dict[str, _Relay] = {}
+        self.on_msg(self._on_front_end)
+        _Routing.forget_maker(self)
+
+    def __repr__(self) -> str:
+        return f"<framecast.Stream {self.stream!r}>"
+
+    def _on_front_end(self, _widget: Any, content: Any, buffers: Any) -> None:
+        """A message from one of the views: open, close, or one to relay."""
+        if not isinstance(content, dict) or not isinstance(content.get("view"), str):
+            return
+        view = content["view"][:_MAX_VIEW_ID]
+        kind = content.get("t")
+        with self._lock:
+            relay = self._relays.get(view)
+            if kind == "open":
+                attempt = content.get("attempt")
+                attempt = attempt if isinstance(attempt, int) else 0
+                if relay is not None and attempt <= relay.attempt:
+                    return  # an older ask, held up in the main shell
+                if relay is not None:
+                    relay.close()
+                elif len(self._relays) >= MAX_VIEWS_PER_WIDGET:
+                    self.send({"t": "closed", "view": view, "reason": f"more than {MAX_VIEWS_PER_WIDGET} views of one widget"})
+                    return
+                self._relays[view] = _Relay(self, view, self._url, _Routing.request(), attempt)
+                return
+            if kind == "close":
+                if relay is not None:
+                    del self._relays[view]
+                    relay.close()
+                return
+        if relay is None:
+            return
+        if kind == "binary" and buffers:
+            relay.send(bytes(buffers[0]))
+        elif kind == "text" and isinstance(content.get("text"), str):
+            relay.send(content["text"])
+
+    def close(self) -> None:
+        """Closes every view's connection, then the widget."""
+        with self._lock:
+            relays, self._relays = list(self._relays.values()), {}
+        for relay in relays:
+            relay.close()
+        super().close()
+
+
+class _Relay:
+    """One view's viewer connection, on a thread of its own: what the server
+    sends goes to the view over the comm; ``send`` goes to the server."""
+
+    def __init__(self, widget: Widget, view: str, url: str, request: Optional[dict], attempt: int) -> None:
+        self.attempt = attempt  # the view's "open" this answers
+        self._widget = widget
+        self._view = view
+        self._url = url
+        self._request = request  # the view's "open"
+        self._socket: Optional[ClientConnection] = None
+        self._closed = threading.Event()
+        threading.Thread(target=self._run, name="framecast-view", daemon=True).start()
+
+    def send(self, message: "bytes | str") -> None:
+        socket = self._socket
+        if socket is None:
+            return
+        try:
+            socket.send(message)
+        except (ConnectionClosed, OSError):
+            pass  # _run tells the view
+
+    def close(self) -> None:
+        self._closed.set()
+        socket = self._socket
+        if socket is not None:
+            socket.close()
+
+    def _tell(self, content: dict, buffers: Optional[list] = None) -> None:
+        content["view"] = self._view
+        self._widget.send(content, buffers)
+
+    def _run(self) -> None:
+        _Routing.reply_to(self._request)
+        try:
+            # The server is this process's own: no size limit on what it sends.
+            socket = connect(self._url, compression=None, max_size=None, open_timeout=10)
+        except (OSError, TimeoutError, InvalidHandshake) as error:
+            self._tell({"t": "closed", "reason": f"cannot connect to the stream: {error}"})
+            return
+        self._socket = socket
+        if self._closed.is_set():
+            socket.close()
+            return
+        self._tell({"t": "open"})
+        reason = "connection closed"
+        try:
+            for message in socket:
+                if isinstance(message, bytes):
+                    self._tell({"t": "frame"}, [message])
+                else:
+                    self._tell({"t": "text", "text": message})
+        except ConnectionClosed:
+            pass
+        finally:
+            close = socket.close_rcvd
+            if close is not None:
+                reason = close.reason or f"closed with {close.code}"
+            if not self._closed.is_set():
+                self._tell({"t": "closed", "reason": reason})
+
+
+def show(stream: "_native.Stream") -> None:
+    """Displays the live view of ``stream`` in the cell's output. (Returns
+    nothing, so that ``stream.show()`` as a cell's last line shows it once.)"""
+    from IPython.display import display
+
+    display(Widget(stream))
+
+
+def mimebundle(stream: "_native.Stream", include: Any = None, exclude: Any = None) -> Any:
+    """The live view, as the notebook displays a stream."""
+    return Widget(stream)._repr_mimebundle_(include=include, exclude=exclude)

@@ -1,0 +1,179 @@
+// A real JupyterLab, started here with the tests' Python environment (the
+// framecast package and its [test] extra), and its notebook in headless
+// Chromium: `stream.show()` must keep showing frames while the cell that
+// publishes them is still running (the view's acks travel over the widget's
+// comm), a click on the view must reach `stream.poll_events()` in that
+// running cell, and the view must end on exactly the last frame published.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { canvasPixels, firstDifference, launchBrowser, repo } from "./harness.mjs";
+
+const venv = process.env.FRAMECAST_VENV ?? path.join(repo, "target/venv");
+const FRAMES = 12;
+const [WIDTH, HEIGHT] = [160, 90];
+
+// The first cell shows the view. The second publishes frame after frame
+// until a viewer clicks, then publishes the last frame, writes it and the
+// click down for the test, and keeps running until the test is done: all of
+// it while the cell runs.
+const CELLS = [
+  `import json, os, time
+import numpy as np
+import framecast
+server = framecast.serve(port=0)
+stream = server.stream("lab")
+frames = np.random.default_rng(11).integers(0, 256, (${FRAMES}, ${HEIGHT}, ${WIDTH}, 3), dtype=np.uint8)
+stream.send(frames[0])
+stream.show()`,
+  `clicks, i, deadline = [], 0, time.monotonic() + 120
+while not clicks and time.monotonic() < deadline:
+    i += 1
+    stream.send(frames[i % (len(frames) - 1)])
+    clicks = [e for e in stream.poll_events() if e["type"] == "pointerdown"]
+    time.sleep(0.03)
+seq = stream.send(frames[-1])
+open("last.rgb", "wb").write(frames[-1].tobytes())
+open("click.json", "w").write(json.dumps({"seq": seq, "clicks": clicks[:1]}))
+while not os.path.exists("done") and time.monotonic() < deadline:
+    time.sleep(0.05)`,
+];
+
+function notebook(cells) {
+  return {
+    cells: cells.map((source) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source })),
+    metadata: { kernelspec: { name: "python3", display_name: "Python 3", language: "python" } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+}
+
+async function freePort() {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address();
+  server.close();
+  return port;
+}
+
+async function waitForFile(file, timeout) {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    if (await stat(file).catch(() => null)) return readFile(file);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no ${path.basename(file)} within ${timeout / 1000} s`);
+}
+
+/** The view's totals (as the page's window.framecast), once `predicate`
+ * holds for them; polled from here, every 500 ms. */
+async function viewState(page, predicate, timeout) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const state = await page.evaluate(() => ({ ...document.querySelector(".framecast-view")?.framecast }));
+    if (predicate(state)) return state;
+    if (Date.now() > deadline) throw new Error(`the view did not get there in ${timeout / 1000} s: ${JSON.stringify({ ...state, latencies: undefined })}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+let dir, lab, browser;
+let labLog = "";
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "framecast-lab-"));
+  await writeFile(path.join(dir, "view.ipynb"), JSON.stringify(notebook(CELLS)));
+  const port = await freePort();
+  const token = randomBytes(16).toString("hex");
+  lab = spawn(
+    path.join(venv, "bin/jupyter"),
+    [
+      "lab",
+      "--no-browser",
+      "--ServerApp.ip=127.0.0.1",
+      `--ServerApp.port=${port}`,
+      "--ServerApp.port_retries=0",
+      `--IdentityProvider.token=${token}`,
+      `--ServerApp.root_dir=${dir}`,
+      "--LabApp.expose_app_in_browser=True",
+      "--allow-root", // CI runs as root
+      // Nothing that reaches for the network by itself.
+      "--LabApp.extension_manager=readonly",
+      "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ],
+    {
+      cwd: dir,
+      env: { ...process.env, JUPYTER_CONFIG_DIR: path.join(dir, ".config"), JUPYTER_RUNTIME_DIR: path.join(dir, ".runtime") },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  lab.stdout.on("data", (chunk) => (labLog += chunk));
+  lab.stderr.on("data", (chunk) => (labLog += chunk));
+  const deadline = Date.now() + 60_000;
+  while (!labLog.includes(`http://127.0.0.1:${port}/lab`)) {
+    if (lab.exitCode !== null || Date.now() > deadline) throw new Error(`JupyterLab did not start:\n${labLog}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  lab.url = `http://127.0.0.1:${port}/lab/tree/view.ipynb?token=${token}`;
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  if (lab && lab.exitCode === null) {
+    lab.kill("SIGTERM");
+    await once(lab, "exit");
+  }
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test("JupyterLab: stream.show() shows the published pixels exactly, live while the cell runs, and clicks reach poll_events", async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(error));
+  await page.goto(lab.url);
+  // The notebook open and its kernel ready.
+  await page.waitForFunction(() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === "idle", null, {
+    timeout: 90_000,
+    polling: 100,
+  });
+  // Not awaited in the page: the command resolves once every cell has run.
+  await page.evaluate(() => void window.jupyterapp.commands.execute("notebook:run-all-cells"));
+
+  const prompts = () => page.$$eval(".jp-CodeCell .jp-InputPrompt", (nodes) => nodes.map((node) => node.textContent.trim()));
+
+  // Frame after frame arrives while the second cell runs: the view's acks
+  // reach the kernel beside the running code.
+  await viewState(page, (view) => view.applied >= 20, 60_000);
+  assert.equal((await prompts())[1], "[*]:", "the publishing cell is still running");
+
+  // A click at a known spot of the view reaches poll_events in that cell.
+  const canvas = page.locator(".framecast-view canvas");
+  const box = await canvas.boundingBox();
+  await canvas.click({ position: { x: box.width / 4, y: box.height / 2 } });
+  const { seq, clicks } = JSON.parse(await waitForFile(path.join(dir, "click.json"), 30_000));
+  const [click] = clicks;
+  assert.equal(click?.type, "pointerdown", `got ${JSON.stringify(clicks)}`);
+  assert.ok(Math.abs(click.x - WIDTH / 4) <= 1 && Math.abs(click.y - HEIGHT / 2) <= 1, `clicked at ${click.x}, ${click.y}`);
+
+  // The last frame, exactly.
+  await viewState(page, (view) => view.seq === seq, 30_000);
+  const last = await readFile(path.join(dir, "last.rgb"));
+  const expected = Buffer.alloc(WIDTH * HEIGHT * 4);
+  for (let i = 0, j = 0; i < last.length; i += 3, j += 4) {
+    last.copy(expected, j, i, i + 3);
+    expected[j + 3] = 255;
+  }
+  const differs = firstDifference(await canvasPixels(page, ".framecast-view canvas"), expected);
+  assert.equal(differs, -1, `canvas pixel ${differs} differs from the frame the kernel published`);
+  assert.equal((await prompts())[1], "[*]:", "the publishing cell is still running");
+  await writeFile(path.join(dir, "done"), "");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
