@@ -47,6 +47,8 @@ log = logging.getLogger("framecast.jupyter")
 #: Views of one widget relayed at once (each is one viewer of the stream);
 #: a front end asking for more is refused.
 MAX_VIEWS_PER_WIDGET = 16
+#: How long closing a view's connection waits for the server's side.
+_CLOSE_TIMEOUT_S = 0.1
 #: Longest view id a front end may choose.
 _MAX_VIEW_ID = 64
 
@@ -204,18 +206,25 @@ class _Relay:
 
     def _run(self) -> None:
         _Routing.reply_to(self._request)
+        opened = False
         try:
             # The server is this process's own: no size limit on what it sends.
-            socket = connect(self._url, compression=None, max_size=None, open_timeout=10)
+            # After the closing handshake, the client waits for the server to
+            # end the connection, which takes this server about a second
+            # (measured: 1.0 s a close); the handshake itself is immediate on
+            # loopback, so the wait is short.
+            with connect(self._url, compression=None, max_size=None, open_timeout=10, close_timeout=_CLOSE_TIMEOUT_S) as socket:
+                opened = True
+                self._serve(socket)
         except (OSError, TimeoutError, InvalidHandshake) as error:
-            self._tell({"t": "closed", "reason": f"cannot connect to the stream: {error}"})
-            return
+            if not opened:
+                self._tell({"t": "closed", "reason": f"cannot connect to the stream: {error}"})
+
+    def _serve(self, socket: ClientConnection) -> None:
         self._socket = socket
         if self._closed.is_set():
-            socket.close()
             return
         self._tell({"t": "open"})
-        reason = "connection closed"
         try:
             for message in socket:
                 if isinstance(message, bytes):
@@ -224,12 +233,9 @@ class _Relay:
                     self._tell({"t": "text", "text": message})
         except ConnectionClosed:
             pass
-        finally:
-            close = socket.close_rcvd
-            if close is not None:
-                reason = close.reason or f"closed with {close.code}"
-            if not self._closed.is_set():
-                self._tell({"t": "closed", "reason": reason})
+        if not self._closed.is_set():
+            reason = socket.close_reason or f"closed with {socket.close_code}"
+            self._tell({"t": "closed", "reason": reason})
 
 
 def show(stream: "_native.Stream") -> None:
