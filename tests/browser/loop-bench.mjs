@@ -1,5 +1,6 @@
 // The comparison users look for first: the classic numpy loop published to
-// framecast with the Python client, against the same frames sent the MJPEG
+// framecast with the Python client (and from the server inside the Python
+// process), against the same frames sent the MJPEG
 // way (Flask + cv2.imencode, multipart/x-mixed-replace), both watched in
 // headless Chromium launched directly (chromium.mjs: no DevTools client but
 // a bare Runtime.evaluate). Per class and rate (20 frames/s, and as fast as
@@ -23,6 +24,9 @@
 // the loopback traffic from each server's port (this kernel has htb and the
 // u32 filter, not netem). The producer-to-server direction stays unlimited.
 // FRAMECAST_LOOP_RATES=30 sets the paced rates (default 20 and uncapped).
+// At paced rates on an unlimited link the loop also runs with the server
+// inside the Python process (framecast.serve, tests/loop/serve.py), unless
+// FRAMECAST_LOOP_NO_IN_PROCESS is set.
 
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -171,6 +175,42 @@ function row({ system, name, rate, run: { before, after, elapsed }, shown, sent,
   };
 }
 
+/** framecast's page on `stream`, showing a frame. */
+async function openPage(url, stream) {
+  const chromium = await launchChromium(new URL(`/?stream=${stream}`, url).href);
+  await chromium.waitFor(() => window.framecast?.seq > 0);
+  return chromium;
+}
+
+/** What framecast's page counted, and the stream's sequence, for `measure`. */
+function pageCounters(chromium, url, stream) {
+  return async () => ({
+    ...(await chromium.evaluate(() => ({
+      painted: window.framecast.frames,
+      applied: window.framecast.applied,
+      bytes: window.framecast.bytes,
+      latencies: window.framecast.latencies.splice(0),
+    }))),
+    seq: await streamSeq(url, stream),
+  });
+}
+
+/** The row of a `measure` run of framecast's page. */
+function pageRow(system, name, rate, run) {
+  const { before, after } = run;
+  const applied = after.counters.applied - before.counters.applied;
+  return row({
+    system,
+    name,
+    rate,
+    run,
+    shown: after.counters.painted - before.counters.painted,
+    sent: after.counters.seq - before.counters.seq,
+    latencies: after.counters.latencies,
+    bytesPerFrame: applied ? (after.counters.bytes - before.counters.bytes) / applied : null,
+  });
+}
+
 async function runFramecast(name, rate, frames) {
   const server = await startServer(["--source", "none"]);
   shapeServer(Number(new URL(server.url).port));
@@ -182,40 +222,38 @@ async function runFramecast(name, rate, frames) {
       if (!producer.alive() || waited > 30) throw new Error(`publish.py published nothing:\n${producer.log()}`);
       await sleep(0.05);
     }
-    chromium = await launchChromium(new URL(`/?stream=${stream}`, server.url).href);
-    await chromium.waitFor(() => window.framecast?.seq > 0);
-    const counters = async () => ({
-      ...(await chromium.evaluate(() => ({
-        painted: window.framecast.frames,
-        applied: window.framecast.applied,
-        bytes: window.framecast.bytes,
-        latencies: window.framecast.latencies.splice(0),
-      }))),
-      seq: await streamSeq(server.url, stream),
-    });
-    const run = await measure(chromium, [producer.pid, server.pid], server.pid, counters);
-    const { before, after } = run;
-    const applied = after.counters.applied - before.counters.applied;
-    const bytes = applied ? (after.counters.bytes - before.counters.bytes) / applied : null;
+    chromium = await openPage(server.url, stream);
+    const run = await measure(chromium, [producer.pid, server.pid], server.pid, pageCounters(chromium, server.url, stream));
     const exactAfterMs = await timeToExact(chromium, producer, server.url, stream);
-    return {
-      exact_after_ms: exactAfterMs,
-      ...row({
-        system: "framecast",
-        name,
-        rate,
-        run,
-        shown: after.counters.painted - before.counters.painted,
-        sent: after.counters.seq - before.counters.seq,
-        latencies: after.counters.latencies,
-        bytesPerFrame: bytes,
-      }),
-      browser: chromium.version,
-    };
+    return { exact_after_ms: exactAfterMs, ...pageRow("framecast", name, rate, run), browser: chromium.version };
   } finally {
     await chromium?.close();
     await producer.stop();
     await server.stop();
+  }
+}
+
+/** The same loop with the server inside the Python process
+ * (`framecast.serve`, tests/loop/serve.py): producer and server are one
+ * process. Paced rates only (serve.py says why). */
+async function runInProcess(name, rate, frames) {
+  const port = await freePort();
+  shapeServer(port);
+  const url = `http://127.0.0.1:${port}/`;
+  const stream = `loop-${name}`;
+  const producer = spawnPython("serve.py", [frames, stream, "--port", String(port), "--fps", String(rate)]);
+  let chromium;
+  try {
+    for (let waited = 0; !(await streamSeq(url, stream).catch(() => 0)); waited += 0.05) {
+      if (!producer.alive() || waited > 30) throw new Error(`serve.py published nothing:\n${producer.log()}`);
+      await sleep(0.05);
+    }
+    chromium = await openPage(url, stream);
+    const run = await measure(chromium, [producer.pid], producer.pid, pageCounters(chromium, url, stream));
+    return pageRow("in-process", name, rate, run);
+  } finally {
+    await chromium?.close();
+    await producer.stop();
   }
 }
 
@@ -280,6 +318,20 @@ async function runMjpeg(name, rate, frames) {
   }
 }
 
+/** What stream.send costs with the server in-process (tests/loop/send_cost.py). */
+async function sendCost() {
+  const child = spawn(python, [path.join(loopDir, "send_cost.py")], { cwd: loopDir, stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (chunk) => (out += chunk));
+  const [code] = await once(child, "exit");
+  if (code !== 0) throw new Error(`send_cost.py failed (${code})`);
+  return JSON.parse(out);
+}
+const send_cost = LINK_MBIT === null ? await sendCost() : null;
+if (send_cost) {
+  console.log(`stream.send of a 1000x1000 RGB frame, server in-process: p50 ${send_cost.send_ms_p50.toFixed(3)} ms (CPU ${send_cost.send_cpu_ms_p50.toFixed(3)} ms), p90 ${send_cost.send_ms_p90.toFixed(3)} ms`);
+}
+
 const results = [];
 let browser = null;
 for (const name of CLASSES) {
@@ -288,7 +340,10 @@ for (const name of CLASSES) {
   const [code] = await once(made, "exit");
   if (code !== 0) throw new Error(`${framesBin} failed (${code})`);
   for (const rate of RATES) {
-    for (const run of [runMjpeg, runFramecast]) {
+    // The in-process server runs at paced rates, and without a link limit
+    // only (it is the same server as runFramecast's on the link).
+    const inProcess = rate > 0 && LINK_MBIT === null && !process.env.FRAMECAST_LOOP_NO_IN_PROCESS ? [runInProcess] : [];
+    for (const run of [runMjpeg, runFramecast, ...inProcess]) {
       const result = await run(name, rate, frames);
       browser = result.browser ?? browser;
       delete result.browser;
@@ -304,6 +359,6 @@ for (const name of CLASSES) {
 }
 await writeFile(
   outPath,
-  JSON.stringify({ width: 1000, height: 1000, frames: FRAMES, measure_s: MEASURE_S, link_mbit: LINK_MBIT, browser, driven: "launched directly; counters read with Runtime.evaluate only", results }, null, 2),
+  JSON.stringify({ width: 1000, height: 1000, frames: FRAMES, measure_s: MEASURE_S, link_mbit: LINK_MBIT, browser, driven: "launched directly; counters read with Runtime.evaluate only", send_cost, results }, null, 2),
 );
 console.log(`wrote ${outPath}`);

@@ -204,7 +204,8 @@ const BROWSER_FULL_CHANGE: &str = "The lossless delta is 0.7-1.2 MB of LZ4 to in
 const OVER_A_LINK: &str = "While the picture moves, framecast's natural tiles travel as JPEG at up to quality 90 (cv2's MJPEG is at 95), so the link carries them; the refinement to exact pixels waits until they have been still for 200 ms.";
 const LINK_SERVER: &str = "framecast's server receives and unmasks the raw 3 MB frame from the producer's WebSocket (about 1 ms; issue #12's in-process server removes it), compares it with the last one and JPEG-encodes every changed natural tile, where the MJPEG process encodes the frame it made in memory.";
 const AGAINST_XOR_ONLY: &str = "The per-tile estimate reads every sixteenth row of each changed tile; on content that stays XOR + LZ4 that is extra work, and at these sub-millisecond times run-to-run noise is of the same size.";
-const LOOP_SERVER: &str = "Per frame, framecast's producer and server copy, mask, send and receive the raw 3 MB frame before any encoding (the in-process server of issue #12 removes that), where MJPEG encodes in the producer's own process; on natural content the lossless encode (bit planes + LZ4, see the server-side goals) then costs more than cv2's JPEG encode.";
+const LOOP_SERVER: &str = "Per frame, framecast's producer and server copy, mask, send and receive the raw 3 MB frame before any encoding (the in-process server removes that: its table below), where MJPEG encodes in the producer's own process; on natural content the lossless encode (bit planes + LZ4, see the server-side goals) then costs more than cv2's JPEG encode.";
+const LOOP_IN_PROCESS: &str = "In-process, the raw frame is copied once and never crosses a socket; what remains is the encode, which for natural content (bit planes + LZ4, lossless) costs more than cv2's JPEG encode (see the server-side goals).";
 const LOOP_CHROMIUM: &str = "Chromium receives the lossless delta (megabytes for natural content, where the JPEG is a hundred KB) and the wasm decoder inflates it into a 4 MB RGBA framebuffer; the transport and that memory traffic bound it.";
 
 /// Every goal the report checks, in the order it prints them.
@@ -239,6 +240,8 @@ const GOALS: &[Goal] = &[
     Goal { key: "link 100 server", text: "server CPU per frame <= 1x MJPEG's", limit: Limit::AtMost(1.0), bound: LINK_SERVER },
     Goal { key: "link 20 camera", text: "frames shown per second >= 15", limit: Limit::AtLeast(15.0), bound: OVER_A_LINK },
     Goal { key: "link sprite", text: "sprite: lossless, <= 8 KB a frame, every frame shown", limit: Limit::AtMost(8_000.0), bound: "" },
+    Goal { key: "loop in-process", text: "producer+server CPU per frame, server in-process, <= 1/2 of MJPEG's", limit: Limit::AtMost(0.5), bound: LOOP_IN_PROCESS },
+    Goal { key: "send cost", text: "in-process publish of a 1000x1000 frame, before encoding, <= 0.3 ms", limit: Limit::AtMost(0.3), bound: "One copy of the 3 MB array into a fresh buffer: memory bandwidth and the page faults of the new allocation." },
     Goal { key: "loop shown", text: "frames shown per second, uncapped, >= MJPEG's", limit: Limit::AtLeast(1.0), bound: "Both pipelines and Chromium share two cores; framecast's full-change frames are megabytes to copy, send, receive and inflate where MJPEG's are a hundred KB." },
 ];
 
@@ -562,7 +565,77 @@ fn loop_table(path: &Path) -> String {
         }
         md.push('\n');
     }
+    md += &in_process_table(&report, &results, &classes);
     md.push_str("Frames sent is what left the producer: MJPEG's generator encodes and writes every frame, Chromium shows those it gets to before an animation frame; framecast's client hands the server the newest frame and the server sends each viewer the newest frame its window allows. Uncapped, MJPEG's generator is held back by its socket and framecast's producer waits for each frame to be on the network (`Publisher.flush`), so CPU per frame shown includes the frames nobody saw. Chromium shows a multipart part only once the next part's boundary arrives, which puts MJPEG's latency at 20 frames/s a frame interval (50 ms) above its processing.\n\n");
+    md += GOAL_HEADER;
+    md += &goals;
+    md.push('\n');
+    md
+}
+
+/// The numpy loop at 20 frames/s with the server inside the Python process
+/// (`framecast.serve`, `tests/loop/serve.py`) beside the Publisher's and
+/// MJPEG's, what `stream.send` costs (`tests/loop/send_cost.py`), and their
+/// goals.
+fn in_process_table(
+    report: &serde_json::Value,
+    results: &[serde_json::Value],
+    classes: &[String],
+) -> String {
+    let mut md = String::from("### The server inside the Python process, 20 frames per second
+
+The same loop with `framecast.serve()` in the producer's process (`tests/loop/serve.py`): `stream.send` copies the array into the stream, with no socket, and producer+server CPU is that one process.
+
+| class | producer+server CPU per frame: MJPEG | Publisher + server | in-process | in-process vs MJPEG | frames shown /s: MJPEG | Publisher | in-process | latency p50 / p99, in-process |\n|---|---|---|---|---|---|---|---|---|\n");
+    let mut goals = String::new();
+    let mut rows = 0;
+    for class in classes {
+        let (Some(mjpeg), Some(publisher), Some(in_process)) = (
+            LoopRow::find(results, "mjpeg", class, 20),
+            LoopRow::find(results, "framecast", class, 20),
+            LoopRow::find(results, "in-process", class, 20),
+        ) else {
+            continue;
+        };
+        rows += 1;
+        let ratio = in_process.producer_server_ms / mjpeg.producer_server_ms;
+        writeln!(
+            md,
+            "| {class} | {:.1} ms | {:.1} ms | {:.1} ms | {ratio:.2}x | {:.1} | {:.1} | {:.1} | {} |",
+            mjpeg.producer_server_ms,
+            publisher.producer_server_ms,
+            in_process.producer_server_ms,
+            mjpeg.shown_fps,
+            publisher.shown_fps,
+            in_process.shown_fps,
+            in_process.latency(),
+        )
+        .unwrap();
+        goals += &goal(
+            "loop in-process",
+            &format!("{class}, 20/s: "),
+            Some(ratio),
+            &format!("{ratio:.2}x"),
+        );
+    }
+    if rows == 0 {
+        return String::new();
+    }
+    md.push('\n');
+    let cost = &report["send_cost"];
+    if let Some(p50) = cost["send_ms_p50"].as_f64() {
+        writeln!(
+            md,
+            "`stream.send` of a {}x{} RGB frame with no viewer (so nothing is encoded): {p50:.3} ms at the median ({:.3} ms of CPU), {:.3} ms at p90, over {} sends (`tests/loop/send_cost.py`).\n",
+            cost["width"],
+            cost["height"],
+            cost["send_cpu_ms_p50"].as_f64().unwrap_or(f64::NAN),
+            cost["send_ms_p90"].as_f64().unwrap_or(f64::NAN),
+            cost["sends"],
+        )
+        .unwrap();
+        goals += &goal("send cost", "", Some(p50), &format!("{p50:.3} ms"));
+    }
     md += GOAL_HEADER;
     md += &goals;
     md.push('\n');
