@@ -218,6 +218,7 @@ class _Relay:
                 self._serve(socket)
         except (OSError, TimeoutError, InvalidHandshake) as error:
             if not opened:
+                log.warning("the notebook view cannot connect to %s: %s", self._url.split("?")[0], error)
                 self._tell({"t": "closed", "reason": f"cannot connect to the stream: {error}"})
 
     def _serve(self, socket: ClientConnection) -> None:
