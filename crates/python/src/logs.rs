@@ -86,11 +86,13 @@ fn python_level(level: &Level) -> u8 {
 }
 
 /// The Python logger for a tracing target: `framecast_server::viewer` logs
-/// to `framecast.viewer`, the server's root to `framecast`, any other crate
+/// to `framecast.viewer`, the server's root (and the command's `framecast`)
+/// to `framecast`, any other crate
 /// (`actix_server::worker`) to `framecast.actix_server.worker`.
 fn logger_name(target: &str) -> String {
     let path = target
         .strip_prefix("framecast_server")
+        .or_else(|| (target == "framecast").then_some(""))
         .or_else(|| target.strip_prefix("_native"))
         .map_or_else(|| format!("::{target}"), str::to_string);
     format!("framecast{}", path.replace("::", "."))
@@ -180,6 +182,7 @@ mod tests {
     #[test]
     fn loggers_are_named_under_framecast() {
         assert_eq!(logger_name("framecast_server"), "framecast");
+        assert_eq!(logger_name("framecast"), "framecast");
         assert_eq!(logger_name("framecast_server::viewer"), "framecast.viewer");
         assert_eq!(
             logger_name("actix_server::worker"),

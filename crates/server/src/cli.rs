@@ -20,6 +20,11 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use framecast_codec::PixelFormat;
 
+/// The command's own log lines (the URL to open, why it stops) log to
+/// `framecast`, as when they came from the binary's crate, so that
+/// `RUST_LOG=framecast=info` keeps them whatever module they come from.
+const LOG_TARGET: &str = "framecast";
+
 /// Watch live frames from a program in a browser: framecast sends each viewer
 /// only the tiles that changed since the frame it has, losslessly, over a
 /// WebSocket.
@@ -315,7 +320,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         Some(dir) => Page::dir(dir).with_context(|| format!("--www {}", dir.display()))?,
     };
     if let Some(missing) = page.missing_viewer() {
-        tracing::warn!("the page cannot decode: {missing}");
+        tracing::warn!(target: LOG_TARGET, "the page cannot decode: {missing}");
     }
 
     let access = args.access.access(args.bind)?;
@@ -377,8 +382,8 @@ async fn serve(args: Args) -> anyhow::Result<()> {
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                 .expect("a SIGTERM handler");
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => tracing::info!("interrupted (SIGINT); shutting down"),
-            _ = terminate.recv() => tracing::info!("terminated (SIGTERM); shutting down"),
+            _ = tokio::signal::ctrl_c() => tracing::info!(target: LOG_TARGET, "interrupted (SIGINT); shutting down"),
+            _ = terminate.recv() => tracing::info!(target: LOG_TARGET, "terminated (SIGTERM); shutting down"),
         }
     };
     crate::run(listener, config, streams, shutdown).await?;
@@ -395,25 +400,25 @@ fn announce(what: &str, address: SocketAddr, access: &Access, no_auth: bool) {
     let url = format!("http://{address}/");
     match (&access.publish_token, access.public_view) {
         (Some(token), false) => {
-            tracing::info!(
+            tracing::info!(target: LOG_TARGET,
                 "framecast is serving {what}: open {url}?token={}",
                 token.expose()
             );
-            tracing::info!("producers send the token as `Authorization: Bearer TOKEN` (or ?token=TOKEN); FRAMECAST_TOKEN sets it");
+            tracing::info!(target: LOG_TARGET, "producers send the token as `Authorization: Bearer TOKEN` (or ?token=TOKEN); FRAMECAST_TOKEN sets it");
         }
         (Some(token), true) => {
-            tracing::info!("framecast is serving {what}: open {url} (viewing needs no token)");
-            tracing::info!(
+            tracing::info!(target: LOG_TARGET, "framecast is serving {what}: open {url} (viewing needs no token)");
+            tracing::info!(target: LOG_TARGET,
                 "publishing needs the token {}: `Authorization: Bearer TOKEN` or ?token=TOKEN",
                 token.expose()
             );
         }
-        (None, _) => tracing::info!("framecast is serving {what}: open {url}"),
+        (None, _) => tracing::info!(target: LOG_TARGET, "framecast is serving {what}: open {url}"),
     }
     if access.view_token.is_some() {
-        tracing::info!("the view token grants viewing only: {url}?token=VIEW_TOKEN");
+        tracing::info!(target: LOG_TARGET, "the view token grants viewing only: {url}?token=VIEW_TOKEN");
     }
     if no_auth && !address.ip().is_loopback() {
-        tracing::warn!("--no-auth: ANYONE WHO CAN REACH {address} CAN WATCH AND REPLACE EVERY STREAM. Use it only on a network you trust.");
+        tracing::warn!(target: LOG_TARGET, "--no-auth: ANYONE WHO CAN REACH {address} CAN WATCH AND REPLACE EVERY STREAM. Use it only on a network you trust.");
     }
 }
