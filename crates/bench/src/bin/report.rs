@@ -565,11 +565,11 @@ fn loop_table(path: &Path) -> String {
         }
         md.push('\n');
     }
-    md += &in_process_table(&report, &results, &classes);
     md.push_str("Frames sent is what left the producer: MJPEG's generator encodes and writes every frame, Chromium shows those it gets to before an animation frame; framecast's client hands the server the newest frame and the server sends each viewer the newest frame its window allows. Uncapped, MJPEG's generator is held back by its socket and framecast's producer waits for each frame to be on the network (`Publisher.flush`), so CPU per frame shown includes the frames nobody saw. Chromium shows a multipart part only once the next part's boundary arrives, which puts MJPEG's latency at 20 frames/s a frame interval (50 ms) above its processing.\n\n");
     md += GOAL_HEADER;
     md += &goals;
     md.push('\n');
+    md += &in_process_table(&report, &results, &classes);
     md
 }
 
