@@ -113,14 +113,14 @@ impl Server {
     /// the stream's producers while it exists, so the stream does not expire
     /// however long the program goes without sending.
     fn stream(&self, name: &str) -> PyResult<Stream> {
-        let (stream, presence) = self
-            .running()?
+        let server = self.running()?;
+        let (stream, presence) = server
             .streams()
             .join(name, Role::Producer)
             .map_err(|error| PyValueError::new_err(error.to_string()))?;
         Ok(Stream {
             events: Mutex::new(stream.subscribe_events()),
-            viewer_url: self.running()?.viewer_url(stream.name()),
+            viewer_url: server.viewer_url(stream.name()),
             stream,
             _presence: presence,
         })
