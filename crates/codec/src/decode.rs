@@ -1,20 +1,23 @@
-//! The decoder: applies frame messages, in order, to an RGBA framebuffer it
-//! owns, expanding RGB8 sources to RGBA with opaque alpha. A tile is XORed
-//! into the framebuffer or, for the bit-plane encodings, added to it; a
-//! whole tile or a JPEG tile replaces what the framebuffer had there.
+//! The decoder: applies frame messages, in order, to a framebuffer it owns:
+//! RGBA, expanding RGB8 sources with opaque alpha (a viewer's, painted onto
+//! a canvas), or in the frames' own format (the server's, rebuilding what a
+//! producer publishes as deltas). A tile is XORed into the framebuffer or,
+//! for the bit-plane encodings, added to it; a whole tile or a JPEG tile
+//! replaces what the framebuffer had there.
 
 use crate::error::DecodeError;
-use crate::frame::{PixelFormat, Rect};
+use crate::frame::{FrameRef, PixelFormat, Rect};
 use crate::jpeg;
 use crate::lz4;
 use crate::planes::{self, unzigzag};
 use crate::wire::{jpeg_slot, parse_frame, FrameMessage, Images, Scroll, TileEncoding, TileRecord};
 
-/// Holds the viewer's framebuffer and the sequence number of the frame in it.
+/// Holds a framebuffer and the sequence number of the frame in it.
 #[derive(Debug, Default, Clone)]
 pub struct Decoder {
-    /// RGBA8, `4 * width * height` bytes, row-major. Empty until a keyframe.
+    /// `width * height` pixels of `layout`, row-major. Empty until a keyframe.
     framebuffer: Vec<u8>,
+    layout: Layout,
     width: u32,
     height: u32,
     /// Source format of the frames being applied; decides the tiles' layout.
@@ -30,6 +33,18 @@ pub struct Decoder {
     jpeg_tiles: Vec<u32>,
     /// One JPEG image, decoded (RGB).
     jpeg_pixels: Vec<u8>,
+}
+
+/// How a [`Decoder`] lays out its framebuffer.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// RGBA8 whatever the frames' format, RGB8 frames with opaque alpha: what
+    /// a canvas paints.
+    #[default]
+    Rgba,
+    /// The frames' own format (3 bytes a pixel for RGB8, 4 for RGBA8): the
+    /// frames exactly as their producer had them.
+    Source,
 }
 
 /// What [`Decoder::apply`] did.
@@ -56,12 +71,23 @@ pub struct FrameInfo {
 }
 
 impl Decoder {
-    /// A decoder holding no frame; the first message it accepts is a keyframe.
+    /// A decoder into RGBA holding no frame; the first message it accepts
+    /// is a keyframe.
     pub fn new() -> Self {
         Decoder::default()
     }
 
-    /// The RGBA framebuffer, `4 * width * height` bytes.
+    /// A decoder holding no frame whose framebuffer is in the frames' own
+    /// format ([`Layout::Source`]).
+    pub fn source() -> Self {
+        Decoder {
+            layout: Layout::Source,
+            ..Decoder::default()
+        }
+    }
+
+    /// The framebuffer: `width * height` pixels, RGBA or in the frames' own
+    /// format as the decoder was made.
     pub fn framebuffer(&self) -> &[u8] {
         &self.framebuffer
     }
@@ -79,6 +105,27 @@ impl Decoder {
     /// Sequence number of the frame held, if any.
     pub fn held_seq(&self) -> Option<u64> {
         self.held
+    }
+
+    /// Makes `frame` the frame held, as `seq`, as if a keyframe had brought
+    /// it: a delta against `seq` applies to it next.
+    pub fn hold(&mut self, seq: u64, frame: FrameRef<'_>) {
+        self.reset(frame.width(), frame.height(), frame.format());
+        let whole = Rect {
+            x: 0,
+            y: 0,
+            width: frame.width(),
+            height: frame.height(),
+        };
+        combine_tile::<Replace>(
+            &mut self.framebuffer,
+            self.width,
+            self.layout,
+            whole,
+            frame.format(),
+            frame.pixels(),
+        );
+        self.held = Some(seq);
     }
 
     /// Applies one frame message.
@@ -109,7 +156,8 @@ impl Decoder {
             }
         }
         self.held = None;
-        let resized = header.is_keyframe() && self.reset(&frame);
+        let resized =
+            header.is_keyframe() && self.reset(header.width, header.height, header.format);
         let dirty = self.apply_tiles(&frame)?;
         self.held = Some(header.seq);
         Ok(FrameInfo {
@@ -125,25 +173,24 @@ impl Decoder {
         })
     }
 
-    /// Makes the framebuffer a black frame of the keyframe's size and format;
-    /// returns whether the size changed.
-    fn reset(&mut self, frame: &FrameMessage<'_>) -> bool {
-        let header = frame.header;
-        let resized = (header.width, header.height) != (self.width, self.height);
-        let len = 4 * header.width as usize * header.height as usize;
-        self.framebuffer.resize(len, 0);
+    /// Makes the framebuffer a black frame of this size and format; returns
+    /// whether the size changed.
+    fn reset(&mut self, width: u32, height: u32, format: PixelFormat) -> bool {
+        let resized = (width, height) != (self.width, self.height);
+        let bpp = self.layout.bytes_per_pixel(format);
+        self.framebuffer.clear();
+        self.framebuffer
+            .resize(bpp * width as usize * height as usize, 0);
         // Black in the source format: RGB's implied alpha is opaque, and an
         // RGBA source's alpha channel is XORed like any other.
-        let black: [u8; 4] = match header.format {
-            PixelFormat::Rgb8 => [0, 0, 0, 255],
-            PixelFormat::Rgba8 => [0, 0, 0, 0],
-        };
-        for pixel in self.framebuffer.chunks_exact_mut(4) {
-            pixel.copy_from_slice(&black);
+        if (self.layout, format) == (Layout::Rgba, PixelFormat::Rgb8) {
+            for pixel in self.framebuffer.chunks_exact_mut(4) {
+                pixel[3] = 255;
+            }
         }
-        self.width = header.width;
-        self.height = header.height;
-        self.format = Some(header.format);
+        self.width = width;
+        self.height = height;
+        self.format = Some(format);
         resized
     }
 
@@ -186,13 +233,18 @@ impl Decoder {
             // A whole tile is a delta against black: XOR or add onto zeros is
             // the bytes themselves.
             match tile.encoding {
-                _ if tile.whole => {
-                    combine_tile::<Replace>(framebuffer, self.width, rect, format, bytes)
-                }
+                _ if tile.whole => combine_tile::<Replace>(
+                    framebuffer,
+                    self.width,
+                    self.layout,
+                    rect,
+                    format,
+                    bytes,
+                ),
                 TileEncoding::Planes | TileEncoding::UpPlanes => {
-                    combine_tile::<Add>(framebuffer, self.width, rect, format, bytes)
+                    combine_tile::<Add>(framebuffer, self.width, self.layout, rect, format, bytes)
                 }
-                _ => combine_tile::<Xor>(framebuffer, self.width, rect, format, bytes),
+                _ => combine_tile::<Xor>(framebuffer, self.width, self.layout, rect, format, bytes),
             }
         }
         self.place_jpeg_tiles(frame, tiles.images())?;
@@ -237,6 +289,7 @@ impl Decoder {
                 combine_tile::<Replace>(
                     &mut self.framebuffer,
                     self.width,
+                    self.layout,
                     rect,
                     PixelFormat::Rgb8,
                     &self.inflated,
@@ -255,7 +308,8 @@ impl Decoder {
 
     /// Moves the scroll's band of rows (one `memmove`); returns the band.
     fn scroll(&mut self, scroll: Scroll) -> Rect {
-        let stride = 4 * self.width as usize;
+        let format = self.format.expect("a frame is held");
+        let stride = self.layout.bytes_per_pixel(format) * self.width as usize;
         let (top, bottom) = (scroll.top as usize, scroll.bottom as usize);
         let moved = scroll.dy.unsigned_abs() as usize;
         let (from, to) = if scroll.dy > 0 {
@@ -389,27 +443,38 @@ impl Combine for Add {
     }
 }
 
-/// Combines a tile's bytes (in the source format) with the RGBA
-/// framebuffer's; for RGB8 the alpha bytes stay as they are.
+impl Layout {
+    /// Bytes a pixel of `format` takes in the framebuffer.
+    fn bytes_per_pixel(self, format: PixelFormat) -> usize {
+        match self {
+            Layout::Rgba => 4,
+            Layout::Source => format.bytes_per_pixel(),
+        }
+    }
+}
+
+/// Combines a tile's bytes (in the source format) with the framebuffer's;
+/// into RGBA from RGB8 the alpha bytes stay as they are.
 fn combine_tile<C: Combine>(
     framebuffer: &mut [u8],
     fb_width: u32,
+    layout: Layout,
     rect: Rect,
     format: PixelFormat,
     delta: &[u8],
 ) {
-    let bpp = format.bytes_per_pixel();
-    let src_row_len = rect.width as usize * bpp;
-    let dst_row_len = rect.width as usize * 4;
+    let src_row_len = rect.width as usize * format.bytes_per_pixel();
+    let fb_bpp = layout.bytes_per_pixel(format);
+    let dst_row_len = rect.width as usize * fb_bpp;
     for (row, src) in delta.chunks_exact(src_row_len).enumerate() {
-        let start = ((rect.y as usize + row) * fb_width as usize + rect.x as usize) * 4;
+        let start = ((rect.y as usize + row) * fb_width as usize + rect.x as usize) * fb_bpp;
         let dst = &mut framebuffer[start..start + dst_row_len];
-        match format {
-            PixelFormat::Rgba8 => dst
+        match (layout, format) {
+            (Layout::Source, _) | (Layout::Rgba, PixelFormat::Rgba8) => dst
                 .iter_mut()
                 .zip(src)
                 .for_each(|(d, s)| *d = C::byte(*d, *s)),
-            PixelFormat::Rgb8 => {
+            (Layout::Rgba, PixelFormat::Rgb8) => {
                 // Eight pixels at a time: 24 source bytes as three 64-bit
                 // words become four words of two RGBA pixels each (alpha
                 // bytes zero), combined with the framebuffer's.

@@ -799,6 +799,18 @@ pub enum Message<'a> {
     Publish(Publish<'a>),
 }
 
+impl Message<'_> {
+    /// Which kind of message it is.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Message::Frame(_) => Kind::Frame,
+            Message::Ack(_) => Kind::Ack,
+            Message::KeyframeRequest(_) => Kind::KeyframeRequest,
+            Message::Publish(_) => Kind::Publish,
+        }
+    }
+}
+
 /// Parses any message: checks the preamble and the fixed fields. A frame's
 /// tile records are checked as [`FrameMessage::tiles`] reads them.
 pub fn parse(bytes: &[u8]) -> Result<Message<'_>, DecodeError> {

@@ -1,6 +1,6 @@
 //! Property tests: whatever the size, format, tile size and change pattern,
-//! the decoder's framebuffer equals the encoded frame exactly, and no byte
-//! string makes the decoder panic.
+//! the decoder's framebuffer equals the encoded frame exactly (in RGBA, and
+//! in the frames' own format), and no byte string makes the decoder panic.
 
 use framecast_codec::{Decoder, Encoder, FrameRef, PixelFormat};
 use proptest::prelude::*;
@@ -208,6 +208,7 @@ proptest! {
         tile_width in 8u16..80,
         tile_height in 8u16..80,
         default_tiles in any::<bool>(),
+        hold_first in any::<bool>(),
         seed in any::<u64>(),
         changes in prop::collection::vec(change(), 1..8),
     ) {
@@ -219,11 +220,20 @@ proptest! {
             Encoder::with_tile_size(tile_width, tile_height).unwrap()
         };
         let mut decoder = Decoder::new();
+        // The server's: the frames as the producer had them, the first one
+        // held as a plain publish or applied as a keyframe.
+        let mut source_decoder = Decoder::source();
         let mut source = Source { width, height, format, pixels: noise(seed, (width * height) as usize * format.bytes_per_pixel()) };
         let mut message = Vec::new();
         encoder.encode_keyframe(1, 10, source.frame(), &mut message);
         decoder.apply(&message).unwrap();
         prop_assert_eq!(decoder.framebuffer(), &expected_rgba(format, &source.pixels)[..]);
+        if hold_first {
+            source_decoder.hold(1, source.frame());
+        } else {
+            source_decoder.apply(&message).unwrap();
+        }
+        prop_assert_eq!(source_decoder.framebuffer(), &source.pixels[..]);
 
         for (i, change) in changes.iter().enumerate() {
             let seq = i as u64 + 2;
@@ -239,6 +249,8 @@ proptest! {
             prop_assert_eq!(stats.keyframe, !source.frame().same_geometry(&base));
             prop_assert_eq!((info.width, info.height), (source.width, source.height));
             prop_assert_eq!(decoder.framebuffer(), &expected_rgba(source.format, &source.pixels)[..]);
+            source_decoder.apply(&message).unwrap();
+            prop_assert_eq!(source_decoder.framebuffer(), &source.pixels[..]);
             if matches!(change, Change::Same) {
                 prop_assert!(info.dirty.is_empty());
             }

@@ -1,5 +1,13 @@
-//! A producer's WebSocket session (`/ingest/{stream}`): publish messages in,
-//! input events and errors out.
+//! A producer's WebSocket session (`/ingest/{stream}`): publish messages and
+//! frame messages in, input events and errors out.
+//!
+//! A publish message is a whole frame, published as it arrived (no copy). A
+//! frame message is a delta against the frame this connection published
+//! before (a producer that sends only what changed, as framecast's
+//! `Publisher` does where that pays), rebuilt here in the frame's own format
+//! and published. The connection numbers its frames: a frame message carries
+//! its number (`seq`); a publish message takes the number after the previous
+//! frame's. A delta must name the previous frame's number as its base.
 //!
 //! A bad message loses nothing: the producer gets a JSON error saying what
 //! was expected and what arrived, the stream keeps its last good frame and
@@ -12,7 +20,10 @@ use std::sync::Arc;
 
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, ProtocolError, Session};
 use bytes::Bytes;
-use framecast_codec::wire::{parse_publish, PUBLISH_HEADER_LEN};
+use framecast_codec::wire::{
+    parse, Message, FRAME_HEADER_LEN, PUBLISH_HEADER_LEN, SCROLL_RECORD_LEN, TILE_HEADER_LEN,
+};
+use framecast_codec::{Decoder, FrameRef, PixelFormat, MAX_FRAME_PIXELS, MIN_TILE_SIDE};
 use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -24,9 +35,24 @@ use crate::stream::{now_us, Presence, Stream};
 /// Bad messages in a row after which a producer is closed.
 pub const MAX_BAD_IN_A_ROW: u32 = 10;
 
-/// Largest message a producer may send: the largest frame, RGBA, with its header.
-pub const MAX_PUBLISH_MESSAGE: usize =
-    PUBLISH_HEADER_LEN + framecast_codec::MAX_FRAME_PIXELS as usize * 4;
+/// Largest message a producer may send: the largest frame, RGBA, with a
+/// frame message's header and a tile record's header for every tile of the
+/// smallest size (a frame message of raw tiles is never longer; a publish
+/// message is shorter).
+pub const MAX_PUBLISH_MESSAGE: usize = FRAME_HEADER_LEN
+    + SCROLL_RECORD_LEN
+    + MAX_FRAME_PIXELS as usize * 4
+    + MAX_FRAME_PIXELS as usize / (MIN_TILE_SIDE as usize * MIN_TILE_SIDE as usize)
+        * TILE_HEADER_LEN;
+
+/// A capture time as sent, or now for 0 (unknown).
+fn stamped(capture_us: u64) -> u64 {
+    if capture_us == 0 {
+        now_us()
+    } else {
+        capture_us
+    }
+}
 
 /// A JSON message to the producer.
 #[derive(Debug, Serialize)]
@@ -45,6 +71,22 @@ pub struct ProducerSession {
     heartbeat: Heartbeat,
     /// Refused messages since the last good publish.
     bad_in_a_row: u32,
+    /// The number of the last frame this connection published (0: none).
+    last_seq: u64,
+    /// That frame when it came as a publish message, kept as published until
+    /// a delta needs it in `decoder`.
+    plain: Option<PlainFrame>,
+    /// That frame when it came as a frame message (or a delta followed a
+    /// publish): what the next delta applies to.
+    decoder: Decoder,
+}
+
+/// A frame a publish message brought.
+struct PlainFrame {
+    width: u32,
+    height: u32,
+    format: PixelFormat,
+    pixels: Bytes,
 }
 
 impl std::fmt::Debug for ProducerSession {
@@ -70,6 +112,9 @@ impl ProducerSession {
             session,
             heartbeat: Heartbeat::new(&config),
             bad_in_a_row: 0,
+            last_seq: 0,
+            plain: None,
+            decoder: Decoder::source(),
         }
     }
 
@@ -105,10 +150,16 @@ impl ProducerSession {
         match message {
             Ok(AggregatedMessage::Binary(bytes)) => {
                 let published = self.publish(bytes);
+                if published.is_err() {
+                    // What the producer counts as its last frame may not be
+                    // ours: no delta applies until a whole frame comes.
+                    self.plain = None;
+                    self.decoder = Decoder::source();
+                }
                 self.answer(published).await
             }
             Ok(AggregatedMessage::Text(_)) => {
-                let refused = Err("producers send frames as binary publish messages (see PROTOCOL.md)".to_string());
+                let refused = Err("producers send frames as binary publish or frame messages (see PROTOCOL.md)".to_string());
                 self.answer(refused).await
             }
             Ok(AggregatedMessage::Ping(bytes)) => match self.session.pong(&bytes).await {
@@ -122,28 +173,90 @@ impl ProducerSession {
             }
             Err(ProtocolError::Overflow) => close(
                 CloseCode::Size,
-                &format!("message over {MAX_PUBLISH_MESSAGE} bytes, the largest frame (8192x4096 RGBA) with its header"),
+                &format!("message over {MAX_PUBLISH_MESSAGE} bytes, the largest frame (8192x4096 RGBA) as raw 8x8 tiles"),
             ),
             Err(error) => close(CloseCode::Protocol, &error.to_string()),
         }
     }
 
+    /// Publishes what a publish message or a frame message brings.
+    fn publish(&mut self, bytes: Bytes) -> Result<u64, String> {
+        match parse(&bytes).map_err(|error| error.to_string())? {
+            Message::Publish(publish) => {
+                let frame = publish.frame;
+                let plain = PlainFrame {
+                    width: frame.width(),
+                    height: frame.height(),
+                    format: frame.format(),
+                    pixels: bytes.slice(PUBLISH_HEADER_LEN..),
+                };
+                let published = self.publish_plain(&plain, publish.capture_us)?;
+                self.last_seq += 1;
+                self.plain = Some(plain);
+                Ok(published)
+            }
+            Message::Frame(frame) => {
+                let header = frame.header;
+                if header.seq <= self.last_seq {
+                    return Err(format!(
+                        "frame {} does not come after this connection's last frame, {}",
+                        header.seq, self.last_seq
+                    ));
+                }
+                if !header.is_keyframe() {
+                    if header.base_seq != self.last_seq {
+                        return Err(format!(
+                            "a delta against frame {}, but this connection's last frame is {}",
+                            header.base_seq, self.last_seq
+                        ));
+                    }
+                    if let Some(plain) = self.plain.take() {
+                        let base =
+                            FrameRef::new(plain.width, plain.height, plain.format, &plain.pixels)
+                                .expect("checked when published");
+                        self.decoder.hold(self.last_seq, base);
+                    } else if self.decoder.held_seq() != Some(self.last_seq) {
+                        return Err(format!(
+                            "no frame {} to apply a delta to since a message was refused: \
+                             send a whole frame (a publish message or a keyframe)",
+                            self.last_seq
+                        ));
+                    }
+                }
+                let info = self
+                    .decoder
+                    .apply(&bytes)
+                    .map_err(|error| error.to_string())?;
+                self.plain = None;
+                let published = self
+                    .stream
+                    .publish_at(
+                        info.width,
+                        info.height,
+                        info.format,
+                        Bytes::copy_from_slice(self.decoder.framebuffer()),
+                        stamped(info.capture_us),
+                    )
+                    .map_err(|error| error.to_string())?;
+                self.last_seq = header.seq;
+                Ok(published)
+            }
+            other => Err(format!(
+                "producers send publish or frame messages, not {} messages",
+                other.kind().name()
+            )),
+        }
+    }
+
     /// Publishes a publish message's pixels without copying them.
-    fn publish(&self, bytes: Bytes) -> Result<u64, String> {
-        let publish = parse_publish(&bytes).map_err(|error| error.to_string())?;
-        let frame = publish.frame;
-        let capture_us = if publish.capture_us == 0 {
-            now_us()
-        } else {
-            publish.capture_us
-        };
+    fn publish_plain(&self, frame: &PlainFrame, capture_us: u64) -> Result<u64, String> {
         self.stream
             .publish_at(
-                frame.width(),
-                frame.height(),
-                frame.format(),
-                bytes.slice(PUBLISH_HEADER_LEN..),
-                capture_us,
+                frame.width,
+                frame.height,
+                frame.format,
+                frame.pixels.clone(),
+                stamped(capture_us),
             )
             .map_err(|error| error.to_string())
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{assert_close, gradient, http_post, start_server, TestServer, Viewer, EXPECT_WITHIN};
 use framecast_codec::wire::write_publish_header;
-use framecast_codec::PixelFormat;
+use framecast_codec::{Encoder, FrameRef, PixelFormat};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -41,6 +41,19 @@ impl Producer {
         let mut message = Vec::new();
         write_publish_header(&mut message, width, height, format, 0);
         message.extend_from_slice(pixels);
+        self.send_raw(message).await;
+    }
+
+    /// Sends `frame` as a frame message numbered `seq`: a delta against
+    /// `base` (its number and pixels), or a keyframe without one.
+    async fn send_frame(
+        &mut self,
+        seq: u64,
+        frame: FrameRef<'_>,
+        base: Option<(u64, FrameRef<'_>)>,
+    ) {
+        let mut message = Vec::new();
+        Encoder::default().encode(seq, 0, frame, base, &mut message);
         self.send_raw(message).await;
     }
 
@@ -154,7 +167,7 @@ async fn bad_frames_get_an_error_and_lose_nothing() {
     assert!(producer
         .next_error()
         .await
-        .contains("binary publish messages"));
+        .contains("binary publish or frame messages"));
 
     // The stream kept its last good frame, and the viewer is still connected
     // and gets the next good one.
@@ -167,6 +180,97 @@ async fn bad_frames_get_an_error_and_lose_nothing() {
     let (seq, base, _) = viewer.receive().await;
     assert_eq!((seq, base), (2, 1));
     viewer.assert_shows(PixelFormat::Rgb8, &next);
+}
+
+/// A producer may send what changed as frame messages, deltas against the
+/// last frame it published on the connection (a publish message or a frame
+/// message): viewers get exactly the frames it had. A delta against any
+/// other frame is refused, and so is every delta after a refusal until a
+/// whole frame comes, so that nothing is applied to the wrong base.
+#[tokio::test]
+async fn deltas_from_a_producer_rebuild_its_frames_exactly() {
+    let server = start_server().await;
+    let mut producer = Producer::connect(&server, "deltas").await;
+    let (width, height) = (150, 90);
+    let frames: Vec<Vec<u8>> = (0..5).map(|shift| gradient(width, height, shift)).collect();
+    let frame = |i: usize| FrameRef::new(width, height, PixelFormat::Rgb8, &frames[i]).unwrap();
+    // A sprite-like change: one corner of frame 0 becomes frame 1's.
+    let mut corner = frames[0].clone();
+    for row in 0..20 {
+        let at = (row * width as usize) * 3;
+        corner[at..at + 60].copy_from_slice(&frames[1][at..at + 60]);
+    }
+    let corner_frame = FrameRef::new(width, height, PixelFormat::Rgb8, &corner).unwrap();
+
+    // Frame 1: a plain publish; frame 2: a delta against it.
+    producer
+        .publish(width, height, PixelFormat::Rgb8, &frames[0])
+        .await;
+    producer
+        .send_frame(2, corner_frame, Some((1, frame(0))))
+        .await;
+    wait_for_stream(&server, "deltas", 2).await;
+    let mut viewer = Viewer::connect(&server, "deltas").await;
+    viewer.receive().await;
+    viewer.assert_shows(PixelFormat::Rgb8, &corner);
+    viewer.ack(2).await;
+
+    // Frame 3: a delta against frame 2, the frame message before.
+    producer
+        .send_frame(3, frame(2), Some((2, corner_frame)))
+        .await;
+    let (seq, _, _) = viewer.receive().await;
+    viewer.assert_shows(PixelFormat::Rgb8, &frames[2]);
+    viewer.ack(seq).await;
+
+    // A delta against frame 2 again (not the last) and a number already
+    // used are refused; the stream keeps frame 3.
+    producer
+        .send_frame(4, frame(3), Some((2, corner_frame)))
+        .await;
+    let error = producer.next_error().await;
+    assert!(
+        error.contains("a delta against frame 2, but this connection's last frame is 3"),
+        "{error}"
+    );
+    producer.send_frame(3, frame(3), None).await;
+    let error = producer.next_error().await;
+    assert!(
+        error.contains("frame 3 does not come after this connection's last frame, 3"),
+        "{error}"
+    );
+    // After a refusal the connection holds no base: even a delta against
+    // the right frame is refused until a whole frame comes.
+    producer.send_frame(4, frame(3), Some((3, frame(2)))).await;
+    let error = producer.next_error().await;
+    assert!(error.contains("send a whole frame"), "{error}");
+    assert_eq!(
+        server.streams.get("deltas").unwrap().latest().unwrap().seq,
+        3
+    );
+
+    // A keyframe as a frame message starts again, from its own number.
+    producer.send_frame(10, frame(3), None).await;
+    let (seq, _, _) = viewer.receive().await;
+    viewer.assert_shows(PixelFormat::Rgb8, &frames[3]);
+    viewer.ack(seq).await;
+    producer
+        .send_frame(11, frame(4), Some((10, frame(3))))
+        .await;
+    viewer.receive().await;
+    viewer.assert_shows(PixelFormat::Rgb8, &frames[4]);
+
+    // A viewer's kind of message is not a producer's.
+    let mut ack = Vec::new();
+    framecast_codec::Ack {
+        seq: 1,
+        decode_us: 0,
+        paint_us: 0,
+    }
+    .write(&mut ack);
+    producer.send_raw(ack).await;
+    let error = producer.next_error().await;
+    assert!(error.contains("not ack messages"), "{error}");
 }
 
 #[tokio::test]
