@@ -163,3 +163,69 @@ def test_a_lossless_stream_arrives_exactly(server):
         assert publisher.flush()
     seq, shown = peek(server, "exact", seq=1)
     np.testing.assert_array_equal(shown, rgba(frame))
+
+
+def sprite_frames(count, height=240, width=320, channels=3):
+    """A still background of noise with a small square moving across it."""
+    background = np.random.default_rng(3).integers(0, 256, (height, width, channels), dtype=np.uint8)
+    for i in range(count):
+        frame = background.copy()
+        frame[40:72, 10 + 8 * i : 42 + 8 * i] = 255
+        yield frame
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_small_changes_go_as_deltas_and_arrive_exactly(server, channels):
+    frames = list(sprite_frames(6, channels=channels))
+    with framecast.Publisher(server.url, f"sprite{channels}") as publisher:
+        for i, frame in enumerate(frames):
+            publisher.send(frame)
+            assert publisher.flush()
+            _, shown = peek(server, f"sprite{channels}", seq=i + 1)
+            np.testing.assert_array_equal(shown, rgba(frame))
+        # The first frame whole, then only the tiles around the square.
+        assert publisher.deltas_sent == len(frames) - 1
+        assert publisher.bytes_sent < frames[0].nbytes * 1.3
+
+
+def test_a_scrolled_frame_goes_as_a_delta_and_arrives_exactly(server):
+    page = np.random.default_rng(4).integers(0, 256, (300, 200, 3), dtype=np.uint8)
+    scrolled = np.roll(page, -17, axis=0)
+    with framecast.Publisher(server.url, "scroll") as publisher:
+        for frame in (page, scrolled):
+            publisher.send(frame)
+            assert publisher.flush()
+        assert publisher.deltas_sent == 1
+        assert publisher.bytes_sent < page.nbytes * 1.2
+    _, shown = peek(server, "scroll", seq=2)
+    np.testing.assert_array_equal(shown, rgba(scrolled))
+
+
+def test_changes_everywhere_go_whole(server):
+    rng = np.random.default_rng(5)
+    frames = [rng.integers(0, 256, (120, 160, 3), dtype=np.uint8) for _ in range(4)]
+    with framecast.Publisher(server.url, "whole") as publisher:
+        for frame in frames:
+            publisher.send(frame)
+            assert publisher.flush()
+        assert publisher.deltas_sent == 0
+    _, shown = peek(server, "whole", seq=4)
+    np.testing.assert_array_equal(shown, rgba(frames[-1]))
+
+
+def test_after_a_refusal_a_keyframe_resynchronizes(server):
+    frames = list(sprite_frames(4))
+    with framecast.Publisher(server.url, "resync") as publisher:
+        for frame in frames[:2]:
+            publisher.send(frame)
+            assert publisher.flush()
+        # As the I/O thread does when the server refuses a message: the next
+        # frame goes as a keyframe, and deltas follow it.
+        publisher._loop.call_soon_threadsafe(publisher._on_text, '{"type": "error", "error": "refused"}')
+        wait_for(lambda: publisher.last_error == "refused")
+        for i, frame in enumerate(frames[2:], start=3):
+            publisher.send(frame)
+            assert publisher.flush()
+            _, shown = peek(server, "resync", seq=i)
+            np.testing.assert_array_equal(shown, rgba(frame))
+        assert publisher.deltas_sent == 3
