@@ -45,3 +45,9 @@ export function shapePort(port) {
   filter(2, "1:10", "match", "u16", "0", "0xff00", "at", "2"); // under 256 bytes
   filter(3, "1:1");
 }
+
+/** Sends what goes to TCP port `port` (what producers upload to a server)
+ * through the limited class. */
+export function shapeUploadsTo(port) {
+  execFileSync("tc", ["filter", "add", "dev", "lo", "parent", "1:", "protocol", "ip", "prio", "1", "u32", "match", "ip", "dport", String(port), "0xffff", "flowid", "1:1"]);
+}

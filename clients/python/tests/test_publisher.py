@@ -229,3 +229,43 @@ def test_after_a_refusal_a_keyframe_resynchronizes(server):
             _, shown = peek(server, "resync", seq=i)
             np.testing.assert_array_equal(shown, rgba(frame))
         assert publisher.deltas_sent == 3
+
+
+def publish_message(frame):
+    message = bytearray(framecast._HEADER.size + frame.nbytes)
+    height, width, _ = frame.shape
+    framecast._HEADER.pack_into(message, 0, b"FCST", framecast.PROTOCOL_VERSION, 4, 0, width, height, 1, 0)
+    message[framecast._HEADER.size :] = frame.tobytes()
+    return message
+
+
+def test_a_delta_that_shrinks_little_goes_only_over_a_slow_link():
+    # A smooth field that moves, as a simulation's: every tile changes, and
+    # XOR and LZ4 shrink it to about half.
+    y, x = np.mgrid[0:256, 0:256]
+    frames = [
+        np.dstack([128 + 100 * np.sin(x / 9 + t / 3 + c) * np.cos(y / 7 - t / 5) for c in range(3)]).astype(np.uint8)
+        for t in range(6)
+    ]
+    messages = [publish_message(frame) for frame in frames]
+
+    def sent_as_deltas(link_s_per_byte):
+        changes = framecast._Changes()
+        changes.link_s_per_byte = link_s_per_byte
+        wires = [changes.message(message) for message in messages]
+        return [wire is not message for wire, message in zip(wires, messages)], wires
+
+    fast, _ = sent_as_deltas(0.0)  # loopback: the bytes saved take no time
+    assert fast == [False] * 6
+    slow, wires = sent_as_deltas(1e-3)  # a millisecond a byte
+    assert slow == [False] + [True] * 5
+    assert all(len(messages[0]) // 4 < len(wire) < len(messages[0]) for wire in wires[1:])
+    assert framecast._Changes(deltas=False).message(messages[0]) is messages[0]
+
+
+def test_no_deltas_when_asked(server):
+    with framecast.Publisher(server.url, "nodeltas", deltas=False) as publisher:
+        for frame in sprite_frames(3):
+            publisher.send(frame)
+            assert publisher.flush()
+        assert publisher.deltas_sent == 0

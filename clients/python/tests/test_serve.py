@@ -148,3 +148,31 @@ def test_server_logs_go_to_python_logging(caplog):
     assert connected, [r.getMessage() for r in caplog.records]
     assert connected[0].levelno == logging.INFO
     assert 'stream="logged"' in connected[0].getMessage()
+
+
+def producer_connected(server, name):
+    with urllib.request.urlopen(f"{server.url.rstrip('/')}/api/streams") as response:
+        return {stream["name"]: stream["producer"] for stream in json.load(response)}.get(name)
+
+
+def test_the_program_is_one_producer_however_many_stream_objects_it_makes():
+    with framecast.serve(port=0) as server:
+        # More than the server's producers per stream (4).
+        streams = [server.stream("many") for _ in range(10)]
+        frame = np.full((8, 8, 3), 7, np.uint8)
+        assert [stream.send(frame) for stream in streams] == list(range(1, 11))
+        assert producer_connected(server, "many") is True
+        del streams
+        import gc
+
+        gc.collect()
+        assert producer_connected(server, "many") is False
+        # A deleted stream is made again, with a producer's place of its own.
+        stream = server.stream("many")
+        request = urllib.request.Request(f"{server.url.rstrip('/')}/api/streams/many", method="DELETE")
+        urllib.request.urlopen(request).close()
+        assert producer_connected(server, "many") is None
+        again = server.stream("many")
+        assert again.send(frame) == 1
+        assert producer_connected(server, "many") is True
+        del stream

@@ -2,9 +2,10 @@
 //! server inside the Python process ([`framecast_server::Server`]), and its
 //! streams, to which numpy arrays are published without a socket.
 
+use std::collections::HashMap;
 use std::ffi::CString;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use framecast_codec::wire::parse_publish;
@@ -46,6 +47,7 @@ fn serve(py: Python<'_>, host: &str, port: u16) -> PyResult<Server> {
     Ok(Server {
         address: server.address(),
         server: Some(server),
+        presences: Mutex::default(),
     })
 }
 
@@ -86,6 +88,9 @@ struct Server {
     address: SocketAddr,
     /// `None` once closed.
     server: Option<framecast_server::Server>,
+    /// The producer's place each stream's `Stream` objects share while any
+    /// lives: the program is one producer however many it makes.
+    presences: Mutex<HashMap<String, Weak<Presence>>>,
 }
 
 impl Server {
@@ -110,15 +115,30 @@ impl Server {
         self.address.port()
     }
 
-    /// The stream named `name`, created on first use. It counts as one of
-    /// the stream's producers while it exists, so the stream does not expire
-    /// however long the program goes without sending.
+    /// The stream named `name`, created on first use. The program counts as
+    /// one of the stream's producers while any of its `Stream` objects for
+    /// that name exists, so the stream does not expire however long the
+    /// program goes without sending.
     fn stream(&self, name: &str) -> PyResult<Stream> {
         let server = self.running()?;
-        let (stream, presence) = server
-            .streams()
-            .join(name, Role::Producer)
-            .map_err(|error| PyValueError::new_err(error.to_string()))?;
+        let mut presences = self.presences.lock().expect("presences lock");
+        presences.retain(|_, presence| presence.strong_count() > 0);
+        let joined = presences
+            .get(name)
+            .and_then(Weak::upgrade)
+            .filter(|presence| !presence.stream().is_removed());
+        let (stream, presence) = match joined {
+            Some(presence) => (Arc::clone(presence.stream()), presence),
+            None => {
+                let (stream, presence) = server
+                    .streams()
+                    .join(name, Role::Producer)
+                    .map_err(|error| PyValueError::new_err(error.to_string()))?;
+                let presence = Arc::new(presence);
+                presences.insert(name.to_string(), Arc::downgrade(&presence));
+                (stream, presence)
+            }
+        };
         Ok(Stream {
             events: Mutex::new(stream.subscribe_events()),
             viewer_url: server.viewer_url(stream.name()),
@@ -160,7 +180,7 @@ struct Stream {
     events: Mutex<broadcast::Receiver<Arc<str>>>,
     /// Where a viewer in this process (the notebook widget) watches it.
     viewer_url: String,
-    _presence: Presence,
+    _presence: Arc<Presence>,
 }
 
 #[pymethods]

@@ -251,6 +251,11 @@ impl Stream {
         self.removed.cancelled().await;
     }
 
+    /// Whether the stream has been dropped from its server.
+    pub fn is_removed(&self) -> bool {
+        self.removed.is_cancelled()
+    }
+
     fn presence(&self, role: Role) -> &watch::Sender<usize> {
         match role {
             Role::Viewer => &self.viewers,
@@ -350,6 +355,13 @@ impl Stream {
 pub struct Presence {
     stream: Arc<Stream>,
     role: Role,
+}
+
+impl Presence {
+    /// The stream it is counted on.
+    pub fn stream(&self) -> &Arc<Stream> {
+        &self.stream
+    }
 }
 
 impl Drop for Presence {

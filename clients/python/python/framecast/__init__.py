@@ -63,11 +63,14 @@ MAX_PENDING_EVENTS = 1024
 _RECONNECT_MAX_S = 4.0
 #: How long closing waits for the server's side of the closing handshake.
 _CLOSE_TIMEOUT_S = 1.0
-#: A delta is sent when at most this part of the whole frame; see _Changes.
+#: A delta is sent when at most this part of the whole frame, or when making
+#: it took less time than the link needs for the bytes it saves; see _Changes.
 DELTA_MAX_FRACTION = 1 / 4
 #: After a delta that did not pay, frames sent whole before the next try:
 #: the first number, doubled after each try that fails, up to the second.
 _WHOLE_AFTER_NO_GAIN = (8, 64)
+#: Messages at least this long time the link (shorter ones time latency).
+_TIMED_MESSAGE_BYTES = 256 * 1024
 
 
 def serve(host: str = "127.0.0.1", port: int = 8080) -> Server:
@@ -108,19 +111,24 @@ def _refusal(error: InvalidStatus) -> str:
 class _Changes:
     """What the I/O thread sends of each frame on one connection: a delta
     against the frame sent before (a frame message of the tiles that
-    changed, XORed and LZ4-compressed, PROTOCOL.md) when that is at most
-    ``DELTA_MAX_FRACTION`` of the frame, else the frame whole (a publish
-    message).
+    changed, XORed and LZ4-compressed, PROTOCOL.md) where that pays, else
+    the frame whole (a publish message).
 
-    A GUI, a plot, a sprite or a scrolled page shrinks to about 1% and
-    costs the producer 0.3-0.7 ms a 1000x1000 frame; moving natural content
-    does not pay: a smooth simulation shrinks to about half for 9 ms, a
-    camera not at all (tests/loop/delta_cost.py). So after a delta that did
-    not pay, the next frames go whole without trying, 8 of them, then twice
-    as many after each try that fails again, up to 64."""
+    A delta pays when it is at most ``DELTA_MAX_FRACTION`` of the frame (a
+    GUI, a plot, a sprite or a scrolled page: about 1% of a 1000x1000 frame,
+    for 0.3-0.7 ms), or when making it took less time than the link needs
+    for the bytes it saves, measured by timing the long messages sent (a
+    smooth simulation shrinks to about half for 9 ms: worth it over 100
+    Mbit/s, not on loopback). A camera's frames do not shrink at all
+    (tests/loop/delta_cost.py). After a delta that did not pay, the next
+    frames go whole without trying, 8 of them, then twice as many after each
+    try that fails again, up to 64."""
 
-    def __init__(self) -> None:
+    def __init__(self, deltas: bool = True) -> None:
         self._encoder = _native._DeltaEncoder()
+        self._deltas = deltas
+        #: Seconds the link takes a byte, lately (0 until timed).
+        self.link_s_per_byte = 0.0
         self.restart()
 
     def restart(self) -> None:
@@ -137,6 +145,12 @@ class _Changes:
         both the frame and the numbering again."""
         self._keyframe_due = True
 
+    def sent(self, length: int, seconds: float) -> None:
+        """A message of ``length`` bytes took ``seconds`` to send."""
+        if length >= _TIMED_MESSAGE_BYTES:
+            rate = seconds / length
+            self.link_s_per_byte = rate if not self.link_s_per_byte else 0.75 * self.link_s_per_byte + 0.25 * rate
+
     def message(self, publish: bytearray) -> Union[bytes, bytearray]:
         """What to send for the publish message ``publish``."""
         self._seq += 1
@@ -145,27 +159,32 @@ class _Changes:
         if self._keyframe_due:
             self._keyframe_due = False
             return self._encoder.encode(frame, None, self._seq)
-        if base is None or self._whole_for > 0:
+        if base is None or self._whole_for > 0 or not self._deltas:
             self._whole_for = max(0, self._whole_for - 1)
             return publish
-        max_len = int(len(publish) * DELTA_MAX_FRACTION)
-        delta = self._encoder.encode(frame, np.frombuffer(base, dtype=np.uint8), self._seq, max_len)
-        if delta is None:
-            self._whole_for = self._whole_next
-            self._whole_next = min(2 * self._whole_next, _WHOLE_AFTER_NO_GAIN[1])
-            return publish
-        self._whole_next = _WHOLE_AFTER_NO_GAIN[0]
-        return delta
+        started = time.perf_counter()
+        delta = self._encoder.encode(frame, np.frombuffer(base, dtype=np.uint8), self._seq, len(publish) - 1)
+        took = time.perf_counter() - started
+        if delta is not None and (
+            len(delta) <= len(publish) * DELTA_MAX_FRACTION
+            or took < (len(publish) - len(delta)) * self.link_s_per_byte
+        ):
+            self._whole_next = _WHOLE_AFTER_NO_GAIN[0]
+            return delta
+        self._whole_for = self._whole_next
+        self._whole_next = min(2 * self._whole_next, _WHOLE_AFTER_NO_GAIN[1])
+        return publish
 
 
 class Publisher:
     """Publishes frames to one stream of a framecast server.
 
     ``send`` copies the frame and returns at once. One I/O thread owns the
-    connection: it sends the newest frame (only its changed tiles where
-    that is at most half of it), receives the viewers' input events (queued
-    for ``poll_events`` and ``next_event``) and reconnects with backoff when
-    the server goes away.
+    connection: it sends the newest frame (only the tiles that changed,
+    where that pays: see ``_Changes``; ``deltas=False`` always sends it
+    whole), receives the viewers' input events (queued for ``poll_events``
+    and ``next_event``) and reconnects with backoff when the server goes
+    away.
     """
 
     def __init__(
@@ -175,6 +194,7 @@ class Publisher:
         *,
         token: Optional[str] = None,
         quality: Union[str, int, None] = None,
+        deltas: bool = True,
         connect_timeout: float = 5.0,
     ):
         self.url, url_token = _ingest_url(url, stream)
@@ -202,7 +222,7 @@ class Publisher:
         self._connected = False
         self._events: Deque[dict] = collections.deque(maxlen=MAX_PENDING_EVENTS)
         self._closed = False
-        self._changes = _Changes()  # the I/O thread's
+        self._changes = _Changes(deltas)  # the I/O thread's
         # The I/O thread's own: its event loop, the event that wakes its
         # sender, and its main task (both made in that loop by _run).
         self._loop = asyncio.new_event_loop()
@@ -423,6 +443,7 @@ class Publisher:
                         return
                     continue
                 wire = self._changes.message(message)  # encodes with the GIL released
+                started = time.perf_counter()
                 try:
                     await socket.send(wire)
                 except (ConnectionClosed, OSError):
@@ -432,6 +453,7 @@ class Publisher:
                         else:
                             self.frames_dropped += 1
                     raise
+                self._changes.sent(len(wire), time.perf_counter() - started)
                 with self._lock:
                     self.frames_sent += 1
                     self.deltas_sent += wire is not message

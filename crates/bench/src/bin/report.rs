@@ -681,6 +681,53 @@ fn link_tables(paths: &[PathBuf]) -> String {
     md
 }
 
+/// The remote Publisher over limited uplinks, sending deltas where they pay
+/// and every frame whole.
+fn uplink_table(paths: &[PathBuf]) -> String {
+    let mut md = String::new();
+    for path in paths {
+        let Some(report) = read_json(path) else {
+            continue;
+        };
+        md += "### The remote Publisher over a limited uplink\n\nThe numpy loop uncapped (`tests/loop/publish.py --fps 0`: each frame waits until the one before is on the network) publishing to the server through a link that carries what the producer uploads at the given rate, as from another machine (`tests/browser/uplink-bench.mjs`: the same htb class, on the packets to the server's port), once as the `Publisher` does by default (the tiles that changed where that pays: at most a quarter of the frame, or made in less time than the link takes for the bytes saved) and once with `deltas=False` (every frame whole). Frames a second are the frames the server published; bytes are what crossed the link.\n\n";
+        if let Some(skipped) = report["skipped"].as_str() {
+            writeln!(md, "Not measured ({skipped}).\n").unwrap();
+            continue;
+        }
+        md += "| class | link | frames /s: deltas | whole | bytes per frame: deltas | whole | producer CPU per frame: deltas | whole | server CPU per frame: deltas | whole |\n|---|---|---|---|---|---|---|---|---|---|\n";
+        let results = report["results"].as_array().cloned().unwrap_or_default();
+        let find = |class: &serde_json::Value, mbit: &serde_json::Value, mode: &str| {
+            results.iter().find(|row| {
+                (&row["class"], &row["link_mbit"], row["mode"].as_str())
+                    == (class, mbit, Some(mode))
+            })
+        };
+        for deltas in results.iter().filter(|row| row["mode"] == "deltas") {
+            let Some(whole) = find(&deltas["class"], &deltas["link_mbit"], "whole") else {
+                continue;
+            };
+            let number = |row: &serde_json::Value, key: &str| row[key].as_f64().unwrap_or(f64::NAN);
+            writeln!(
+                md,
+                "| {} | {} Mbit/s | {:.1} | {:.1} | {} | {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.2} ms |",
+                deltas["class"].as_str().unwrap_or("?"),
+                deltas["link_mbit"],
+                number(deltas, "fps"),
+                number(whole, "fps"),
+                fmt_bytes(number(deltas, "bytes_per_frame") as usize),
+                fmt_bytes(number(whole, "bytes_per_frame") as usize),
+                number(deltas, "producer_cpu_ms_per_frame"),
+                number(whole, "producer_cpu_ms_per_frame"),
+                number(deltas, "server_cpu_ms_per_frame"),
+                number(whole, "server_cpu_ms_per_frame"),
+            )
+            .unwrap();
+        }
+        md.push('\n');
+    }
+    md
+}
+
 const LINK_HEADER: &str = "| class | frames shown /s: MJPEG | framecast | latency p50 / p99: MJPEG | framecast | bytes per frame: MJPEG | framecast | server CPU per frame: MJPEG | framecast | Chromium CPU per frame: MJPEG | framecast | exact after motion stops: framecast |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
 
 /// One class's row of a table of the loop over a limited link.
@@ -768,8 +815,12 @@ fn main() -> std::io::Result<()> {
         args.next()
             .unwrap_or_else(|| "target/bench/loop.json".into()),
     );
-    // The loop over limited links, one file a link.
-    let link_paths: Vec<PathBuf> = args.map(PathBuf::from).collect();
+    // The loop over limited links, one file a link, and the remote
+    // Publisher over limited uplinks (`tests/browser/uplink-bench.mjs`,
+    // whose file says `"uplink": true`).
+    let (uplink_paths, link_paths): (Vec<PathBuf>, Vec<PathBuf>) = args
+        .map(PathBuf::from)
+        .partition(|path| read_json(path).is_some_and(|report| report["uplink"] == true));
 
     let mut md = String::new();
     writeln!(md, "# framecast benchmarks\n").unwrap();
@@ -780,6 +831,7 @@ fn main() -> std::io::Result<()> {
     writeln!(md, "- Times are medians per frame in milliseconds, one core (the goals are for one core), except the last column: the same encoder spreading frames whose changes exceed {} KiB over every core, as the server does (the message is the same byte for byte). Bytes are medians per frame. The machine is shared: compare ratios within this file, not with other runs.\n", PARALLEL_MIN_BYTES / 1024).unwrap();
     md += &loop_table(&loop_path);
     md += &link_tables(&link_paths);
+    md += &uplink_table(&uplink_paths);
 
     let mut goals = String::new();
     let (mut encode_chart, mut bytes_chart) = (Vec::new(), Vec::new());
