@@ -24,9 +24,9 @@
 // the loopback traffic from each server's port (this kernel has htb and the
 // u32 filter, not netem). The producer-to-server direction stays unlimited.
 // FRAMECAST_LOOP_RATES=30 sets the paced rates (default 20 and uncapped).
-// At paced rates on an unlimited link the loop also runs with the server
-// inside the Python process (framecast.serve, tests/loop/serve.py), unless
-// FRAMECAST_LOOP_NO_IN_PROCESS is set.
+// On an unlimited link the loop also runs with the server inside the Python
+// process (framecast.serve, tests/loop/serve.py; uncapped, each frame waits
+// for stream.flush), unless FRAMECAST_LOOP_NO_IN_PROCESS is set.
 
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -235,7 +235,7 @@ async function runFramecast(name, rate, frames) {
 
 /** The same loop with the server inside the Python process
  * (`framecast.serve`, tests/loop/serve.py): producer and server are one
- * process. Paced rates only (serve.py says why). */
+ * process. */
 async function runInProcess(name, rate, frames) {
   const port = await freePort();
   shapeServer(port);
@@ -340,9 +340,9 @@ for (const name of CLASSES) {
   const [code] = await once(made, "exit");
   if (code !== 0) throw new Error(`${framesBin} failed (${code})`);
   for (const rate of RATES) {
-    // The in-process server runs at paced rates, and without a link limit
-    // only (it is the same server as runFramecast's on the link).
-    const inProcess = rate > 0 && LINK_MBIT === null && !process.env.FRAMECAST_LOOP_NO_IN_PROCESS ? [runInProcess] : [];
+    // The in-process server runs without a link limit only (it is the same
+    // server as runFramecast's on the link).
+    const inProcess = LINK_MBIT === null && !process.env.FRAMECAST_LOOP_NO_IN_PROCESS ? [runInProcess] : [];
     for (const run of [runMjpeg, runFramecast, ...inProcess]) {
       const result = await run(name, rate, frames);
       browser = result.browser ?? browser;

@@ -4,9 +4,9 @@ socket. For the comparison in BENCHMARKS.md.
 
     python serve.py FRAMES.rgb STREAM --port 8080 --fps 20
 
-Paced rates only: with nothing to wait for, an uncapped loop would copy
-frames as fast as memory allows, most of them overtaken before any viewer
-gets them.
+At ``--fps 0`` each frame waits until every viewer has been sent the one
+before (``stream.flush``), the way MJPEG's generator waits for its socket,
+rather than copying frames that would only be overtaken.
 """
 
 import argparse
@@ -21,10 +21,8 @@ parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("frames", help="raw RGB8 frames written by framecast-bench-frames")
 parser.add_argument("stream")
 parser.add_argument("--port", type=int, default=8080)
-parser.add_argument("--fps", type=float, default=20, help="frames a second (above 0)")
+parser.add_argument("--fps", type=float, default=20, help="frames a second; 0 publishes as fast as the viewers take them")
 args = parser.parse_args()
-if args.fps <= 0:
-    parser.error("--fps must be above 0")
 
 stop = threading.Event()
 signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -35,3 +33,5 @@ with framecast.serve(port=args.port) as server:
         if stop.is_set():
             break
         stream.send(frame)
+        if args.fps <= 0:
+            stream.flush(timeout=1.0)

@@ -176,3 +176,34 @@ def test_the_program_is_one_producer_however_many_stream_objects_it_makes():
         assert again.send(frame) == 1
         assert producer_connected(server, "many") is True
         del stream
+
+
+def test_flush_waits_until_every_viewer_was_sent_the_newest_frame():
+    import struct
+
+    with framecast.serve(port=0) as server:
+        stream = server.stream("paced")
+        frame = np.zeros((16, 16, 3), np.uint8)
+        stream.send(frame)
+        assert stream.flush(timeout=0), "no viewer: nothing to wait for"
+        ws = server.url.replace("http://", "ws://").rstrip("/")
+        with connect(f"{ws}/ws/paced", compression=None) as viewer:
+            assert stream.flush(timeout=10)
+            # Two frames may be in flight: the second is sent, the third
+            # waits for an ack, and so does flush.
+            stream.send(frame + 1)
+            assert stream.flush(timeout=10)
+            stream.send(frame + 2)
+            started = time.monotonic()
+            assert not stream.flush(timeout=0.3)
+            assert time.monotonic() - started >= 0.3
+            frames = []
+            while len(frames) < 2:
+                message = viewer.recv(timeout=10)
+                if isinstance(message, bytes):
+                    frames.append(struct.unpack_from("<Q", message, 8)[0])
+            viewer.send(struct.pack("<4sBBHQII", b"FCST", framecast.PROTOCOL_VERSION, 2, 0, frames[-1], 0, 0))
+            assert stream.flush(timeout=10)
+        # The viewer left: nobody to wait for.
+        stream.send(frame + 3)
+        assert stream.flush(timeout=10)

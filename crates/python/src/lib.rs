@@ -217,6 +217,17 @@ impl Stream {
             .map_err(|error| PyValueError::new_err(error.to_string()))
     }
 
+    /// Waits until every viewer watching has been sent the newest frame
+    /// (at once with none), GIL released; returns whether it was within
+    /// `timeout` seconds. A loop that calls it after each `send` makes
+    /// frames as fast as its viewers take them.
+    #[pyo3(signature = (timeout = 10.0))]
+    fn flush(&self, py: Python<'_>, timeout: f64) -> PyResult<bool> {
+        let timeout = Duration::try_from_secs_f64(timeout)
+            .map_err(|error| PyValueError::new_err(format!("timeout: {error}")))?;
+        Ok(py.detach(|| self.stream.wait_sent(timeout)))
+    }
+
     /// Its name.
     #[getter]
     fn name(&self) -> &str {

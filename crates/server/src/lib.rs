@@ -10,6 +10,7 @@
 //! - [`stream`]: [`Stream`] (newest frame, encode-once cache, who is
 //!   connected) and [`Streams`] (admission within the limits, expiry).
 //! - [`viewer`]: a viewer's WebSocket session and its flow control.
+//! - [`sent`]: what each viewer was sent, for producers that wait for it.
 //! - [`producer`]: a producer's WebSocket session (ingest).
 //! - [`events`]: input events from viewers to producers.
 //! - [`session`]: heartbeat, close reasons and shutdown, shared by both kinds
@@ -41,6 +42,7 @@ pub mod events;
 pub mod limits;
 pub mod producer;
 pub mod quality;
+pub mod sent;
 pub mod session;
 pub mod source;
 pub mod static_files;

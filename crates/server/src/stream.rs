@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::events::InputEvent;
 use crate::limits::Limits;
 use crate::quality::{Plan, Quality};
+use crate::sent::{SentMark, SentTracker};
 
 /// Longest stream name, in bytes.
 pub const MAX_STREAM_NAME: usize = 64;
@@ -83,6 +84,8 @@ pub struct Stream {
     removed: CancellationToken,
     /// Viewers of every stream of the server, for [`Limits::max_viewers`].
     all_viewers: Arc<AtomicUsize>,
+    /// The newest frame each viewer was sent, for [`Stream::wait_sent`].
+    sent: Arc<SentTracker>,
 }
 
 /// Who is connected to a stream; see [`Stream::join`].
@@ -134,6 +137,7 @@ impl Stream {
             last_active: Mutex::new(Instant::now()),
             removed: CancellationToken::new(),
             all_viewers,
+            sent: Arc::default(),
         }
     }
 
@@ -249,6 +253,21 @@ impl Stream {
     /// Completes when the stream has been dropped from its server.
     pub async fn removed(&self) {
         self.removed.cancelled().await;
+    }
+
+    /// Counts a viewer in what [`wait_sent`](Self::wait_sent) waits for;
+    /// the viewer notes each frame it is sent on the mark.
+    pub fn track_sent(&self) -> SentMark {
+        self.sent.register()
+    }
+
+    /// Blocks until every viewer connected has been sent the newest frame
+    /// (at once with no viewer or no frame); false if `timeout` passed
+    /// first. For a producer that makes frames as fast as its viewers take
+    /// them.
+    pub fn wait_sent(&self, timeout: Duration) -> bool {
+        let newest = self.latest().map_or(0, |frame| frame.seq);
+        self.sent.wait(newest, timeout)
     }
 
     /// Whether the stream has been dropped from its server.

@@ -28,6 +28,7 @@ use framecast_codec::{Ack, KeyframeReason, KeyframeRequest};
 
 use crate::events::{self, MoveLimiter};
 use crate::quality::{Delivery, Quality, QualityState};
+use crate::sent::SentMark;
 use crate::session::{
     close, finish, Heartbeat, SessionConfig, Shutdown, Step, GONE, GO_ON, SERVER_STOPPING,
 };
@@ -229,6 +230,8 @@ pub struct ViewerSession {
     /// What the viewer was last told of its picture: whether it shows JPEG
     /// pixels not yet refined.
     told_lossy: Option<bool>,
+    /// Where it notes the frames it is sent, for producers that wait.
+    sent: SentMark,
 }
 
 impl std::fmt::Debug for ViewerSession {
@@ -251,6 +254,7 @@ impl ViewerSession {
         quality: Quality,
         refine_after: Duration,
     ) -> Self {
+        let sent = stream.track_sent();
         ViewerSession {
             stream,
             _presence: presence,
@@ -262,6 +266,7 @@ impl ViewerSession {
             producer_online: None,
             quality: QualityState::new(quality, refine_after),
             told_lossy: None,
+            sent,
             config,
         }
     }
@@ -342,6 +347,7 @@ impl ViewerSession {
         }
         let now = Instant::now();
         let probe = self.quality.probing();
+        self.sent.sent(frame.seq);
         self.flow.on_sent(frame, encoded.bytes.len(), probe, now);
         self.quality.on_sent(
             &plan,

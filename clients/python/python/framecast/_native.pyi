@@ -27,6 +27,9 @@ class Stream:
     def send(self, frame: NDArray[np.uint8]) -> int:
         """Publishes ``frame`` (H x W x 3 or H x W x 4 uint8, contiguous or
         not), copied once; returns its sequence number."""
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Waits until every viewer watching has been sent the newest frame
+        (at once with none); whether it was within ``timeout`` seconds."""
     @property
     def name(self) -> str:
         """Its name."""
@@ -50,3 +53,8 @@ def main(argv: list[str]) -> int:
 def _forward_logs() -> bool: ...
 def _take_logs(timeout: float) -> list[tuple[int, str, str]]: ...
 def _page_file(path: str) -> bytes | None: ...
+
+class _DeltaEncoder:
+    def encode(
+        self, frame: NDArray[np.uint8], base: NDArray[np.uint8] | None, seq: int, max_len: int | None = None
+    ) -> bytes | None: ...
