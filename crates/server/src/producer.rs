@@ -21,7 +21,8 @@ use std::sync::Arc;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, ProtocolError, Session};
 use bytes::Bytes;
 use framecast_codec::wire::{
-    parse, Message, FRAME_HEADER_LEN, PUBLISH_HEADER_LEN, SCROLL_RECORD_LEN, TILE_HEADER_LEN,
+    parse, FrameHeader, Message, FRAME_HEADER_LEN, PUBLISH_HEADER_LEN, SCROLL_RECORD_LEN,
+    TILE_HEADER_LEN,
 };
 use framecast_codec::{Decoder, FrameRef, PixelFormat, MAX_FRAME_PIXELS, MIN_TILE_SIDE};
 use serde::Serialize;
@@ -195,52 +196,7 @@ impl ProducerSession {
                 self.plain = Some(plain);
                 Ok(published)
             }
-            Message::Frame(frame) => {
-                let header = frame.header;
-                if header.seq <= self.last_seq {
-                    return Err(format!(
-                        "frame {} does not come after this connection's last frame, {}",
-                        header.seq, self.last_seq
-                    ));
-                }
-                if !header.is_keyframe() {
-                    if header.base_seq != self.last_seq {
-                        return Err(format!(
-                            "a delta against frame {}, but this connection's last frame is {}",
-                            header.base_seq, self.last_seq
-                        ));
-                    }
-                    if let Some(plain) = self.plain.take() {
-                        let base =
-                            FrameRef::new(plain.width, plain.height, plain.format, &plain.pixels)
-                                .expect("checked when published");
-                        self.decoder.hold(self.last_seq, base);
-                    } else if self.decoder.held_seq() != Some(self.last_seq) {
-                        return Err(format!(
-                            "no frame {} to apply a delta to since a message was refused: \
-                             send a whole frame (a publish message or a keyframe)",
-                            self.last_seq
-                        ));
-                    }
-                }
-                let info = self
-                    .decoder
-                    .apply(&bytes)
-                    .map_err(|error| error.to_string())?;
-                self.plain = None;
-                let published = self
-                    .stream
-                    .publish_at(
-                        info.width,
-                        info.height,
-                        info.format,
-                        Bytes::copy_from_slice(self.decoder.framebuffer()),
-                        stamped(info.capture_us),
-                    )
-                    .map_err(|error| error.to_string())?;
-                self.last_seq = header.seq;
-                Ok(published)
-            }
+            Message::Frame(frame) => self.publish_frame(&bytes, frame.header),
             other => Err(format!(
                 "producers send publish or frame messages, not {} messages",
                 other.kind().name()
@@ -259,6 +215,54 @@ impl ProducerSession {
                 stamped(capture_us),
             )
             .map_err(|error| error.to_string())
+    }
+
+    /// Applies a frame message (`header` its parsed header) to the
+    /// connection's last frame, if a delta, and publishes a copy of the
+    /// result.
+    fn publish_frame(&mut self, message: &[u8], header: FrameHeader) -> Result<u64, String> {
+        if header.seq <= self.last_seq {
+            return Err(format!(
+                "frame {} does not come after this connection's last frame, {}",
+                header.seq, self.last_seq
+            ));
+        }
+        if !header.is_keyframe() {
+            if header.base_seq != self.last_seq {
+                return Err(format!(
+                    "a delta against frame {}, but this connection's last frame is {}",
+                    header.base_seq, self.last_seq
+                ));
+            }
+            if let Some(plain) = self.plain.take() {
+                let base = FrameRef::new(plain.width, plain.height, plain.format, &plain.pixels)
+                    .expect("checked when published");
+                self.decoder.hold(self.last_seq, base);
+            } else if self.decoder.held_seq() != Some(self.last_seq) {
+                return Err(format!(
+                    "no frame {} to apply a delta to since a message was refused: \
+                     send a whole frame (a publish message or a keyframe)",
+                    self.last_seq
+                ));
+            }
+        }
+        let info = self
+            .decoder
+            .apply(message)
+            .map_err(|error| error.to_string())?;
+        self.plain = None;
+        let published = self
+            .stream
+            .publish_at(
+                info.width,
+                info.height,
+                info.format,
+                Bytes::copy_from_slice(self.decoder.framebuffer()),
+                stamped(info.capture_us),
+            )
+            .map_err(|error| error.to_string())?;
+        self.last_seq = header.seq;
+        Ok(published)
     }
 
     /// Counts a publish as good or bad; tells the producer what was wrong.
