@@ -15,8 +15,9 @@
 //!   publish, and [`parse`](wire::parse) for any message.
 //! - [`encode`]: [`Encoder`], which turns a frame and its base into a frame
 //!   message, choosing each tile's encoding.
-//! - [`decode`]: [`Decoder`], which applies frame messages to an RGBA
-//!   framebuffer it owns.
+//! - [`decode`]: [`Decoder`], which applies frame messages to a framebuffer
+//!   it owns: RGBA for a viewer, or in the frames' own format for a server
+//!   rebuilding a producer's deltas ([`Layout`]).
 //! - [`error`]: the typed errors of all of the above.
 //! - `planes` and `lz4` (private): the bit-plane transform and the LZ4 block
 //!   decoder of the bit-plane encodings.
@@ -51,7 +52,7 @@ mod planes;
 mod scroll;
 pub mod wire;
 
-pub use decode::{Decoder, FrameInfo};
+pub use decode::{Decoder, FrameInfo, Layout};
 pub use encode::{EncodeStats, Encoder, Lossy, LossyOutcome};
 pub use error::{DecodeError, FrameError};
 pub use frame::{FrameRef, PixelFormat, Rect, TileGrid, TileSet};

@@ -1,5 +1,7 @@
-//! Any bytes into a decoder that already holds a frame: an error or a frame,
-//! never a panic, and a framebuffer of exactly width x height pixels.
+//! Any bytes into a decoder that already holds a frame, in both layouts (a
+//! viewer's RGBA, and the frames' own format, as the server rebuilds a
+//! producer's deltas): an error or a frame, never a panic, and a
+//! framebuffer of exactly width x height pixels.
 #![no_main]
 
 use framecast_codec::Decoder;
@@ -8,13 +10,14 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let (head, message) = data.split_at(data.len().min(8));
-    let mut decoder = Decoder::new();
-    decoder
-        .apply(&keyframe(&frame_from(head, 0)))
-        .expect("a keyframe decodes");
-    if let Ok(info) = decoder.apply(message) {
-        let pixels = info.width as usize * info.height as usize;
-        assert_eq!(decoder.framebuffer().len(), pixels * 4);
-        assert_eq!(decoder.held_seq(), Some(info.seq));
+    let base = keyframe(&frame_from(head, 0));
+    for (mut decoder, rgba) in [(Decoder::new(), true), (Decoder::source(), false)] {
+        decoder.apply(&base).expect("a keyframe decodes");
+        if let Ok(info) = decoder.apply(message) {
+            let bpp = if rgba { 4 } else { info.format.bytes_per_pixel() };
+            let pixels = info.width as usize * info.height as usize;
+            assert_eq!(decoder.framebuffer().len(), pixels * bpp);
+            assert_eq!(decoder.held_seq(), Some(info.seq));
+        }
     }
 });
