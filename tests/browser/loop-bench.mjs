@@ -265,8 +265,10 @@ async function runInProcess(name, rate, frames) {
 async function timeToExact(chromium, producer, url, stream) {
   await producer.stop();
   const stopped = performance.now();
-  const last = await streamSeq(url, stream);
   while (performance.now() - stopped < 10_000) {
+    // Frames already on their way may still be published after the
+    // producer stopped: the newest one, whichever it is now.
+    const last = await streamSeq(url, stream);
     const exact = await chromium.evaluate((seq) => window.framecast.seq === seq && !window.framecast.lossy, last);
     if (exact) return Math.round(performance.now() - stopped);
     await sleep(0.01);
