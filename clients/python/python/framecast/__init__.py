@@ -208,7 +208,8 @@ class Publisher:
         self._token = token or url_token or os.environ.get("FRAMECAST_TOKEN") or None
         self.stream = stream
         self.frames_sent = 0
-        #: Of those, the ones sent as deltas, and the bytes of all messages sent.
+        #: Of those, the ones sent as frame messages (deltas, and a keyframe
+        #: after the server refused one), and the bytes of every message sent.
         self.deltas_sent = 0
         self.bytes_sent = 0
         self.frames_dropped = 0

@@ -211,8 +211,10 @@ class _Relay:
             # The server is this process's own: no size limit on what it sends.
             # After the closing handshake, the client waits for the server to
             # end the connection, which takes this server about a second
-            # (measured: 1.0 s a close); the handshake itself is immediate on
-            # loopback, so the wait is short.
+            # (actix-web waits its client_disconnect_timeout, 1 s, for the
+            # client to end it; with none it cuts the server's own close
+            # frames short); the handshake itself is immediate on loopback,
+            # so the wait is short.
             with connect(self._url, compression=None, max_size=None, open_timeout=10, close_timeout=_CLOSE_TIMEOUT_S) as socket:
                 opened = True
                 self._serve(socket)
