@@ -170,9 +170,10 @@ if [[ $want_test -eq 1 ]]; then
     if ! have node || ! have npm; then apt_install nodejs npm; fi
     # The Python client's tests and examples run in target/venv.
     venv=target/venv
-    # The notebook tests run nbclient and a real JupyterLab with anywidget.
-    python_packages=(pytest numpy websockets matplotlib anywidget nbclient ipykernel jupyterlab)
-    if ! "$venv/bin/python" -c "import pytest, numpy, websockets, matplotlib, anywidget, nbclient, ipykernel, jupyterlab" 2>/dev/null; then
+    # The notebook tests run nbclient, and a real JupyterLab and Notebook 7
+    # with anywidget.
+    python_packages=(pytest numpy websockets matplotlib anywidget nbclient ipykernel jupyterlab notebook)
+    if ! "$venv/bin/python" -c "import pytest, numpy, websockets, matplotlib, anywidget, nbclient, ipykernel, jupyterlab, notebook" 2>/dev/null; then
         log "python3 -m venv $venv, with ${python_packages[*]}"
         python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$venv"; }
         "$venv/bin/pip" install --quiet --disable-pip-version-check "${python_packages[@]}" >&2

@@ -1,9 +1,10 @@
-// A real JupyterLab, started here with the tests' Python environment (the
-// framecast package and its [test] extra), and its notebook in headless
-// Chromium: `stream.show()` must keep showing frames while the cell that
-// publishes them is still running (the view's acks travel over the widget's
-// comm), a click on the view must reach `stream.poll_events()` in that
-// running cell, and the view must end on exactly the last frame published.
+// A real JupyterLab and a real Notebook 7, each started here with the
+// tests' Python environment (the framecast package and its [test] extra),
+// and a notebook in headless Chromium: `stream.show()` must keep showing
+// frames while the cell that publishes them is still running (the view's
+// acks travel over the widget's comm), a click on the view must reach
+// `stream.poll_events()` in that running cell, and the view must end on
+// exactly the last frame published.
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -84,28 +85,30 @@ async function viewState(page, predicate, timeout) {
   }
 }
 
-let dir, lab, browser;
-let labLog = "";
-before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), "framecast-lab-"));
+/** Starts `jupyter lab` or `jupyter notebook` (Notebook 7) on a free port,
+ * with the notebook of CELLS in a directory of its own; resolves to the
+ * notebook's URL and a `stop` function. */
+async function startJupyter(app) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `framecast-${app}-`));
   await writeFile(path.join(dir, "view.ipynb"), JSON.stringify(notebook(CELLS)));
   const port = await freePort();
   const token = randomBytes(16).toString("hex");
-  lab = spawn(
+  const appClass = app === "lab" ? "LabApp" : "JupyterNotebookApp";
+  const child = spawn(
     path.join(venv, "bin/jupyter"),
     [
-      "lab",
+      app,
       "--no-browser",
       "--ServerApp.ip=127.0.0.1",
       `--ServerApp.port=${port}`,
       "--ServerApp.port_retries=0",
       `--IdentityProvider.token=${token}`,
       `--ServerApp.root_dir=${dir}`,
-      "--LabApp.expose_app_in_browser=True",
+      `--${appClass}.expose_app_in_browser=True`,
       "--allow-root", // CI runs as root
-      // Nothing that reaches for the network by itself.
-      "--LabApp.extension_manager=readonly",
-      "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+      // Nothing that reaches for the network by itself (Notebook 7 has no
+      // extension manager or update check, and refuses these settings).
+      ...(app === "lab" ? ["--LabApp.extension_manager=readonly", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"] : []),
     ],
     {
       cwd: dir,
@@ -113,31 +116,66 @@ before(async () => {
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  lab.stdout.on("data", (chunk) => (labLog += chunk));
-  lab.stderr.on("data", (chunk) => (labLog += chunk));
+  let log = "";
+  child.stdout.on("data", (chunk) => (log += chunk));
+  child.stderr.on("data", (chunk) => (log += chunk));
+  const route = app === "lab" ? "lab/tree" : "notebooks";
   const deadline = Date.now() + 60_000;
-  while (!labLog.includes(`http://127.0.0.1:${port}/lab`)) {
-    if (lab.exitCode !== null || Date.now() > deadline) throw new Error(`JupyterLab did not start:\n${labLog}`);
+  while (!log.includes(`http://127.0.0.1:${port}/`)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`jupyter ${app} did not start:\n${log}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  lab.url = `http://127.0.0.1:${port}/lab/tree/view.ipynb?token=${token}`;
+  return {
+    dir,
+    url: `http://127.0.0.1:${port}/${route}/view.ipynb?token=${token}`,
+    log: () => log,
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await once(child, "exit");
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let browser;
+before(async () => {
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (lab && lab.exitCode === null) {
-    lab.kill("SIGTERM");
-    await once(lab, "exit");
-  }
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-test("JupyterLab: stream.show() shows the published pixels exactly, live while the cell runs, and clicks reach poll_events", async () => {
+for (const [app, name] of [
+  ["lab", "JupyterLab"],
+  ["notebook", "Notebook 7"],
+]) {
+  test(`${name}: stream.show() shows the published pixels exactly, live while the cell runs, and clicks reach poll_events`, async () => {
+    const jupyter = await startJupyter(app);
+    try {
+      await showsTheView(jupyter);
+    } catch (error) {
+      error.message += `\n--- jupyter ${app}'s log ---\n${jupyter.log().slice(-4000)}`;
+      throw error;
+    } finally {
+      await jupyter.stop();
+    }
+  });
+}
+
+async function showsTheView({ dir, url }) {
   const page = await browser.newPage();
+  // Errors thrown in the page, but for those from the front end's own
+  // bundles alone (Notebook 7.6 throws one while it loads its settings,
+  // with or without framecast).
   const errors = [];
-  page.on("pageerror", (error) => errors.push(error));
-  await page.goto(lab.url);
+  page.on("pageerror", (error) => {
+    const frames = (error.stack ?? "").split("\n").filter((line) => line.includes("://"));
+    if (!frames.length || !frames.every((line) => /\/static\/(notebook|lab)\//.test(line))) errors.push(error);
+  });
+  await page.goto(url);
   // The notebook open and its kernel ready.
   await page.waitForFunction(() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status === "idle", null, {
     timeout: 90_000,
@@ -176,4 +214,4 @@ test("JupyterLab: stream.show() shows the published pixels exactly, live while t
   await writeFile(path.join(dir, "done"), "");
   assert.deepEqual(errors, []);
   await page.close();
-});
+}
