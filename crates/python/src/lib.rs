@@ -340,6 +340,9 @@ impl _DeltaEncoder {
         seq: u64,
         max_len: Option<usize>,
     ) -> PyResult<Option<Bound<'py, pyo3::types::PyBytes>>> {
+        if seq == 0 {
+            return Err(PyValueError::new_err("frames are numbered from 1"));
+        }
         let invalid =
             |error: framecast_codec::DecodeError| PyValueError::new_err(error.to_string());
         let frame = parse_publish(frame.as_slice()?).map_err(invalid)?;

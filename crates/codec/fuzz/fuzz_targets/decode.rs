@@ -14,7 +14,11 @@ fuzz_target!(|data: &[u8]| {
     for (mut decoder, rgba) in [(Decoder::new(), true), (Decoder::source(), false)] {
         decoder.apply(&base).expect("a keyframe decodes");
         if let Ok(info) = decoder.apply(message) {
-            let bpp = if rgba { 4 } else { info.format.bytes_per_pixel() };
+            let bpp = if rgba {
+                4
+            } else {
+                info.format.bytes_per_pixel()
+            };
             let pixels = info.width as usize * info.height as usize;
             assert_eq!(decoder.framebuffer().len(), pixels * bpp);
             assert_eq!(decoder.held_seq(), Some(info.seq));
