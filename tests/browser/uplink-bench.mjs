@@ -80,14 +80,14 @@ async function run(name, mbit, mode, frames) {
     const before = await sample();
     await sleep(MEASURE_S);
     const after = await sample();
-    const frames_ = after.seq - before.seq;
-    const perFrame = (key) => (frames_ ? ((after[key] - before[key]) * 1000) / frames_ : null);
+    const published = after.seq - before.seq;
+    const perFrame = (key) => (published ? ((after[key] - before[key]) * 1000) / published : null);
     return {
       class: name,
       link_mbit: mbit,
       mode,
-      fps: frames_ / ((after.at - before.at) / 1000),
-      bytes_per_frame: frames_ ? (after.bytes - before.bytes) / frames_ : null,
+      fps: published / ((after.at - before.at) / 1000),
+      bytes_per_frame: published ? (after.bytes - before.bytes) / published : null,
       producer_cpu_ms_per_frame: perFrame("producer"),
       server_cpu_ms_per_frame: perFrame("server"),
     };

@@ -192,7 +192,7 @@ impl ProducerSession {
                     pixels: bytes.slice(PUBLISH_HEADER_LEN..),
                 };
                 let published = self.publish_plain(&plain, publish.capture_us)?;
-                self.last_seq += 1;
+                self.last_seq = self.last_seq.saturating_add(1);
                 self.plain = Some(plain);
                 Ok(published)
             }

@@ -260,6 +260,19 @@ async fn deltas_from_a_producer_rebuild_its_frames_exactly() {
     viewer.receive().await;
     viewer.assert_shows(PixelFormat::Rgb8, &frames[4]);
 
+    // The largest number a keyframe may take; a publish message after it
+    // is still published (its number cannot go higher).
+    producer.send_frame(u64::MAX, frame(3), None).await;
+    producer
+        .publish(width, height, PixelFormat::Rgb8, &frames[0])
+        .await;
+    wait_for_stream(&server, "deltas", 7).await; // the stream's own numbers
+    while viewer.decoder.held_seq() != Some(7) {
+        let (seq, _, _) = viewer.receive().await;
+        viewer.ack(seq).await;
+    }
+    viewer.assert_shows(PixelFormat::Rgb8, &frames[0]);
+
     // A viewer's kind of message is not a producer's.
     let mut ack = Vec::new();
     framecast_codec::Ack {
