@@ -118,11 +118,11 @@ class _Changes:
     GUI, a plot, a sprite or a scrolled page: about 1% of a 1000x1000 frame,
     for 0.3-0.7 ms), or when making it took less time than the link needs
     for the bytes it saves, measured by timing the long messages sent (a
-    smooth simulation shrinks to about half for 9 ms: worth it over 100
-    Mbit/s, not on loopback). A camera's frames do not shrink at all
-    (tests/loop/delta_cost.py). After a delta that did not pay, the next
-    frames go whole without trying, 8 of them, then twice as many after each
-    try that fails again, up to 64."""
+    smooth simulation shrinks to about half for 9 ms, a camera's frames by
+    about a quarter for 13 ms: worth it over 100 Mbit/s, not on loopback;
+    tests/loop/delta_cost.py and BENCHMARKS.md). After a delta that did
+    not pay, the next frames go whole without trying, 8 of them, then twice
+    as many after each try that fails again, up to 64."""
 
     def __init__(self, deltas: bool = True) -> None:
         self._encoder = _native._DeltaEncoder()
