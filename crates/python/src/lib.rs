@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::ffi::CString;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -141,6 +142,7 @@ impl Server {
         };
         Ok(Stream {
             events: Mutex::new(stream.subscribe_events()),
+            events_dropped: AtomicU64::new(0),
             viewer_url: server.viewer_url(stream.name()),
             stream,
             _presence: presence,
@@ -178,6 +180,8 @@ struct Stream {
     /// most [`EVENT_BACKLOG`](framecast_server::stream::EVENT_BACKLOG) wait,
     /// older ones are dropped.
     events: Mutex<broadcast::Receiver<Arc<str>>>,
+    /// Input events dropped because they were not polled in time.
+    events_dropped: AtomicU64,
     /// Where a viewer in this process (the notebook widget) watches it.
     viewer_url: String,
     _presence: Arc<Presence>,
@@ -234,6 +238,14 @@ impl Stream {
         self.stream.name()
     }
 
+    /// Input events this object dropped because `poll_events` was not called
+    /// in time (the oldest go first); `poll_events` itself returns only
+    /// events.
+    #[getter]
+    fn events_dropped(&self) -> u64 {
+        self.events_dropped.load(Ordering::Relaxed)
+    }
+
     /// The WebSocket URL at which a viewer in this process watches it.
     #[getter]
     fn _viewer_url(&self) -> &str {
@@ -279,11 +291,15 @@ impl Stream {
         loop {
             match receiver.try_recv() {
                 Ok(json) => events.push(loads.call1((&*json,))?),
-                Err(TryRecvError::Lagged(missed)) => tracing::warn!(
-                    stream = self.stream.name(),
-                    missed,
-                    "input events not polled in time; dropped the oldest"
-                ),
+                Err(TryRecvError::Lagged(missed)) => {
+                    self.events_dropped.fetch_add(missed, Ordering::Relaxed);
+                    self.stream.events().note_dropped(missed);
+                    tracing::warn!(
+                        stream = self.stream.name(),
+                        missed,
+                        "input events not polled in time; dropped the oldest"
+                    );
+                }
                 Err(TryRecvError::Empty | TryRecvError::Closed) => return Ok(events),
             }
         }

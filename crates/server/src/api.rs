@@ -10,8 +10,9 @@ use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::access::{CanPublish, CanView};
+use crate::events::EventTotals;
 use crate::quality::Quality;
-use crate::session::{SessionConfig, Shutdown};
+use crate::session::{Inbox, Outbox, SessionConfig, Shutdown};
 use crate::stream::{Frame, JoinError, Role, Streams};
 use crate::{producer, viewer};
 
@@ -93,20 +94,20 @@ pub async fn viewer_socket(
     let quality = quality_query(&request)?.unwrap_or_default();
     let (stream, presence) = streams.join(&name, Role::Viewer).map_err(ApiError::from)?;
     let (response, session, messages) = actix_ws::handle(&request, body)?;
-    let messages = messages.max_frame_size(viewer::MAX_VIEWER_MESSAGE);
-    let limits = streams.limits();
-    shutdown.spawn(
-        viewer::ViewerSession::new(
+    let inbox = Inbox::new(messages, viewer::MAX_VIEWER_MESSAGE);
+    let stopping = shutdown.get_ref().clone();
+    shutdown.spawn(async move {
+        let outbox = Outbox::start(session);
+        let viewer = viewer::ViewerSession::new(
             stream,
             presence,
-            session,
+            outbox,
             config.get_ref().clone(),
-            limits.keyframe_requests_per_minute,
+            streams.limits(),
             quality,
-            config.refine_after,
-        )
-        .run(messages, shutdown.get_ref().clone()),
-    );
+        );
+        viewer.run(inbox, stopping).await;
+    });
     Ok(response)
 }
 
@@ -131,14 +132,14 @@ pub async fn producer_socket(
         stream.set_quality_cap(cap);
     }
     let (response, session, messages) = actix_ws::handle(&request, body)?;
-    let messages = messages
-        .max_frame_size(producer::MAX_PUBLISH_MESSAGE)
-        .aggregate_continuations()
-        .max_continuation_size(producer::MAX_PUBLISH_MESSAGE);
-    shutdown.spawn(
-        producer::ProducerSession::new(stream, presence, session, config.get_ref().clone())
-            .run(messages, shutdown.get_ref().clone()),
-    );
+    let inbox = Inbox::new(messages, producer::MAX_PUBLISH_MESSAGE);
+    let stopping = shutdown.get_ref().clone();
+    shutdown.spawn(async move {
+        let outbox = Outbox::start(session);
+        let producer =
+            producer::ProducerSession::new(stream, presence, outbox, config.get_ref().clone());
+        producer.run(inbox, stopping).await;
+    });
     Ok(response)
 }
 
@@ -221,6 +222,7 @@ struct StreamInfo {
     fps: f64,
     viewers: usize,
     producer: bool,
+    events: EventTotals,
 }
 
 /// `GET /api/streams`: the streams, as JSON.
@@ -240,6 +242,7 @@ pub async fn list_streams(_: CanView, streams: web::Data<Streams>) -> HttpRespon
                 fps: (stream.fps() * 10.0).round() / 10.0,
                 viewers: stream.count(Role::Viewer),
                 producer: stream.count(Role::Producer) > 0,
+                events: stream.events().totals(),
             }
         })
         .collect();

@@ -169,6 +169,16 @@ struct LimitArgs {
     /// Keyframe requests one viewer may make in a minute before it is closed.
     #[arg(long, default_value_t = limits::KEYFRAME_REQUESTS_PER_MINUTE)]
     keyframe_requests_per_minute: u32,
+
+    /// Pointer moves relayed per viewer per second; more are dropped (the
+    /// next carries the newest position).
+    #[arg(long, default_value_t = limits::POINTER_MOVES_PER_SECOND)]
+    pointer_moves_per_second: u32,
+
+    /// Other input events (buttons, wheel, keys, resize) relayed per viewer
+    /// per second; more are dropped and counted.
+    #[arg(long, default_value_t = limits::INPUT_EVENTS_PER_SECOND)]
+    input_events_per_second: u32,
 }
 
 impl LimitArgs {
@@ -180,6 +190,8 @@ impl LimitArgs {
             max_producers_per_stream: self.max_producers_per_stream,
             stream_ttl: self.stream_ttl,
             keyframe_requests_per_minute: self.keyframe_requests_per_minute,
+            pointer_moves_per_second: self.pointer_moves_per_second,
+            input_events_per_second: self.input_events_per_second,
         }
     }
 }

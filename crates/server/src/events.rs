@@ -2,17 +2,17 @@
 //! resize), sent by the page as JSON text messages and relayed to the
 //! stream's producers as the same JSON. Only the forms below pass; anything
 //! else is refused, so a producer can trust the shape of what it gets.
+//!
+//! Each viewer's events are held to a rate ([`EventLimiter`]), and a
+//! stream counts what it relayed and what it dropped ([`EventCounts`]).
 
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
 /// Largest input event message, in bytes.
 pub const MAX_EVENT_BYTES: usize = 1024;
-
-/// Pointer moves forwarded per viewer, at most one per this interval; the
-/// ones in between are dropped (the next one carries the newest position).
-pub const POINTER_MOVE_INTERVAL: Duration = Duration::from_millis(1000 / 120);
 
 /// One input event. Coordinates are canvas pixels (frame pixels), with
 /// (0, 0) the top-left corner.
@@ -115,26 +115,122 @@ pub fn parse(text: &str) -> Result<InputEvent, EventError> {
     Ok(serde_json::from_str(text)?)
 }
 
-/// Drops pointer moves that come faster than [`POINTER_MOVE_INTERVAL`].
-#[derive(Debug, Default)]
-pub struct MoveLimiter {
-    last_forwarded: Option<Instant>,
+/// A token bucket: `per_second` on average, in bursts of up to `burst`.
+#[derive(Debug)]
+struct Bucket {
+    per_second: u32,
+    burst: f64,
+    tokens: f64,
+    last: Option<Instant>,
 }
 
-impl MoveLimiter {
-    /// Whether to forward `event`, received at `now`.
+impl Bucket {
+    fn new(per_second: u32, burst: u32) -> Self {
+        let burst = f64::from(burst.min(per_second));
+        Bucket {
+            per_second,
+            burst,
+            tokens: burst,
+            last: None,
+        }
+    }
+
+    fn admit(&mut self, now: Instant) -> bool {
+        if let Some(last) = self.last {
+            let refill =
+                now.saturating_duration_since(last).as_secs_f64() * f64::from(self.per_second);
+            self.tokens = (self.tokens + refill).min(self.burst);
+        }
+        self.last = Some(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Holds one viewer's input events to their rates: pointer moves to
+/// [`Limits::pointer_moves_per_second`], evenly spaced (a move dropped is made
+/// good by the next, which carries the newest position), and every other
+/// kind together to [`Limits::input_events_per_second`], in bursts of up to
+/// a second's worth (a key held down, a trackpad's fling).
+///
+/// [`Limits::pointer_moves_per_second`]: crate::Limits::pointer_moves_per_second
+/// [`Limits::input_events_per_second`]: crate::Limits::input_events_per_second
+#[derive(Debug)]
+pub struct EventLimiter {
+    moves: Bucket,
+    others: Bucket,
+}
+
+impl EventLimiter {
+    /// A limiter of pointer moves and of other events, per second.
+    pub fn new(moves_per_second: u32, others_per_second: u32) -> Self {
+        EventLimiter {
+            moves: Bucket::new(moves_per_second, 1),
+            others: Bucket::new(others_per_second, others_per_second),
+        }
+    }
+
+    /// Whether to relay `event`, received at `now`.
     pub fn admit(&mut self, event: &InputEvent, now: Instant) -> bool {
-        if !matches!(event, InputEvent::PointerMove { .. }) {
-            return true;
+        match event {
+            InputEvent::PointerMove { .. } => self.moves.admit(now),
+            _ => self.others.admit(now),
         }
-        if self
-            .last_forwarded
-            .is_some_and(|last| now.duration_since(last) < POINTER_MOVE_INTERVAL)
-        {
-            return false;
+    }
+}
+
+/// What became of a stream's input events: relayed to its producers, dropped
+/// because a viewer sent them faster than its rate ([`EventLimiter`]), or
+/// dropped because a producer fell behind reading them (the oldest go; the
+/// producer is told how many). `GET /api/streams` shows them.
+#[derive(Debug, Default)]
+pub struct EventCounts {
+    relayed: AtomicU64,
+    limited: AtomicU64,
+    dropped: AtomicU64,
+}
+
+/// A snapshot of [`EventCounts`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct EventTotals {
+    /// Relayed to the stream's producers.
+    pub relayed: u64,
+    /// Dropped: a viewer sent them faster than its rate.
+    pub limited: u64,
+    /// Not delivered to a producer that fell behind, counted once per
+    /// producer that lost one.
+    pub dropped: u64,
+}
+
+impl EventCounts {
+    /// One event relayed.
+    pub fn note_relayed(&self) {
+        self.relayed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One event over its viewer's rate.
+    pub fn note_limited(&self) {
+        self.limited.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `count` events a producer fell behind by.
+    pub fn note_dropped(&self, count: u64) {
+        if count > 0 {
+            self.dropped.fetch_add(count, Ordering::Relaxed);
         }
-        self.last_forwarded = Some(now);
-        true
+    }
+
+    /// The counts now.
+    pub fn totals(&self) -> EventTotals {
+        EventTotals {
+            relayed: self.relayed.load(Ordering::Relaxed),
+            limited: self.limited.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+        }
     }
 }
 
@@ -184,26 +280,34 @@ mod tests {
     }
 
     #[test]
-    fn pointer_moves_are_rate_limited() {
-        let mut limiter = MoveLimiter::default();
+    fn every_kind_of_event_is_held_to_its_rate() {
+        use std::time::Duration;
+        let mut limiter = EventLimiter::new(120, 50);
         let start = Instant::now();
         let moving = InputEvent::PointerMove {
             x: 0.0,
             y: 0.0,
             buttons: 0,
         };
-        let wheel = InputEvent::Wheel {
-            x: 0.0,
-            y: 0.0,
-            dx: 0.0,
-            dy: 1.0,
-        };
-        assert!(limiter.admit(&moving, start));
-        assert!(!limiter.admit(&moving, start + Duration::from_millis(1)));
+        let key = parse(r#"{"type":"keydown","key":"a","code":"KeyA"}"#).unwrap();
+        let wheel = parse(r#"{"type":"wheel","x":0,"y":0,"dx":0,"dy":1}"#).unwrap();
+        let keys = (0..1000).filter(|_| limiter.admit(&key, start)).count();
+        assert_eq!(keys, 50, "a burst of one second's worth");
         assert!(
-            limiter.admit(&wheel, start + Duration::from_millis(1)),
-            "only moves are limited"
+            !limiter.admit(&wheel, start),
+            "other kinds share the budget"
         );
-        assert!(limiter.admit(&moving, start + POINTER_MOVE_INTERVAL));
+        let moves = (0..1000).filter(|_| limiter.admit(&moving, start)).count();
+        assert_eq!(
+            moves, 1,
+            "pointer moves have their own rate, without bursts"
+        );
+        let later = start + Duration::from_millis(100);
+        let refilled = (0..1000).filter(|_| limiter.admit(&key, later)).count();
+        assert_eq!(refilled, 5, "refilled at the rate");
+        let moves = (0..1000).filter(|_| limiter.admit(&moving, later)).count();
+        assert_eq!(moves, 1, "one move per 1/120 s at most");
+        assert!(limiter.admit(&moving, later + Duration::from_millis(9)));
+        assert!(!EventLimiter::new(0, 0).admit(&key, start), "0 relays none");
     }
 }

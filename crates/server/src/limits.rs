@@ -38,6 +38,18 @@ pub const STREAM_TTL: Duration = Duration::from_secs(5 * 60);
 /// twice after a decode error.
 pub const KEYFRAME_REQUESTS_PER_MINUTE: u32 = 60;
 
+/// Pointer moves relayed per viewer per second (in bursts of a second's
+/// worth). A screen shows 60 to 120 frames a second; moves in between tell a
+/// producer nothing, and the next move carries the newest position.
+pub const POINTER_MOVES_PER_SECOND: u32 = 120;
+
+/// Other input events (buttons, wheel, keys, resize) relayed per viewer per
+/// second, together (in bursts of a second's worth). Key repeat is about 30
+/// a second and a trackpad's wheel about 120; past the rate events are
+/// dropped and counted, so a viewer cannot make the server relay more than
+/// this to the producers however fast it sends.
+pub const INPUT_EVENTS_PER_SECOND: u32 = 240;
+
 /// The limits one server enforces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
@@ -53,6 +65,10 @@ pub struct Limits {
     pub stream_ttl: Duration,
     /// See [`KEYFRAME_REQUESTS_PER_MINUTE`].
     pub keyframe_requests_per_minute: u32,
+    /// See [`POINTER_MOVES_PER_SECOND`].
+    pub pointer_moves_per_second: u32,
+    /// See [`INPUT_EVENTS_PER_SECOND`].
+    pub input_events_per_second: u32,
 }
 
 impl Default for Limits {
@@ -64,6 +80,8 @@ impl Default for Limits {
             max_producers_per_stream: MAX_PRODUCERS_PER_STREAM,
             stream_ttl: STREAM_TTL,
             keyframe_requests_per_minute: KEYFRAME_REQUESTS_PER_MINUTE,
+            pointer_moves_per_second: POINTER_MOVES_PER_SECOND,
+            input_events_per_second: INPUT_EVENTS_PER_SECOND,
         }
     }
 }

@@ -18,7 +18,7 @@
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, ProtocolError, Session};
+use actix_ws::CloseCode;
 use bytes::Bytes;
 use framecast_codec::wire::{
     parse, FrameHeader, Message, FRAME_HEADER_LEN, PUBLISH_HEADER_LEN, SCROLL_RECORD_LEN,
@@ -29,7 +29,8 @@ use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::session::{
-    close, finish, Heartbeat, SessionConfig, Shutdown, Step, GONE, GO_ON, SERVER_STOPPING,
+    close, finish, refuse, Heartbeat, Inbox, InboxError, Incoming, NoticeKind, Outbox, Outgoing,
+    SessionConfig, Shutdown, Step, GONE, GO_ON, SERVER_STOPPING,
 };
 use crate::stream::{now_us, Presence, Stream};
 
@@ -68,7 +69,10 @@ pub struct ProducerSession {
     stream: Arc<Stream>,
     /// Counts this producer on the stream while it lives.
     _presence: Presence,
-    session: Session,
+    /// What the producer is sent (errors, input events) waits here; the
+    /// session never waits for it, so a producer that does not read cannot
+    /// stall its own frames.
+    outbox: Outbox,
     heartbeat: Heartbeat,
     /// Refused messages since the last good publish.
     bad_in_a_row: u32,
@@ -80,6 +84,10 @@ pub struct ProducerSession {
     /// That frame when it came as a frame message (or a delta followed a
     /// publish): what the next delta applies to.
     decoder: Decoder,
+    /// Input events this producer was not sent because it fell behind.
+    events_dropped: u64,
+    /// When that was last logged.
+    dropped_logged: Option<std::time::Instant>,
 }
 
 /// A frame a publish message brought.
@@ -100,36 +108,38 @@ impl std::fmt::Debug for ProducerSession {
 }
 
 impl ProducerSession {
-    /// A session for a producer admitted to `stream`.
+    /// A session for a producer admitted to `stream`, writing to `outbox`.
     pub fn new(
         stream: Arc<Stream>,
         presence: Presence,
-        session: Session,
+        outbox: Outbox,
         config: SessionConfig,
     ) -> Self {
         ProducerSession {
             stream,
             _presence: presence,
-            session,
+            outbox,
             heartbeat: Heartbeat::new(&config),
             bad_in_a_row: 0,
             last_seq: 0,
             plain: None,
             decoder: Decoder::source(),
+            events_dropped: 0,
+            dropped_logged: None,
         }
     }
 
     /// Runs until the producer leaves, times out or sends only garbage, the
     /// stream is deleted or the server stops; then closes with the reason.
-    pub async fn run(mut self, mut messages: AggregatedMessageStream, shutdown: Shutdown) {
+    pub async fn run(mut self, mut inbox: Inbox, shutdown: Shutdown) {
         let stream = Arc::clone(&self.stream);
         let mut events = stream.subscribe_events();
         tracing::info!(stream = stream.name(), "producer connected");
         let reason = loop {
             let step = tokio::select! {
-                message = messages.recv() => self.on_message(message).await,
+                message = inbox.next() => self.on_message(message),
                 event = events.recv() => self.on_event(event).await,
-                step = self.heartbeat.beat(&mut self.session) => step,
+                step = self.heartbeat.beat(&self.outbox) => step,
                 () = stream.removed() => close(CloseCode::Away, "stream deleted"),
                 () = shutdown.started() => close(CloseCode::Away, SERVER_STOPPING),
             };
@@ -137,19 +147,16 @@ impl ProducerSession {
                 break reason;
             }
         };
-        finish(self.session, messages, reason, stream.name(), "producer").await;
+        finish(self.outbox, inbox, reason, stream.name(), "producer").await;
     }
 
-    async fn on_message(
-        &mut self,
-        message: Option<Result<AggregatedMessage, ProtocolError>>,
-    ) -> Step {
+    fn on_message(&mut self, message: Option<Result<Incoming, InboxError>>) -> Step {
         let Some(message) = message else {
             return GONE;
         };
         self.heartbeat.heard();
         match message {
-            Ok(AggregatedMessage::Binary(bytes)) => {
+            Ok(Incoming::Binary(bytes)) => {
                 let published = self.publish(bytes);
                 if published.is_err() {
                     // What the producer counts as its last frame may not be
@@ -157,26 +164,25 @@ impl ProducerSession {
                     self.plain = None;
                     self.decoder = Decoder::source();
                 }
-                self.answer(published).await
+                self.answer(published)
             }
-            Ok(AggregatedMessage::Text(_)) => {
-                let refused = Err("producers send frames as binary publish or frame messages (see PROTOCOL.md)".to_string());
-                self.answer(refused).await
+            Ok(Incoming::Text(_)) => {
+                let refused = Err(
+                    "producers send frames as binary publish or frame messages (see PROTOCOL.md)"
+                        .to_string(),
+                );
+                self.answer(refused)
             }
-            Ok(AggregatedMessage::Ping(bytes)) => match self.session.pong(&bytes).await {
-                Ok(()) => GO_ON,
-                Err(_) => GONE,
-            },
-            Ok(AggregatedMessage::Pong(_)) => GO_ON,
-            Ok(AggregatedMessage::Close(reason)) => {
+            Ok(Incoming::Ping(bytes)) => {
+                self.outbox.push(Outgoing::Pong(bytes));
+                GO_ON
+            }
+            Ok(Incoming::Pong) => GO_ON,
+            Ok(Incoming::Close(reason)) => {
                 tracing::info!(stream = self.stream.name(), ?reason, "producer left");
                 GONE
             }
-            Err(ProtocolError::Overflow) => close(
-                CloseCode::Size,
-                &format!("message over {MAX_PUBLISH_MESSAGE} bytes, the largest frame (8192x4096 RGBA) as raw 8x8 tiles"),
-            ),
-            Err(error) => close(CloseCode::Protocol, &error.to_string()),
+            Err(error) => refuse(&error),
         }
     }
 
@@ -266,7 +272,7 @@ impl ProducerSession {
     }
 
     /// Counts a publish as good or bad; tells the producer what was wrong.
-    async fn answer(&mut self, published: Result<u64, String>) -> Step {
+    fn answer(&mut self, published: Result<u64, String>) -> Step {
         let error = match published {
             Ok(_) => {
                 self.bad_in_a_row = 0;
@@ -278,9 +284,7 @@ impl ProducerSession {
         tracing::warn!(stream = self.stream.name(), %error, "producer message refused");
         let reply =
             serde_json::to_string(&ToProducer::Error { error: &error }).expect("serializes");
-        if self.session.text(reply).await.is_err() {
-            return GONE;
-        }
+        self.outbox.push(Outgoing::Notice(NoticeKind::Error, reply));
         if self.bad_in_a_row >= MAX_BAD_IN_A_ROW {
             return close(
                 CloseCode::Policy,
@@ -290,22 +294,44 @@ impl ProducerSession {
         GO_ON
     }
 
-    /// Forwards an input event from a viewer.
+    /// Forwards an input event from a viewer. Never waits: when the
+    /// producer has fallen behind reading them, the oldest are dropped and
+    /// counted (see [`crate::session::outbox`]).
     async fn on_event(&mut self, event: Result<Arc<str>, RecvError>) -> Step {
-        match event {
-            Ok(json) => match self.session.text(json.to_string()).await {
-                Ok(()) => GO_ON,
-                Err(_) => GONE,
-            },
-            Err(RecvError::Lagged(missed)) => {
-                tracing::warn!(
-                    stream = self.stream.name(),
-                    missed,
-                    "producer is not reading input events; dropped the oldest"
-                );
-                GO_ON
+        let dropped = match event {
+            Ok(json) => {
+                self.outbox.make_room().await;
+                self.outbox.push(Outgoing::Event(json))
             }
-            Err(RecvError::Closed) => close(CloseCode::Away, "stream closed"),
+            // Only a session starved of the CPU falls this far behind.
+            Err(RecvError::Lagged(missed)) => {
+                self.outbox.note_dropped(missed);
+                missed
+            }
+            Err(RecvError::Closed) => return close(CloseCode::Away, "stream closed"),
+        };
+        if dropped > 0 {
+            self.note_dropped(dropped);
+        }
+        GO_ON
+    }
+
+    /// Counts input events the producer was not sent, and says so now and
+    /// then (the first time, then at most once a second).
+    fn note_dropped(&mut self, count: u64) {
+        self.stream.events().note_dropped(count);
+        self.events_dropped += count;
+        let now = std::time::Instant::now();
+        if self
+            .dropped_logged
+            .is_none_or(|last| now.duration_since(last) >= std::time::Duration::from_secs(1))
+        {
+            self.dropped_logged = Some(now);
+            tracing::warn!(
+                stream = self.stream.name(),
+                dropped = self.events_dropped,
+                "producer is not reading input events fast enough; dropped the oldest"
+            );
         }
     }
 }

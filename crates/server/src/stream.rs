@@ -16,7 +16,7 @@ use framecast_codec::{
 use tokio::sync::{broadcast, watch, OnceCell};
 use tokio_util::sync::CancellationToken;
 
-use crate::events::InputEvent;
+use crate::events::{EventCounts, InputEvent};
 use crate::limits::Limits;
 use crate::quality::{Plan, Quality};
 use crate::sent::{SentMark, SentTracker};
@@ -69,7 +69,9 @@ pub struct Stream {
     /// when this goes to zero and back.
     producers: watch::Sender<usize>,
     /// Input events from viewers, as JSON, for the producers.
-    events: broadcast::Sender<Arc<str>>,
+    to_producers: broadcast::Sender<Arc<str>>,
+    /// What became of them.
+    event_counts: EventCounts,
     /// Publish rate, for `/api/streams`.
     rate: Mutex<RateMeter>,
     /// Encoders not in use. An encoder remembers which of the stream's tiles
@@ -97,8 +99,10 @@ pub enum Role {
     Producer,
 }
 
-/// Input events a slow producer may fall behind by before the oldest are
-/// dropped.
+/// Input events a producer's receiver may fall behind by before the oldest
+/// are dropped. A producer connection's session takes them at once into its
+/// outbox (which bounds it more tightly); an in-process producer
+/// (`stream.poll_events()` in Python) has this many waiting at most.
 pub const EVENT_BACKLOG: usize = 256;
 
 /// Messages encoded for one frame, keyed by the base they are a delta
@@ -131,7 +135,8 @@ impl Stream {
             quality_cap: Mutex::new(Quality::Auto),
             viewers: watch::Sender::new(0),
             producers: watch::Sender::new(0),
-            events: broadcast::Sender::new(EVENT_BACKLOG),
+            to_producers: broadcast::Sender::new(EVENT_BACKLOG),
+            event_counts: EventCounts::default(),
             rate: Mutex::new(RateMeter::default()),
             encoders: Mutex::default(),
             last_active: Mutex::new(Instant::now()),
@@ -287,12 +292,23 @@ impl Stream {
         let json: Arc<str> = serde_json::to_string(event)
             .expect("events serialize")
             .into();
-        self.events.send(json).is_ok()
+        let relayed = self.to_producers.send(json).is_ok();
+        if relayed {
+            self.event_counts.note_relayed();
+        }
+        relayed
     }
 
-    /// A receiver of the input events sent from now on.
+    /// A receiver of the input events sent from now on. A receiver more than
+    /// [`EVENT_BACKLOG`] behind loses the oldest: count them with
+    /// [`EventCounts::note_dropped`].
     pub fn subscribe_events(&self) -> broadcast::Receiver<Arc<str>> {
-        self.events.subscribe()
+        self.to_producers.subscribe()
+    }
+
+    /// What became of the viewers' input events.
+    pub fn events(&self) -> &EventCounts {
+        &self.event_counts
     }
 
     /// Frames published per second lately (0 when none came for a while).

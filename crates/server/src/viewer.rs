@@ -22,20 +22,22 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_ws::{CloseCode, Message, MessageStream, ProtocolError, Session};
+use actix_ws::CloseCode;
 use framecast_codec::wire::{self, Message as WireMessage};
 use framecast_codec::{Ack, KeyframeReason, KeyframeRequest};
 
-use crate::events::{self, MoveLimiter};
+use crate::events::{self, EventLimiter};
+use crate::limits::Limits;
 use crate::quality::{Delivery, Quality, QualityState};
 use crate::sent::SentMark;
 use crate::session::{
-    close, finish, Heartbeat, SessionConfig, Shutdown, Step, GONE, GO_ON, SERVER_STOPPING,
+    close, finish, refuse, Heartbeat, Inbox, InboxError, Incoming, NoticeKind, Outbox, Outgoing,
+    SessionConfig, Shutdown, Step, GONE, GO_ON, SERVER_STOPPING,
 };
 use crate::stream::{Frame, Presence, Role, Stream};
 
-/// Largest message a viewer may send (acks and keyframe requests are tiny);
-/// a larger one closes the viewer with 1009.
+/// Largest message a viewer may send (acks and keyframe requests are tiny),
+/// its fragments counted together; a larger one closes the viewer with 1009.
 pub const MAX_VIEWER_MESSAGE: usize = 64 * 1024;
 
 /// A frame sent to the viewer and not yet acknowledged.
@@ -217,11 +219,13 @@ pub struct ViewerSession {
     stream: Arc<Stream>,
     /// Counts this viewer on the stream (and the server) while it lives.
     _presence: Presence,
-    session: Session,
+    /// What the viewer is sent waits here; the session never waits for it.
+    outbox: Outbox,
     config: SessionConfig,
     flow: FlowState,
     keyframes: KeyframeLimiter,
-    moves: MoveLimiter,
+    /// Its input events' rate.
+    events: EventLimiter,
     heartbeat: Heartbeat,
     /// What the viewer was last told about the producer.
     producer_online: Option<bool>,
@@ -244,27 +248,30 @@ impl std::fmt::Debug for ViewerSession {
 }
 
 impl ViewerSession {
-    /// A session for a viewer admitted to `stream`.
+    /// A session for a viewer admitted to `stream`, writing to `outbox`,
+    /// held to `limits`.
     pub fn new(
         stream: Arc<Stream>,
         presence: Presence,
-        session: Session,
+        outbox: Outbox,
         config: SessionConfig,
-        keyframe_requests_per_minute: u32,
+        limits: &Limits,
         quality: Quality,
-        refine_after: Duration,
     ) -> Self {
         let sent = stream.track_sent();
         ViewerSession {
+            keyframes: KeyframeLimiter::new(limits.keyframe_requests_per_minute),
+            events: EventLimiter::new(
+                limits.pointer_moves_per_second,
+                limits.input_events_per_second,
+            ),
+            quality: QualityState::new(quality, config.refine_after),
             stream,
             _presence: presence,
-            session,
+            outbox,
             flow: FlowState::joining(),
-            keyframes: KeyframeLimiter::new(keyframe_requests_per_minute),
-            moves: MoveLimiter::default(),
             heartbeat: Heartbeat::new(&config),
             producer_online: None,
-            quality: QualityState::new(quality, refine_after),
             told_lossy: None,
             sent,
             config,
@@ -273,7 +280,7 @@ impl ViewerSession {
 
     /// Runs until the viewer leaves, times out or misbehaves, the stream is
     /// deleted or the server stops; then closes the socket with the reason.
-    pub async fn run(mut self, mut messages: MessageStream, shutdown: Shutdown) {
+    pub async fn run(mut self, mut inbox: Inbox, shutdown: Shutdown) {
         let stream = Arc::clone(&self.stream);
         let mut frames = stream.subscribe();
         let mut producers = stream.watch_count(Role::Producer);
@@ -297,8 +304,8 @@ impl ViewerSession {
                 _ = frames.changed(), if window_open => GO_ON,
                 () = tokio::time::sleep_until(refine_at), if window_open && refinement.is_some() => GO_ON,
                 _ = producers.changed() => GO_ON,
-                message = messages.recv() => self.on_message(message).await,
-                step = self.heartbeat.beat(&mut self.session) => step,
+                message = inbox.next() => self.on_message(message),
+                step = self.heartbeat.beat(&self.outbox) => step,
                 () = stream.removed() => close(CloseCode::Away, "stream deleted"),
                 () = shutdown.started() => close(CloseCode::Away, SERVER_STOPPING),
             };
@@ -306,7 +313,7 @@ impl ViewerSession {
                 break reason;
             }
         };
-        finish(self.session, messages, reason, stream.name(), "viewer").await;
+        finish(self.outbox, inbox, reason, stream.name(), "viewer").await;
     }
 
     /// Tells the viewer of a change of producer, then sends the frame that is
@@ -318,14 +325,10 @@ impl ViewerSession {
     ) -> Step {
         if self.producer_online != Some(producer_online) {
             self.producer_online = Some(producer_online);
-            if self
-                .session
-                .text(status_message(producer_online))
-                .await
-                .is_err()
-            {
-                return GONE;
-            }
+            self.outbox.push(Outgoing::Notice(
+                NoticeKind::Status,
+                status_message(producer_online),
+            ));
         }
         let now = Instant::now();
         let refine = self.quality.next_refinement().is_some_and(|due| due <= now);
@@ -342,9 +345,7 @@ impl ViewerSession {
             .quality
             .plan(now, fps, self.stream.quality_cap(), frame_bytes, tiles);
         let encoded = self.stream.message(&frame, self.flow.base(), &plan).await;
-        if self.session.binary(encoded.bytes.clone()).await.is_err() {
-            return GONE;
-        }
+        self.outbox.push(Outgoing::Frame(encoded.bytes.clone()));
         let now = Instant::now();
         let probe = self.quality.probing();
         self.sent.sent(frame.seq);
@@ -360,40 +361,32 @@ impl ViewerSession {
         let lossy = self.quality.is_lossy();
         if self.told_lossy != Some(lossy) {
             self.told_lossy = Some(lossy);
-            if self
-                .session
-                .text(quality_message(self.quality.asked(), lossy))
-                .await
-                .is_err()
-            {
-                return GONE;
-            }
+            self.outbox.push(Outgoing::Notice(
+                NoticeKind::Quality,
+                quality_message(self.quality.asked(), lossy),
+            ));
         }
         GO_ON
     }
 
-    async fn on_message(&mut self, message: Option<Result<Message, ProtocolError>>) -> Step {
+    fn on_message(&mut self, message: Option<Result<Incoming, InboxError>>) -> Step {
         let Some(message) = message else {
             return GONE;
         };
         self.heartbeat.heard();
         match message {
-            Ok(Message::Binary(bytes)) => self.on_binary(&bytes),
-            Ok(Message::Text(text)) => self.on_event(&text),
-            Ok(Message::Ping(bytes)) => match self.session.pong(&bytes).await {
-                Ok(()) => GO_ON,
-                Err(_) => GONE,
-            },
-            Ok(Message::Close(reason)) => {
+            Ok(Incoming::Binary(bytes)) => self.on_binary(&bytes),
+            Ok(Incoming::Text(text)) => self.on_event(&text),
+            Ok(Incoming::Ping(bytes)) => {
+                self.outbox.push(Outgoing::Pong(bytes));
+                GO_ON
+            }
+            Ok(Incoming::Close(reason)) => {
                 tracing::info!(stream = self.stream.name(), ?reason, "viewer left");
                 GONE
             }
-            Ok(Message::Pong(_) | Message::Continuation(_) | Message::Nop) => GO_ON,
-            Err(ProtocolError::Overflow) => close(
-                CloseCode::Size,
-                &format!("message over {MAX_VIEWER_MESSAGE} bytes"),
-            ),
-            Err(error) => close(CloseCode::Protocol, &error.to_string()),
+            Ok(Incoming::Pong) => GO_ON,
+            Err(error) => refuse(&error),
         }
     }
 
@@ -461,8 +454,10 @@ impl ViewerSession {
     fn on_event(&mut self, text: &str) -> Step {
         match events::parse(text) {
             Ok(event) => {
-                if self.moves.admit(&event, Instant::now()) {
+                if self.events.admit(&event, Instant::now()) {
                     self.stream.send_event(&event);
+                } else {
+                    self.stream.events().note_limited();
                 }
             }
             // An event the server does not know is dropped, not fatal: the

@@ -213,6 +213,10 @@ class Publisher:
         self.deltas_sent = 0
         self.bytes_sent = 0
         self.frames_dropped = 0
+        #: Input events lost: dropped by the server because this client fell
+        #: behind reading them, or here because ``poll_events`` was not
+        #: called before MAX_PENDING_EVENTS waited.
+        self.events_dropped = 0
         self.last_error: Optional[str] = None
         self._connect_timeout = connect_timeout
         # Shared with the I/O thread, under the lock: the newest frame not yet
@@ -485,11 +489,21 @@ class Publisher:
         except ValueError:
             log.warning("framecast: server sent something that is not JSON: %.100s", text)
             return
-        if message.get("type") == "error":
+        kind = message.get("type")
+        if kind == "error":
             self._changes.refused()
             self.last_error = message.get("error")
             log.warning("framecast: server refused a frame: %s", self.last_error)
             return
+        if kind == "dropped":
+            dropped = message.get("events")
+            if type(dropped) is int and dropped > 0:
+                level = logging.WARNING if self.events_dropped == 0 else logging.DEBUG
+                self.events_dropped += dropped
+                log.log(level, "framecast: the server dropped %d input events this client did not read in time (events_dropped counts them all)", dropped)
+            return
         with self._lock:
+            if len(self._events) == self._events.maxlen:
+                self.events_dropped += 1
             self._events.append(message)
             self._lock.notify_all()

@@ -348,3 +348,73 @@ pub async fn next_close(socket: &mut WebSocketStream<MaybeTlsStream<TcpStream>>)
         }
     }
 }
+
+/// A WebSocket client written by hand over a plain socket, for clients that
+/// a library would not let a test be: one that never reads (tokio-tungstenite
+/// reads while it writes), with a receive buffer of `recv_buffer` bytes so
+/// that it backs up into the server at once.
+pub struct RawClient {
+    pub socket: TcpStream,
+}
+
+impl RawClient {
+    /// Connects to `path` and completes the WebSocket handshake.
+    pub async fn connect(address: SocketAddr, path: &str, recv_buffer: u32) -> RawClient {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(recv_buffer).unwrap();
+        let mut socket = socket.connect(address).await.unwrap();
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        socket.write_all(request.as_bytes()).await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            head.push(socket.read_u8().await.unwrap());
+        }
+        assert!(
+            head.starts_with(b"HTTP/1.1 101"),
+            "{}",
+            String::from_utf8_lossy(&head)
+        );
+        RawClient { socket }
+    }
+
+    /// Writes one frame (`opcode`: 1 text, 2 binary, 0 continuation) with
+    /// a zero mask, as a client must mask.
+    pub async fn write_frame(
+        &mut self,
+        opcode: u8,
+        fin: bool,
+        payload: &[u8],
+    ) -> std::io::Result<()> {
+        let mut frame = vec![opcode | if fin { 0x80 } else { 0 }];
+        match payload.len() {
+            len @ 0..=125 => frame.push(0x80 | len as u8),
+            len @ 126..=0xFFFF => {
+                frame.push(0x80 | 126);
+                frame.extend_from_slice(&(len as u16).to_be_bytes());
+            }
+            len => {
+                frame.push(0x80 | 127);
+                frame.extend_from_slice(&(len as u64).to_be_bytes());
+            }
+        }
+        frame.extend_from_slice(&[0; 4]);
+        frame.extend_from_slice(payload);
+        self.socket.write_all(&frame).await
+    }
+
+    /// Reads the next frame the server sent: (opcode, payload).
+    pub async fn read_frame(&mut self) -> std::io::Result<(u8, Vec<u8>)> {
+        let first = self.socket.read_u8().await?;
+        let len = match self.socket.read_u8().await? & 0x7F {
+            126 => u64::from(self.socket.read_u16().await?),
+            127 => self.socket.read_u64().await?,
+            len => u64::from(len),
+        };
+        let mut payload = vec![0; len as usize];
+        self.socket.read_exact(&mut payload).await?;
+        Ok((first & 0x0F, payload))
+    }
+}

@@ -1,13 +1,21 @@
-//! What viewer and producer sessions share: timing settings, the heartbeat,
-//! close reasons, the server's shutdown signal, and the [`Step`] each message
-//! handler returns.
+//! What viewer and producer sessions share: the connection's two sides
+//! ([`Inbox`]: whole messages within a size limit; [`Outbox`]: the one queue
+//! of what the peer is sent, never awaited by the session), timing settings,
+//! the heartbeat, close reasons, the server's shutdown signal, and the
+//! [`Step`] each message handler returns.
+
+pub mod inbox;
+pub mod outbox;
 
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use actix_ws::{CloseCode, CloseReason, Session};
+use actix_ws::{CloseCode, CloseReason};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+pub use inbox::{Inbox, InboxError, Incoming};
+pub use outbox::{NoticeKind, Outbox, Outgoing};
 
 /// Flow-control and liveness settings of WebSocket sessions.
 #[derive(Debug, Clone)]
@@ -111,16 +119,25 @@ impl Heartbeat {
     }
 
     /// Waits for the next beat, then pings; closes when the peer timed out.
-    pub async fn beat(&mut self, session: &mut Session) -> Step {
+    pub async fn beat(&mut self, outbox: &Outbox) -> Step {
         self.interval.tick().await;
         if self.last_heard.elapsed() > self.timeout {
             return close(CloseCode::Away, "no message within the timeout");
         }
-        match session.ping(b"").await {
-            Ok(()) => GO_ON,
-            Err(_) => GONE,
-        }
+        outbox.push(Outgoing::Ping);
+        GO_ON
     }
+}
+
+/// How a session closes on what its inbox could not read: 1009 for a message
+/// over the limit, 1007 for text that is not UTF-8, 1002 for broken frames.
+pub fn refuse(error: &InboxError) -> Step {
+    let code = match error {
+        InboxError::TooLarge { .. } => CloseCode::Size,
+        InboxError::NotUtf8 => CloseCode::Invalid,
+        InboxError::Protocol(_) => CloseCode::Protocol,
+    };
+    close(code, &error.to_string())
 }
 
 /// A close reason with a description.
@@ -134,28 +151,30 @@ pub fn close_reason(code: CloseCode, description: &str) -> CloseReason {
 /// How long a closing session waits for the peer's close frame.
 pub const CLOSE_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Closes `session` with `reason`, logging why, and completes the closing
-/// handshake: reads (and drops) what the peer still sends until its close
-/// frame, for at most [`CLOSE_HANDSHAKE_TIMEOUT`]. Dropping the incoming
-/// stream at once could end the connection before the close frame is out.
-pub async fn finish<S, M, E>(
-    session: Session,
-    mut messages: S,
+/// Closes the connection with `reason`, logging why, and completes the
+/// closing handshake: drops what still waits in the outbox, writes the close
+/// frame, and reads (and drops) what the peer still sends until its close
+/// frame, for at most [`CLOSE_HANDSHAKE_TIMEOUT`] in all. Dropping the
+/// incoming side at once could end the connection before the close frame is
+/// out; a peer that reads nothing does not hold the session longer.
+pub async fn finish(
+    outbox: Outbox,
+    mut inbox: Inbox,
     reason: Option<CloseReason>,
     stream: &str,
     who: &str,
-) where
-    S: futures_util::Stream<Item = Result<M, E>> + Unpin,
-{
+) {
     if let Some(reason) = &reason {
         tracing::info!(stream, reason = ?reason.description, code = ?reason.code, "closing {who}");
     }
-    if session.close(reason).await.is_err() {
-        return;
-    }
-    let _ = tokio::time::timeout(CLOSE_HANDSHAKE_TIMEOUT, async {
-        use futures_util::StreamExt;
-        while let Some(Ok(_)) = messages.next().await {}
+    let deadline = tokio::time::Instant::now() + CLOSE_HANDSHAKE_TIMEOUT;
+    outbox.close(reason, CLOSE_HANDSHAKE_TIMEOUT).await;
+    let _ = tokio::time::timeout_at(deadline, async {
+        while let Some(Ok(message)) = inbox.next().await {
+            if matches!(message, Incoming::Close(_)) {
+                break;
+            }
+        }
     })
     .await;
 }

@@ -1,0 +1,345 @@
+//! What hostile clients cannot do however they cut their bytes, against the
+//! real server on loopback: freeze a stream by flooding events at a producer
+//! that does not read them, relay events faster than a viewer's rate, get a
+//! message past its limit in fragments, sidestep the Host and Origin checks
+//! with hand-built requests, or make a POST read a body it will refuse.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{
+    assert_close, gradient, next_close, start_server_on, websocket, RawClient, Socket, TestServer,
+    Viewer, EXPECT_WITHIN,
+};
+use framecast_codec::wire::write_publish_header;
+use framecast_codec::PixelFormat;
+use framecast_server::{Config, Limits, Streams};
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::Message;
+
+fn publish_message(width: u32, height: u32, pixels: &[u8]) -> Message {
+    let mut bytes = Vec::new();
+    write_publish_header(&mut bytes, width, height, PixelFormat::Rgb8, 0);
+    bytes.extend_from_slice(pixels);
+    Message::Binary(bytes.into())
+}
+
+/// A key event padded to about `size` bytes with a long `key`.
+fn keydown(size: usize) -> Message {
+    let key = "k".repeat(size.saturating_sub(80));
+    Message::Text(format!(r#"{{"type":"keydown","key":"{key}","code":"KeyK"}}"#).into())
+}
+
+/// The stream's entry in `GET /api/streams`.
+async fn listed(server: &TestServer, name: &str) -> serde_json::Value {
+    let response = common::http_request(server.address, "GET", "/api/streams", &[], b"").await;
+    response
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|stream| stream["name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("{name} is listed"))
+}
+
+/// A publish message's bytes.
+fn publish_bytes(width: u32, height: u32, pixels: &[u8]) -> Vec<u8> {
+    let Message::Binary(bytes) = publish_message(width, height, pixels) else {
+        unreachable!()
+    };
+    bytes.to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_flood_at_a_producer_that_does_not_read_leaves_the_stream_flowing() {
+    // The viewers' own rate is lifted here, so that the flood reaches the
+    // producer's queue (the rate is tested on its own below).
+    let streams = Streams::with_limits(Limits {
+        input_events_per_second: 1_000_000,
+        ..Limits::default()
+    });
+    let server = start_server_on(Config::default(), streams).await;
+
+    // The producer publishes every 10 ms and never reads its socket.
+    let mut producer = RawClient::connect(server.address, "/ingest/cam", 4096).await;
+    let first = publish_bytes(64, 64, &gradient(64, 64, 0));
+    producer.write_frame(2, true, &first).await.unwrap();
+    let publishing = tokio::spawn(async move {
+        for shift in 1u32.. {
+            let frame = publish_bytes(64, 64, &gradient(64, 64, shift as u8));
+            if producer.write_frame(2, true, &frame).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+
+    let mut bystander = Viewer::connect(&server, "cam").await;
+    let mut flooder = Viewer::connect(&server, "cam").await;
+    let (first, _, _) = bystander.receive().await;
+    bystander.ack(first).await;
+
+    // Events of 1 KB for 6 s, as fast as the server takes them: far more
+    // than the producer's socket buffers (which the kernel grows to about
+    // 4 MB for a peer that does not read), actix-ws and the outbox hold.
+    const FLOOD_FOR: Duration = Duration::from_secs(6);
+    let flooding = tokio::spawn(async move {
+        let start = tokio::time::Instant::now();
+        let mut sent = 0u64;
+        while start.elapsed() < FLOOD_FOR {
+            flooder.socket.send(keydown(1000)).await.unwrap();
+            sent += 1;
+        }
+        (flooder, sent)
+    });
+
+    // Meanwhile, and after, the bystander keeps getting frames.
+    let watch_for = |time: Duration, mut viewer: Viewer| async move {
+        let deadline = tokio::time::Instant::now() + time;
+        let mut frames = 0;
+        let mut last = 0;
+        while tokio::time::Instant::now() < deadline {
+            let (seq, _, _) = viewer.receive().await;
+            viewer.ack(seq).await;
+            assert!(seq > last, "frames move on");
+            (frames, last) = (frames + 1, seq);
+        }
+        (viewer, frames, last)
+    };
+    let (bystander, during, seq_during) = watch_for(FLOOD_FOR, bystander).await;
+    let (flooder, sent) = tokio::time::timeout(EXPECT_WITHIN, flooding)
+        .await
+        .expect("the flood is read as fast as it comes")
+        .unwrap();
+    let (_bystander, after, seq_after) = watch_for(Duration::from_secs(1), bystander).await;
+    // Frozen, it would be none; the numbers are low because the flood and
+    // a debug build share two cores.
+    assert!(
+        during >= 20,
+        "{during} frames in the 6 s of the flood (600 published)"
+    );
+    assert!(
+        after >= 10,
+        "{after} frames in the 1 s after (100 published)"
+    );
+    assert!(seq_after > seq_during);
+    assert!(sent > 10_000, "{sent} events: a flood");
+
+    // Every event was relayed to the producer's session; those it could not
+    // take were dropped and counted.
+    let events = &listed(&server, "cam").await["events"];
+    assert_eq!(events["relayed"], sent, "{events}");
+    let dropped = events["dropped"].as_u64().unwrap();
+    assert!(
+        dropped > sent / 2,
+        "{events}: the producer's buffers hold a few thousand"
+    );
+    assert_eq!(events["limited"], 0);
+    drop(flooder);
+
+    // The producer's place frees when it goes.
+    publishing.abort();
+    let _ = publishing.await;
+    let stream = server.streams.get("cam").unwrap();
+    let deadline = tokio::time::Instant::now() + EXPECT_WITHIN;
+    while stream.count(framecast_server::Role::Producer) > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the producer is still counted"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_producer_that_reads_late_learns_how_many_events_it_lost() {
+    let streams = Streams::with_limits(Limits {
+        input_events_per_second: 1_000_000,
+        ..Limits::default()
+    });
+    let server = start_server_on(Config::default(), streams).await;
+    let mut producer = RawClient::connect(server.address, "/ingest/cam", 4096).await;
+    let frame = publish_bytes(8, 8, &gradient(8, 8, 0));
+    producer.write_frame(2, true, &frame).await.unwrap();
+    let mut viewer = Viewer::connect(&server, "cam").await;
+    viewer.receive().await;
+    const SENT: u64 = 5_000;
+    for _ in 0..SENT {
+        viewer.socket.send(keydown(1000)).await.unwrap();
+    }
+    // Wait until the server has relayed them all, then read everything.
+    let deadline = tokio::time::Instant::now() + EXPECT_WITHIN;
+    while listed(&server, "cam").await["events"]["relayed"] != SENT {
+        assert!(tokio::time::Instant::now() < deadline, "events relayed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let dropped_by_server = listed(&server, "cam").await["events"]["dropped"]
+        .as_u64()
+        .unwrap();
+    assert!(dropped_by_server > 0);
+    let (mut events, mut reported) = (0, 0);
+    while events + reported < SENT {
+        let (opcode, payload) = tokio::time::timeout(EXPECT_WITHIN, producer.read_frame())
+            .await
+            .expect("everything arrives, as events or as a count")
+            .unwrap();
+        if opcode != 1 {
+            continue; // a ping
+        }
+        let json: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+        let text = String::from_utf8_lossy(&payload);
+        match json["type"].as_str().unwrap() {
+            "keydown" => events += 1,
+            "dropped" => reported += json["events"].as_u64().unwrap(),
+            other => panic!("unexpected {other}: {text}"),
+        }
+    }
+    assert_eq!(events + reported, SENT);
+    assert_eq!(
+        reported, dropped_by_server,
+        "the producer is told of every drop"
+    );
+}
+
+#[tokio::test]
+async fn every_kind_of_input_event_is_held_to_the_viewers_rate() {
+    let streams = Streams::with_limits(Limits {
+        input_events_per_second: 50,
+        ..Limits::default()
+    });
+    let server = start_server_on(Config::default(), streams).await;
+    let mut producer = websocket(&format!("ws://{}/ingest/gui", server.address), &[])
+        .await
+        .unwrap();
+    producer
+        .send(publish_message(8, 8, &gradient(8, 8, 0)))
+        .await
+        .unwrap();
+    let mut viewer = Viewer::connect(&server, "gui").await;
+    viewer.receive().await;
+    let kinds = [
+        r#"{"type":"keydown","key":"a","code":"KeyA"}"#,
+        r#"{"type":"keyup","key":"a","code":"KeyA"}"#,
+        r#"{"type":"wheel","x":1,"y":2,"dx":0,"dy":3}"#,
+        r#"{"type":"pointerdown","x":1,"y":2,"button":0,"buttons":1}"#,
+        r#"{"type":"pointerup","x":1,"y":2,"button":0,"buttons":0}"#,
+        r#"{"type":"resize","width":100,"height":100}"#,
+    ];
+    let start = tokio::time::Instant::now();
+    for kind in kinds.iter().cycle().take(600) {
+        viewer
+            .socket
+            .send(Message::Text((*kind).into()))
+            .await
+            .unwrap();
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let deadline = tokio::time::Instant::now() + EXPECT_WITHIN;
+    let events = loop {
+        let events = listed(&server, "gui").await["events"].clone();
+        let counted = events["relayed"].as_u64().unwrap() + events["limited"].as_u64().unwrap();
+        if counted == 600 {
+            break events;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{events}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // A burst of a second's worth, then the rate.
+    let relayed = events["relayed"].as_u64().unwrap();
+    let allowed = 50 + (50.0 * (elapsed + 0.5)) as u64;
+    assert!(
+        (50..=allowed).contains(&relayed),
+        "{relayed} of 600 relayed in {elapsed:.2} s (at most {allowed})"
+    );
+    let mut received = 0;
+    while let Ok(Some(Ok(message))) =
+        tokio::time::timeout(Duration::from_millis(300), producer.next()).await
+    {
+        if matches!(message, Message::Text(_)) {
+            received += 1;
+        }
+    }
+    assert_eq!(
+        received, relayed,
+        "the producer got what was relayed, no more"
+    );
+}
+
+/// Sends `total` bytes as one fragmented message of `fragment`-byte frames.
+async fn send_fragmented(socket: &mut Socket, text: bool, total: usize, fragment: usize) {
+    let data = if text { Data::Text } else { Data::Binary };
+    let mut sent = 0;
+    while sent < total {
+        let len = fragment.min(total - sent);
+        let opcode = if sent == 0 {
+            OpCode::Data(data)
+        } else {
+            OpCode::Data(Data::Continue)
+        };
+        let last = sent + len == total;
+        let frame = Frame::message(vec![b'x'; len], opcode, last);
+        if socket.send(Message::Frame(frame)).await.is_err() {
+            return; // closed on us: what the test waits for
+        }
+        sent += len;
+    }
+}
+
+#[tokio::test]
+async fn a_fragmented_message_over_the_limit_closes_with_1009_for_both_kinds() {
+    let server = start_server_on(Config::default(), Streams::new()).await;
+    let mut producer = websocket(&format!("ws://{}/ingest/cam", server.address), &[])
+        .await
+        .unwrap();
+    producer
+        .send(publish_message(8, 8, &gradient(8, 8, 0)))
+        .await
+        .unwrap();
+
+    // A viewer: 64 KiB in all, however it is cut.
+    let mut viewer = Viewer::connect(&server, "cam").await;
+    viewer.receive().await;
+    send_fragmented(&mut viewer.socket, true, 32 << 20, 60_000).await;
+    assert_close(
+        &viewer.next_close().await,
+        CloseCode::Size,
+        "message over 65536 bytes",
+    );
+
+    // Within the limit, fragments make one message: an event that arrives.
+    let mut listener = Viewer::connect(&server, "cam").await;
+    listener.receive().await;
+    let click = r#"{"type":"pointerdown","x":1,"y":2,"button":0,"buttons":1}"#;
+    for (n, part) in click.as_bytes().chunks(10).enumerate() {
+        let opcode = if n == 0 {
+            OpCode::Data(Data::Text)
+        } else {
+            OpCode::Data(Data::Continue)
+        };
+        let last = (n + 1) * 10 >= click.len();
+        let frame = Frame::message(part.to_vec(), opcode, last);
+        listener.socket.send(Message::Frame(frame)).await.unwrap();
+    }
+    let deadline = tokio::time::Instant::now() + EXPECT_WITHIN;
+    while listed(&server, "cam").await["events"]["relayed"] != 1 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the fragmented event is relayed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // A producer: the largest frame message, however it is cut.
+    let limit = framecast_server::producer::MAX_PUBLISH_MESSAGE;
+    send_fragmented(&mut producer, false, limit + 1, 8 << 20).await;
+    let close = next_close(&mut producer).await;
+    assert_close(
+        &close,
+        CloseCode::Size,
+        &format!("message over {limit} bytes"),
+    );
+}
