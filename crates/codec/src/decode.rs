@@ -35,6 +35,10 @@ pub struct Decoder {
     jpeg_pixels: Vec<u8>,
 }
 
+/// Bytes of decoded JPEG pixels a [`Decoder`] keeps as scratch between
+/// messages: eight 128x128 slots, RGB.
+const JPEG_SCRATCH_KEPT: usize = 8 * 128 * 128 * 3;
+
 /// How a [`Decoder`] lays out its framebuffer.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
@@ -95,6 +99,16 @@ impl Decoder {
     /// Width of the framebuffer (0 before the first keyframe).
     pub fn width(&self) -> u32 {
         self.width
+    }
+
+    /// Bytes of memory the decoder holds: its framebuffer and its scratch
+    /// buffers (their capacity, not their length).
+    pub fn memory_bytes(&self) -> usize {
+        self.framebuffer.capacity()
+            + self.inflated.capacity()
+            + self.differences.capacity()
+            + self.jpeg_tiles.capacity() * std::mem::size_of::<u32>()
+            + self.jpeg_pixels.capacity()
     }
 
     /// Height of the framebuffer (0 before the first keyframe).
@@ -174,13 +188,17 @@ impl Decoder {
     }
 
     /// Makes the framebuffer a black frame of this size and format; returns
-    /// whether the size changed.
+    /// whether the size changed. A smaller frame gets a buffer of its own
+    /// size: the decoder holds the memory of its frame, not of the largest
+    /// it ever held (a server keeps one per producer connection).
     fn reset(&mut self, width: u32, height: u32, format: PixelFormat) -> bool {
         let resized = (width, height) != (self.width, self.height);
-        let bpp = self.layout.bytes_per_pixel(format);
+        let len = self.layout.bytes_per_pixel(format) * width as usize * height as usize;
+        if self.framebuffer.capacity() > len {
+            self.framebuffer = Vec::new();
+        }
         self.framebuffer.clear();
-        self.framebuffer
-            .resize(bpp * width as usize * height as usize, 0);
+        self.framebuffer.resize(len, 0);
         // Black in the source format: RGB's implied alpha is opaque, and an
         // RGBA source's alpha channel is XORed like any other.
         if (self.layout, format) == (Layout::Rgba, PixelFormat::Rgb8) {
@@ -297,6 +315,10 @@ impl Decoder {
             }
             placed += slots;
         }
+        // A JPEG image may be tall (up to 65500 rows); keep no more than a
+        // strip's worth of scratch once the message is applied.
+        self.jpeg_pixels.clear();
+        self.jpeg_pixels.shrink_to(JPEG_SCRATCH_KEPT);
         if placed != self.jpeg_tiles.len() {
             return Err(DecodeError::JpegImages(format!(
                 "{} JPEG tiles, the images hold {placed} slots",
@@ -567,6 +589,27 @@ mod tests {
         let info = decoder.apply(&keyframe(3, 30, 10, 9)).unwrap();
         assert!(info.resized);
         assert_eq!(decoder.held_seq(), Some(3));
+    }
+
+    #[test]
+    fn a_smaller_keyframe_gives_back_the_larger_frames_memory() {
+        let mut decoder = Decoder::source();
+        // A frame message of no tiles may declare the largest frame (black).
+        decoder.apply(&keyframe(1, 2048, 1024, 0)).unwrap();
+        assert!(decoder.memory_bytes() >= 2048 * 1024 * 3);
+        decoder.apply(&keyframe(2, 16, 16, 5)).unwrap();
+        assert!(
+            decoder.memory_bytes() < 64 * 1024,
+            "{} bytes held for a 16x16 frame",
+            decoder.memory_bytes()
+        );
+        let held = decoder.framebuffer().as_ptr();
+        decoder.apply(&keyframe(3, 16, 16, 6)).unwrap();
+        assert_eq!(
+            decoder.framebuffer().as_ptr(),
+            held,
+            "the same size keeps its buffer"
+        );
     }
 
     #[test]

@@ -5,7 +5,11 @@
 //!    loopback answers only requests addressed to `localhost`, `127.0.0.1`
 //!    or `[::1]` (any port) and the names given with `--allow-host`, so a
 //!    web page cannot reach it through a DNS name it rebinds to 127.0.0.1.
-//! 2. **Origin** ([`check_request`], every request that carries one). A
+//!    Where a request was sent is read as HTTP says ([`crate::authority`]):
+//!    one well-formed Host header, or an absolute target's authority; a
+//!    request that does not name one host is refused with 400.
+//! 2. **Origin** ([`check_request`], every request that carries one; two
+//!    Origin headers are refused with 400). A
 //!    browser names the page that made a request in `Origin`; only the
 //!    server's own origin and those given with `--allow-origin` pass. So a
 //!    page on another site cannot open a viewer, publish, or delete, whatever
@@ -33,7 +37,8 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpRequest};
 use subtle::ConstantTimeEq;
 
-use crate::api::ApiError;
+use crate::authority;
+use crate::error::ApiError;
 
 /// Random bytes in a generated token (printed as hex: 48 characters).
 pub const GENERATED_TOKEN_BYTES: usize = 24;
@@ -163,43 +168,26 @@ impl Access {
         }
     }
 
-    /// Whether a request to `host` (the Host header, with its port) may be
+    /// Whether a request sent to `host` (a name without its port) may be
     /// served.
     fn host_allowed(&self, host: &str) -> bool {
         let Some(allowed) = &self.allowed_hosts else {
             return true;
         };
-        let name = strip_port(host);
-        allowed.iter().any(|a| a.eq_ignore_ascii_case(name))
+        allowed.iter().any(|a| a.eq_ignore_ascii_case(host))
     }
 
-    /// Whether a browser request from `origin` to `host` may go on.
-    fn origin_allowed(&self, origin: &str, host: &str) -> bool {
+    /// Whether a browser request from `origin` to `authority` (the request's
+    /// `host[:port]` as sent) may go on.
+    fn origin_allowed(&self, origin: &str, authority: &str) -> bool {
         let own = origin.split_once("://").is_some_and(|(scheme, rest)| {
-            matches!(scheme, "http" | "https") && rest.eq_ignore_ascii_case(host)
+            matches!(scheme, "http" | "https") && rest.eq_ignore_ascii_case(authority)
         });
         own || self
             .allowed_origins
             .iter()
             .any(|allowed| allowed.trim_end_matches('/').eq_ignore_ascii_case(origin))
     }
-}
-
-/// `host` without its `:port` (keeping an IPv6 literal's brackets).
-fn strip_port(host: &str) -> &str {
-    if let Some(end) = host.find(']') {
-        return &host[..=end];
-    }
-    host.rsplit_once(':').map_or(host, |(name, _)| name)
-}
-
-/// The Host a request was sent to: the header, or the URI's authority.
-fn request_host(request: &HttpRequest) -> Option<&str> {
-    request
-        .headers()
-        .get(header::HOST)
-        .and_then(|value| value.to_str().ok())
-        .or_else(|| request.uri().authority().map(|a| a.as_str()))
 }
 
 /// Middleware: the Host and Origin checks, for every request.
@@ -211,34 +199,55 @@ pub async fn check_request(
         .app_data::<web::Data<Access>>()
         .expect("run() registers the access rules")
         .clone();
-    let refusal = {
-        let http = request.request();
-        let host = request_host(http).unwrap_or_default();
-        let origin = http
-            .headers()
-            .get(header::ORIGIN)
-            .map(|value| value.to_str().unwrap_or("(not text)"));
-        if !access.host_allowed(host) {
-            tracing::warn!(
-                host = ?host, // Debug: quoted and escaped, as it comes from the client
-                "refused a request for a host this server does not serve"
-            );
-            Some(ApiError::HostNotAllowed(host.to_string()))
-        } else if let Some(origin) = origin.filter(|origin| !access.origin_allowed(origin, host)) {
-            tracing::warn!(
-                origin = ?origin,
-                path = http.path(),
-                "refused a request from another origin"
-            );
-            Some(ApiError::OriginNotAllowed(origin.to_string()))
-        } else {
-            None
-        }
-    };
-    match refusal {
+    match refusal(&access, request.request()) {
         Some(error) => Ok(request.error_response(error)),
         None => Ok(next.call(request).await?.map_into_boxed_body()),
     }
+}
+
+/// Why `request` may not go on, if it may not: a malformed or repeated Host
+/// or Origin (400), a name this server does not answer to, or a page on
+/// another site (403).
+fn refusal(access: &Access, request: &HttpRequest) -> Option<ApiError> {
+    let authority = match authority::of_request(request.head()) {
+        Ok(authority) => authority,
+        Err(invalid) => {
+            tracing::warn!(reason = %invalid, "refused a request that does not name one host");
+            return Some(ApiError::BadRequest(format!(
+                "a request names exactly one host, in one Host header: {invalid}"
+            )));
+        }
+    };
+    let (host, sent_to) = authority.map_or(("", ""), |a| (a.host, a.text));
+    if !access.host_allowed(host) {
+        tracing::warn!(
+            host = ?sent_to, // Debug: quoted and escaped, as it comes from the client
+            "refused a request for a host this server does not serve"
+        );
+        return Some(ApiError::HostNotAllowed(sent_to.to_string()));
+    }
+    let mut origins = request.headers().get_all(header::ORIGIN);
+    let origin = match (origins.next(), origins.next()) {
+        (Some(_), Some(_)) => {
+            tracing::warn!(
+                path = request.path(),
+                "refused a request with two Origin headers"
+            );
+            return Some(ApiError::BadRequest(
+                "more than one Origin header; a browser sends one".to_string(),
+            ));
+        }
+        (origin, _) => origin.map(|value| value.to_str().unwrap_or("(not text)")),
+    };
+    if let Some(origin) = origin.filter(|origin| !access.origin_allowed(origin, sent_to)) {
+        tracing::warn!(
+            origin = ?origin,
+            path = request.path(),
+            "refused a request from another origin"
+        );
+        return Some(ApiError::OriginNotAllowed(origin.to_string()));
+    }
+    None
 }
 
 /// The token a request shows: `Authorization: Bearer T`, else `?token=T`.
@@ -320,6 +329,7 @@ mod tests {
     #[test]
     fn loopback_serves_only_local_host_names() {
         let access = Access::for_bind("127.0.0.1:8080".parse().unwrap());
+        let allowed = |value| access.host_allowed(authority::parse(value).unwrap().host);
         for host in [
             "localhost:8080",
             "127.0.0.1:9",
@@ -327,7 +337,7 @@ mod tests {
             "LOCALHOST",
             "127.0.0.1",
         ] {
-            assert!(access.host_allowed(host), "{host}");
+            assert!(allowed(host), "{host}");
         }
         for host in [
             "evil.example:8080",
@@ -335,11 +345,12 @@ mod tests {
             "127.0.0.1.evil.example:80",
             "",
             "[::2]:80",
+            "localhost.:80",
         ] {
-            assert!(!access.host_allowed(host), "{host}");
+            assert!(!allowed(host), "{host}");
         }
         let everywhere = Access::for_bind("0.0.0.0:8080".parse().unwrap());
-        assert!(everywhere.host_allowed("evil.example:8080"));
+        assert!(everywhere.host_allowed("evil.example"));
     }
 
     #[test]

@@ -15,9 +15,12 @@
 //! - [`events`]: input events from viewers to producers.
 //! - [`session`]: heartbeat, close reasons and shutdown, shared by both kinds
 //!   of session.
-//! - [`access`]: the Host, Origin and token checks.
+//! - [`access`]: the Host, Origin and token checks; [`authority`]: where
+//!   a request was sent, read as HTTP says.
 //! - [`limits`]: every bound on what clients can make the server hold.
-//! - [`api`]: the HTTP routes and their errors.
+//! - [`memory`]: freed memory given back once clients have gone.
+//! - [`api`]: the HTTP routes.
+//! - [`error`]: why a request was refused, as JSON.
 //! - [`static_files`]: the page.
 //! - [`source`]: the built-in `demo` and `noise` sources, and standard input.
 //! - [`cli`]: the `framecast` command.
@@ -36,10 +39,13 @@
 
 pub mod access;
 pub mod api;
+pub mod authority;
 pub mod background;
 pub mod cli;
+pub mod error;
 pub mod events;
 pub mod limits;
+pub mod memory;
 pub mod producer;
 pub mod quality;
 pub mod sent;
@@ -134,6 +140,7 @@ pub async fn run(
     .run();
     let handle = server.handle();
     let reaper = tokio::spawn(expire_unused_streams(streams, stopping.clone()));
+    let trimmer = tokio::spawn(memory::give_back_freed_memory(stopping.clone()));
     // Dropping actix's server future stops the server at once, so it is
     // pinned here and awaited to the end, after the sessions have closed.
     tokio::pin!(server);
@@ -149,6 +156,7 @@ pub async fn run(
     };
     stopping.close_sessions().await;
     let _ = reaper.await;
+    let _ = trimmer.await;
     result
 }
 

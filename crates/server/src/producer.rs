@@ -148,6 +148,7 @@ impl ProducerSession {
             }
         };
         finish(self.outbox, inbox, reason, stream.name(), "producer").await;
+        crate::memory::note_released();
     }
 
     fn on_message(&mut self, message: Option<Result<Incoming, InboxError>>) -> Step {

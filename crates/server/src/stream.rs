@@ -74,9 +74,9 @@ pub struct Stream {
     event_counts: EventCounts,
     /// Publish rate, for `/api/streams`.
     rate: Mutex<RateMeter>,
-    /// Encoders not in use. An encoder remembers which of the stream's tiles
-    /// were incompressible, so it stays with the stream; there are as many as
-    /// encodes have run at once.
+    /// Encoders not in use, at most [`MAX_IDLE_ENCODERS`]. An encoder
+    /// remembers which of the stream's tiles were incompressible, so it
+    /// stays with the stream while it has viewers; none are kept without.
     encoders: Mutex<Vec<Encoder>>,
     /// When something last happened here (a publish, a join, a leave): a
     /// stream with nobody connected is dropped [`Limits::stream_ttl`] after it.
@@ -98,6 +98,13 @@ pub enum Role {
     /// Publishes frames and receives input events.
     Producer,
 }
+
+/// Encoders a stream keeps between frames, at most. Each holds scratch space
+/// in proportion to the frame (about a frame's bytes for noise); more run
+/// at once when viewers on different bases or qualities ask at the same
+/// time, and those beyond this are freed when done. A stream with no viewer
+/// keeps none, and no encoded messages either.
+pub const MAX_IDLE_ENCODERS: usize = 2;
 
 /// Input events a producer's receiver may fall behind by before the oldest
 /// are dropped. A producer connection's session takes them at once into its
@@ -330,6 +337,14 @@ impl Stream {
         *self.quality_cap.lock().expect("quality cap lock")
     }
 
+    /// Frees the encoders and encoded messages kept for viewers: nobody
+    /// watches any more.
+    fn release_encodings(&self) {
+        self.encoders.lock().expect("encoders lock").clear();
+        let mut cache = self.encoded.lock().expect("encode cache lock");
+        cache.by_base = HashMap::new();
+    }
+
     /// The frame message for `frame` as a delta against `base`, or a keyframe
     /// when `base` is `None` or of another size or format, as `plan` says.
     ///
@@ -377,7 +392,12 @@ impl Stream {
             })
             .await
             .expect("encoding does not panic");
-            self.encoders.lock().expect("encoders lock").push(encoder);
+            if self.count(Role::Viewer) > 0 {
+                let mut idle = self.encoders.lock().expect("encoders lock");
+                if idle.len() < MAX_IDLE_ENCODERS {
+                    idle.push(encoder);
+                }
+            }
             Arc::new(message)
         })
         .await
@@ -401,11 +421,16 @@ impl Presence {
 
 impl Drop for Presence {
     fn drop(&mut self) {
-        self.stream
-            .presence(self.role)
-            .send_modify(|count| *count -= 1);
+        let mut left = 0;
+        self.stream.presence(self.role).send_modify(|count| {
+            *count -= 1;
+            left = *count;
+        });
         if self.role == Role::Viewer {
             self.stream.all_viewers.fetch_sub(1, Ordering::Relaxed);
+            if left == 0 {
+                self.stream.release_encodings();
+            }
         }
         self.stream.touch(Instant::now());
     }
@@ -663,6 +688,7 @@ impl Streams {
         if let Some(stream) = &removed {
             tracing::info!(stream = name, "stream deleted");
             stream.removed.cancel();
+            crate::memory::note_released();
         }
         removed.is_some()
     }
@@ -685,6 +711,7 @@ impl Streams {
                     "stream unused for its TTL; dropped"
                 );
                 stream.removed.cancel();
+                crate::memory::note_released();
             }
         }
         idle

@@ -314,6 +314,7 @@ impl ViewerSession {
             }
         };
         finish(self.outbox, inbox, reason, stream.name(), "viewer").await;
+        crate::memory::note_released();
     }
 
     /// Tells the viewer of a change of producer, then sends the frame that is

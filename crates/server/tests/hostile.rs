@@ -343,3 +343,61 @@ async fn a_fragmented_message_over_the_limit_closes_with_1009_for_both_kinds() {
         &format!("message over {limit} bytes"),
     );
 }
+
+/// Sends `request` (a whole HTTP request head, without its final blank line)
+/// as written and returns the status.
+async fn raw_status(server: &TestServer, request: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(server.address)
+        .await
+        .unwrap();
+    let request = format!("{request}Content-Length: 0\r\nConnection: close\r\n\r\n");
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    socket.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8_lossy(&response).into_owned();
+    (text[9..12].parse().unwrap(), text)
+}
+
+#[tokio::test]
+async fn every_form_of_host_and_origin_gets_its_documented_answer() {
+    let server = start_server_on(Config::default(), Streams::new()).await;
+    let stream = server.streams.get_or_create("cam").unwrap();
+    stream
+        .publish(2, 2, PixelFormat::Rgb8, vec![7; 12])
+        .unwrap();
+    let port = server.address.port();
+    let own = format!("127.0.0.1:{port}");
+    let get = |target: &str, headers: &str| format!("GET {target} HTTP/1.1\r\n{headers}");
+    let host = format!("Host: {own}\r\n");
+    let cases = [
+        // An absolute target names where the request was sent.
+        (get("http://evil.example/api/streams", &host), 403, true),
+        (format!("POST http://evil.example/api/streams/cam/frame?width=2&height=2 HTTP/1.1\r\n{host}Content-Type: application/octet-stream\r\n"), 403, true),
+        (get(&format!("http://{own}/api/streams"), "Host: evil.example\r\n"), 200, true),
+        (get(&format!("ftp://{own}/api/streams"), &host), 400, true),
+        (get(&format!("http://me@{own}/api/streams"), &host), 400, true),
+        // A Host header is one host and a port, once.
+        (get("/api/streams", "Host: [::1].evil.example\r\n"), 400, true),
+        (get("/api/streams", "Host: [::1]evil\r\n"), 400, true),
+        (get("/api/streams", &format!("Host: {own},evil.example\r\n")), 400, true),
+        // (actix-http's parser refuses these two itself, with an empty 400)
+        (get("/api/streams", &format!("{host}Host: evil.example\r\n")), 400, false),
+        (get("/api/streams", ""), 400, false),
+        (get("/api/streams", "Host: evil.example,127.0.0.1\r\n"), 403, true),
+        ("GET /api/streams HTTP/1.0\r\n".to_string(), 403, true),
+        (get("/api/streams", &format!("Host: [::1]:{port}\r\n")), 200, true),
+        // One Origin, the server's own or an allowed one.
+        (get("/api/streams", &format!("{host}Origin: http://{own}\r\nOrigin: http://evil.example\r\n")), 400, true),
+        (get("/api/streams", &format!("{host}Origin: http://{own} http://evil.example\r\n")), 403, true),
+        (get("/api/streams", &format!("{host}Origin: http://{own}\r\n")), 200, true),
+    ];
+    for (request, expected, json) in cases {
+        let (status, response) = raw_status(&server, &request).await;
+        assert_eq!(status, expected, "{request}\n{response}");
+        if status != 200 && json {
+            assert!(response.contains("\"error\""), "{request}\n{response}");
+        }
+    }
+    assert_eq!(stream.latest().unwrap().seq, 1, "nothing was published");
+}

@@ -8,17 +8,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{gradient, http_request, next_close, websocket, Socket, Viewer};
+use common::{gradient, http_request, next_close, usage, websocket, Binary, Socket, Viewer};
 use framecast_codec::wire::write_publish_header;
 use framecast_codec::{KeyframeReason, KeyframeRequest, PixelFormat};
 use futures_util::SinkExt;
 use tokio_tungstenite::tungstenite::Message;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_framecast");
 const SIDE: u32 = 256;
 /// Resident memory the server may keep beyond the warm-up's (allocator
 /// arenas, actix's buffers). A leak of one 192 KiB frame per round (over
@@ -26,29 +23,6 @@ const SIDE: u32 = 256;
 const RSS_SLACK_KB: u64 = 16 * 1024;
 /// File descriptors the server may keep beyond the warm-up's.
 const FD_SLACK: usize = 4;
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// (resident KiB, open file descriptors) of `pid`.
-fn usage(pid: u32) -> (u64, usize) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let rss = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|value| value.split_whitespace().next()?.parse().ok())
-        .unwrap();
-    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .unwrap()
-        .count();
-    (rss, fds)
-}
 
 fn publish(shift: u8) -> Message {
     let mut bytes = Vec::new();
@@ -147,28 +121,15 @@ async fn memory_and_descriptors_return_after_a_soak_of_hostile_and_honest_client
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(40);
-    let mut child = Command::new(BINARY)
-        .args(["--bind", "127.0.0.1:0", "--source", "none"])
-        .args(["--stream-ttl", "1s", "--max-streams", "32"])
-        .args(["--keyframe-requests-per-minute", "60"])
-        .env("RUST_LOG", "warn,framecast=info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let server = Server(child);
-    let pid = server.0.id();
-    let address = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|line| {
-            let at = line.find("open http://")? + "open http://".len();
-            Some(line[at..].trim_end_matches('/').to_string())
-        })
-        .expect("framecast prints its URL");
-    std::thread::spawn(move || lines.for_each(drop)); // keep the pipe drained
+    let server = Binary::start(&[
+        "--stream-ttl",
+        "1s",
+        "--max-streams",
+        "32",
+        "--keyframe-requests-per-minute",
+        "60",
+    ]);
+    let (pid, address) = (server.pid(), server.address.to_string());
 
     let settle = || tokio::time::sleep(Duration::from_millis(2500)); // past the TTL
     for n in 0..5 {

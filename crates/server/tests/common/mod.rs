@@ -418,3 +418,73 @@ impl RawClient {
         Ok((first & 0x0F, payload))
     }
 }
+
+/// The `framecast` binary of this build, serving with no built-in source
+/// on a free loopback port; killed when dropped.
+pub struct Binary {
+    child: std::process::Child,
+    pub address: SocketAddr,
+}
+
+impl Binary {
+    /// Starts it with `args` besides `--bind 127.0.0.1:0 --source none`,
+    /// and waits for the URL it prints.
+    pub fn start(args: &[&str]) -> Binary {
+        Binary::start_with_env(args, &[])
+    }
+
+    /// [`Binary::start`] with `env` added to its environment.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Binary {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_framecast"))
+            .args(["--bind", "127.0.0.1:0", "--source", "none"])
+            .args(args)
+            .envs(env.iter().copied())
+            .env("RUST_LOG", "warn,framecast=info")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let address = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| {
+                let at = line.find("open http://")? + "open http://".len();
+                Some(line[at..].trim_end_matches('/').to_string())
+            })
+            .expect("framecast prints its URL");
+        std::thread::spawn(move || lines.for_each(drop)); // keep the pipe drained
+        Binary {
+            child,
+            address: address.parse().unwrap(),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// (resident KiB, open file descriptors) of process `pid`.
+pub fn usage(pid: u32) -> (u64, usize) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let rss = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count();
+    (rss, fds)
+}
