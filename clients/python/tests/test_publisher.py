@@ -94,6 +94,17 @@ def test_viewer_input_events_reach_the_script(server):
             assert publisher.poll_events() == []
 
 
+def test_events_the_server_dropped_are_counted_not_returned(server):
+    # The server tells a producer that fell behind how many events it lost
+    # (tests/hostile.rs makes one fall behind); the client counts them.
+    with framecast.Publisher(server.url, "counted") as publisher:
+        publisher._on_text('{"type": "dropped", "events": 7}')
+        publisher._on_text('{"type": "keydown", "key": "a", "code": "KeyA"}')
+        publisher._on_text('{"type": "dropped", "events": 3}')
+        assert publisher.events_dropped == 10
+        assert [e["type"] for e in publisher.poll_events()] == ["keydown"]
+
+
 def test_unreachable_server_is_a_clear_error():
     with pytest.raises(ConnectionError, match="cannot connect to framecast at ws://127.0.0.1:9/ingest/x"):
         framecast.Publisher("http://127.0.0.1:9", "x", connect_timeout=2)

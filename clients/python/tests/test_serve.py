@@ -134,6 +134,35 @@ def test_viewer_input_events_reach_poll_events():
         assert stream.poll_events() == []
 
 
+def test_events_not_polled_in_time_are_counted_not_returned():
+    with framecast.serve(port=0) as server:
+        stream = server.stream("busy")
+        stream.send(np.zeros((8, 8, 3), np.uint8))
+        ws = server.url.replace("http://", "ws://").rstrip("/")
+        with connect(f"{ws}/ws/busy", compression=None) as viewer:
+            # 600 key events within the viewer's rate (a burst of 240, then
+            # 240 a second), while the program does not poll: 256 wait.
+            for n in range(600):
+                viewer.send(json.dumps({"type": "keydown", "key": str(n), "code": "KeyK"}))
+                if n >= 200:
+                    time.sleep(1 / 200)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with urllib.request.urlopen(f"{server.url.rstrip('/')}/api/streams") as response:
+                    counts = json.load(response)[0]["events"]
+                if counts["relayed"] + counts["limited"] == 600:
+                    break
+                time.sleep(0.05)
+        events = stream.poll_events()
+        assert counts["relayed"] > 256, counts
+        assert len(events) == 256
+        assert stream.events_dropped == counts["relayed"] - 256
+        keys = [int(event["key"]) for event in events]
+        assert keys == list(range(keys[0], keys[0] + 256)), "the newest, in order"
+        with urllib.request.urlopen(f"{server.url.rstrip('/')}/api/streams") as response:
+            assert json.load(response)[0]["events"]["dropped"] == stream.events_dropped
+
+
 def test_server_logs_go_to_python_logging(caplog):
     caplog.set_level(logging.INFO, logger="framecast")
     with framecast.serve(port=0) as server:

@@ -76,6 +76,13 @@ pub fn check_dimensions(width: u32, height: u32) -> Result<(), FrameError> {
     Ok(())
 }
 
+/// The bytes of a `width x height` frame in `format`, tightly packed, after
+/// checking the size against the limits of this crate.
+pub fn frame_len(width: u32, height: u32, format: PixelFormat) -> Result<usize, FrameError> {
+    check_dimensions(width, height)?;
+    Ok(width as usize * height as usize * format.bytes_per_pixel())
+}
+
 /// A frame's pixels, borrowed, with a size and format they are known to fit.
 #[derive(Debug, Clone, Copy)]
 pub struct FrameRef<'a> {
@@ -94,8 +101,7 @@ impl<'a> FrameRef<'a> {
         format: PixelFormat,
         pixels: &'a [u8],
     ) -> Result<Self, FrameError> {
-        check_dimensions(width, height)?;
-        let expected = width as usize * height as usize * format.bytes_per_pixel();
+        let expected = frame_len(width, height, format)?;
         if pixels.len() != expected {
             return Err(FrameError::PixelCount {
                 width,

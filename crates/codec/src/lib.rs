@@ -55,7 +55,7 @@ pub mod wire;
 pub use decode::{Decoder, FrameInfo, Layout};
 pub use encode::{EncodeStats, Encoder, Lossy, LossyOutcome};
 pub use error::{DecodeError, FrameError};
-pub use frame::{FrameRef, PixelFormat, Rect, TileGrid, TileSet};
+pub use frame::{frame_len, FrameRef, PixelFormat, Rect, TileGrid, TileSet};
 pub use wire::{Ack, KeyframeReason, KeyframeRequest, Message, Publish};
 
 /// Largest width or height a frame may declare, in pixels.

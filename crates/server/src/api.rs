@@ -7,6 +7,8 @@ use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
+use framecast_codec::PixelFormat;
+use futures_util::StreamExt;
 use serde::Serialize;
 
 use crate::access::{CanPublish, CanView};
@@ -29,7 +31,7 @@ pub async fn viewer_socket(
 ) -> Result<HttpResponse, actix_web::Error> {
     let quality = quality_query(&request)?.unwrap_or_default();
     let (stream, presence) = streams.join(&name, Role::Viewer).map_err(ApiError::from)?;
-    let (response, session, messages) = actix_ws::handle(&request, body)?;
+    let (response, session, messages) = upgrade(&request, body)?;
     let inbox = Inbox::new(messages, viewer::MAX_VIEWER_MESSAGE);
     let stopping = shutdown.get_ref().clone();
     shutdown.spawn(async move {
@@ -67,7 +69,7 @@ pub async fn producer_socket(
         tracing::info!(stream = stream.name(), quality = %cap, "producer set the stream's quality");
         stream.set_quality_cap(cap);
     }
-    let (response, session, messages) = actix_ws::handle(&request, body)?;
+    let (response, session, messages) = upgrade(&request, body)?;
     let inbox = Inbox::new(messages, producer::MAX_PUBLISH_MESSAGE);
     let stopping = shutdown.get_ref().clone();
     shutdown.spawn(async move {
@@ -77,6 +79,35 @@ pub async fn producer_socket(
         producer.run(inbox, stopping).await;
     });
     Ok(response)
+}
+
+/// Accepts the WebSocket upgrade; a request that is not one gets a JSON
+/// error saying so.
+fn upgrade(
+    request: &HttpRequest,
+    body: web::Payload,
+) -> Result<(HttpResponse, actix_ws::Session, actix_ws::MessageStream), ApiError> {
+    actix_ws::handle(request, body).map_err(|error| {
+        ApiError::BadRequest(format!(
+            "{} is a WebSocket; this request is not an upgrade to one ({error})",
+            request.path()
+        ))
+    })
+}
+
+/// Anything no route answers: 404, as JSON.
+pub async fn no_route(request: HttpRequest) -> HttpResponse {
+    let error = ApiError::NotFound(format!(
+        "no route for {} {}; PROTOCOL.md lists them",
+        request.method(),
+        request.path()
+    ));
+    actix_web::ResponseError::error_response(&error)
+}
+
+/// An extractor's refusal (a query or path that does not parse), as JSON.
+pub fn bad_request(error: impl std::fmt::Display) -> actix_web::Error {
+    ApiError::BadRequest(error.to_string()).into()
 }
 
 /// The request's `quality` query parameter, if given: `auto`, `lossless` or
@@ -92,12 +123,20 @@ fn quality_query(request: &HttpRequest) -> Result<Option<Quality>, ApiError> {
 
 /// `POST /api/streams/{stream}/frame?width=W&height=H&format=F`: publishes
 /// the body as one frame; creates the stream.
+///
+/// Everything that can be refused from the request's head is refused before
+/// its body is read: the type, the size and format, a `Content-Length` other
+/// than the frame's, the stream limit, and the uploads at once
+/// ([`Limits::max_uploads`]). A body sent without a length (chunked) is
+/// read up to the frame's size and refused (413) the moment it goes past.
+///
+/// [`Limits::max_uploads`]: crate::Limits::max_uploads
 pub async fn post_frame(
     _: CanPublish,
     request: HttpRequest,
     name: web::Path<String>,
     query: web::Query<HashMap<String, String>>,
-    body: web::Bytes,
+    mut body: web::Payload,
     streams: web::Data<Streams>,
 ) -> Result<HttpResponse, ApiError> {
     const USAGE: &str = "POST /api/streams/NAME/frame?width=W&height=H&format=rgb8|rgba8 with the raw pixels (row-major, tightly packed) as the body";
@@ -121,16 +160,62 @@ pub async fn post_frame(
     };
     let (width, height) = (dimension("width")?, dimension("height")?);
     let format_name = query.get("format").map_or("rgb8", String::as_str);
-    let format = framecast_codec::PixelFormat::from_name(format_name).ok_or_else(|| {
+    let format = PixelFormat::from_name(format_name).ok_or_else(|| {
         ApiError::BadRequest(format!(
             "unknown format {format_name:?}; expected rgb8 or rgba8"
         ))
     })?;
+    let frame_len = framecast_codec::frame_len(width, height, format)
+        .map_err(|error| ApiError::BadRequest(error.to_string()))?;
+    let expected = || format!("a {width}x{height} {format} frame has {frame_len} bytes");
+    match declared_length(&request)? {
+        Some(declared) if declared > frame_len as u64 => {
+            return Err(ApiError::TooLarge(format!(
+                "{}; this request declares {declared} (Content-Length)",
+                expected()
+            )))
+        }
+        Some(declared) if declared < frame_len as u64 => {
+            return Err(ApiError::BadRequest(format!(
+                "{}; this request declares {declared} (Content-Length)",
+                expected()
+            )))
+        }
+        _ => {}
+    }
+    let _upload = streams.begin_upload().ok_or(JoinError::TooManyUploads {
+        limit: streams.limits().max_uploads,
+    })?;
     let stream = streams.get_or_create(&name)?;
+    let mut pixels = web::BytesMut::with_capacity(frame_len);
+    while let Some(chunk) = body.next().await {
+        let chunk =
+            chunk.map_err(|error| ApiError::BadRequest(format!("reading the body: {error}")))?;
+        if pixels.len() + chunk.len() > frame_len {
+            return Err(ApiError::TooLarge(format!(
+                "{}; the body goes on past them",
+                expected()
+            )));
+        }
+        pixels.extend_from_slice(&chunk);
+    }
     let seq = stream
-        .publish(width, height, format, body)
+        .publish(width, height, format, pixels.freeze())
         .map_err(|error| ApiError::BadRequest(error.to_string()))?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "seq": seq })))
+}
+
+/// The request's `Content-Length`, if it has one.
+fn declared_length(request: &HttpRequest) -> Result<Option<u64>, ApiError> {
+    let Some(value) = request.headers().get(header::CONTENT_LENGTH) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .map(Some)
+        .ok_or_else(|| ApiError::BadRequest("a Content-Length that is not a number".to_string()))
 }
 
 /// `DELETE /api/streams/{stream}`: drops the stream now, closing its viewers

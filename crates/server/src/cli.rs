@@ -179,6 +179,24 @@ struct LimitArgs {
     /// per second; more are dropped and counted.
     #[arg(long, default_value_t = limits::INPUT_EVENTS_PER_SECOND)]
     input_events_per_second: u32,
+
+    /// Frames being uploaded by POST at once; one more gets 429.
+    #[arg(long, default_value_t = limits::MAX_UPLOADS)]
+    max_uploads: usize,
+
+    /// HTTP connections served at once (of every kind); more wait to be
+    /// accepted.
+    #[arg(long, default_value_t = limits::MAX_CONNECTIONS)]
+    max_connections: usize,
+
+    /// How long a connection may take to send a request's head before it is
+    /// answered 408 and closed: 5s, 500ms.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    request_head_timeout: Duration,
+
+    /// How long an idle connection is kept open for its next request.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    keep_alive: Duration,
 }
 
 impl LimitArgs {
@@ -192,6 +210,10 @@ impl LimitArgs {
             keyframe_requests_per_minute: self.keyframe_requests_per_minute,
             pointer_moves_per_second: self.pointer_moves_per_second,
             input_events_per_second: self.input_events_per_second,
+            max_uploads: self.max_uploads,
+            max_connections: self.max_connections,
+            request_head_timeout: self.request_head_timeout,
+            keep_alive: self.keep_alive,
         }
     }
 }

@@ -34,6 +34,12 @@ pub enum ApiError {
     /// Bad input, with what was expected.
     #[error("{0}")]
     BadRequest(String),
+    /// A body longer than the request may have.
+    #[error("{0}")]
+    TooLarge(String),
+    /// No route has this path, or not for this method.
+    #[error("{0}")]
+    NotFound(String),
     /// No such stream, or no frame yet, or a limit.
     #[error(transparent)]
     Join(#[from] JoinError),
@@ -50,6 +56,8 @@ impl ResponseError for ApiError {
             | ApiError::PublishTokenNeeded => StatusCode::FORBIDDEN,
             ApiError::TokenMissing | ApiError::TokenWrong => StatusCode::UNAUTHORIZED,
             ApiError::NotOctetStream(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) | ApiError::Join(JoinError::BadName(_)) => {
                 StatusCode::BAD_REQUEST
             }

@@ -103,6 +103,8 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let page = config.page.clone();
+    let limits = streams.limits().clone();
+    let connections = limits::connections_within_descriptors(limits.max_connections);
     let stopping = Shutdown::default();
     let (access, session_config) = (config.access.clone(), config.session.clone());
     let app_streams = streams.clone();
@@ -114,7 +116,8 @@ pub async fn run(
             .app_data(web::Data::new(access.clone()))
             .app_data(web::Data::new(app_stopping.clone()))
             .app_data(web::Data::new(page.clone()))
-            .app_data(web::PayloadConfig::new(producer::MAX_PUBLISH_MESSAGE))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| api::bad_request(e)))
+            .app_data(web::PathConfig::default().error_handler(|e, _| api::bad_request(e)))
             .wrap(from_fn(access::check_request))
             .route("/ws/{stream}", web::get().to(api::viewer_socket))
             .route("/ingest/{stream}", web::get().to(api::producer_socket))
@@ -132,8 +135,13 @@ pub async fn run(
                 web::post().to(api::post_frame),
             )
             .route("/{path:.*}", web::get().to(static_files::serve))
+            .default_service(web::to(api::no_route))
     })
     .workers(config.workers)
+    // Each worker serves its share; past them all, none is accepted.
+    .max_connections(connections.div_ceil(config.workers.max(1)))
+    .client_request_timeout(limits.request_head_timeout)
+    .keep_alive(limits.keep_alive)
     .shutdown_timeout(2)
     .disable_signals()
     .listen(listener)?

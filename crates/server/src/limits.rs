@@ -50,6 +50,64 @@ pub const POINTER_MOVES_PER_SECOND: u32 = 120;
 /// this to the producers however fast it sends.
 pub const INPUT_EVENTS_PER_SECOND: u32 = 240;
 
+/// Frames being uploaded by `POST` at once, on the whole server. Each may
+/// hold up to the largest frame (128 MiB) while its body arrives; one more
+/// is refused with 429 until one ends. A POST is refused from its headers
+/// (type, declared size) before its body is read, so only a well-formed
+/// upload takes a place.
+pub const MAX_UPLOADS: usize = 4;
+
+/// HTTP connections served at once, whatever they are (page loads, API
+/// calls, viewers, producers, requests still sending their head). Past it
+/// the server accepts no more until one closes: the next wait in the
+/// kernel's listen backlog, costing the server nothing. Each connection
+/// costs about 9 KB while idle, and one that sends no complete request head
+/// is answered 408 and closed after [`REQUEST_HEAD_TIMEOUT`], so a crowd of
+/// them holds at most this many places for that long. The server raises its
+/// limit on open files to fit (or, where it cannot, serves as many as fit).
+pub const MAX_CONNECTIONS: usize = 2048;
+
+/// How long a connection may take to send a complete request head before it
+/// is answered 408 and closed (timed from when the server accepts it).
+pub const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long an idle connection is kept open for its next request.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(5);
+
+/// Open files kept for what is not a client's connection (the listener, the
+/// page's files with `--www`, the runtime's own) when [`MAX_CONNECTIONS`] is
+/// fitted to the limit on open files.
+pub const RESERVED_DESCRIPTORS: usize = 64;
+
+/// `wanted` connections, if the process may open that many files (and
+/// [`RESERVED_DESCRIPTORS`] more), raising its soft limit towards the hard
+/// one as far as needed; else as many as fit, with a warning. Without this
+/// the connections past the limit would wait unaccepted, outside the
+/// [`REQUEST_HEAD_TIMEOUT`], while the server failed to accept them.
+pub fn connections_within_descriptors(wanted: usize) -> usize {
+    let needed = (wanted + RESERVED_DESCRIPTORS) as u64;
+    match rlimit::increase_nofile_limit(needed) {
+        Ok(limit) if limit >= needed => wanted,
+        Ok(limit) => {
+            let fit = usize::try_from(limit)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(RESERVED_DESCRIPTORS)
+                .max(1);
+            tracing::warn!(
+                open_files = limit,
+                connections = fit,
+                wanted,
+                "the limit on open files allows {fit} connections at once, not --max-connections {wanted}; raise it (ulimit -n) to serve more"
+            );
+            fit
+        }
+        Err(error) => {
+            tracing::warn!(%error, "could not read the limit on open files; serving --max-connections {wanted}");
+            wanted
+        }
+    }
+}
+
 /// The limits one server enforces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
@@ -69,6 +127,14 @@ pub struct Limits {
     pub pointer_moves_per_second: u32,
     /// See [`INPUT_EVENTS_PER_SECOND`].
     pub input_events_per_second: u32,
+    /// See [`MAX_UPLOADS`].
+    pub max_uploads: usize,
+    /// See [`MAX_CONNECTIONS`].
+    pub max_connections: usize,
+    /// See [`REQUEST_HEAD_TIMEOUT`].
+    pub request_head_timeout: Duration,
+    /// See [`KEEP_ALIVE`].
+    pub keep_alive: Duration,
 }
 
 impl Default for Limits {
@@ -82,6 +148,10 @@ impl Default for Limits {
             keyframe_requests_per_minute: KEYFRAME_REQUESTS_PER_MINUTE,
             pointer_moves_per_second: POINTER_MOVES_PER_SECOND,
             input_events_per_second: INPUT_EVENTS_PER_SECOND,
+            max_uploads: MAX_UPLOADS,
+            max_connections: MAX_CONNECTIONS,
+            request_head_timeout: REQUEST_HEAD_TIMEOUT,
+            keep_alive: KEEP_ALIVE,
         }
     }
 }

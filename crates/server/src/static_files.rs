@@ -10,8 +10,10 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::error::ApiError;
 use actix_files::NamedFile;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::ResponseError;
 use actix_web::{web, HttpRequest, HttpResponse, Responder};
 
 /// A file of the page compiled into the binary.
@@ -138,9 +140,7 @@ pub async fn serve(request: HttpRequest, page: web::Data<Page>) -> HttpResponse 
         }
     }
     tracing::debug!(path, "no such page file");
-    HttpResponse::NotFound()
-        .content_type("text/plain; charset=utf-8")
-        .body("not found\n")
+    ApiError::NotFound(format!("no file /{path} in the page")).error_response()
 }
 
 /// The media type of a file of the page, from its name.

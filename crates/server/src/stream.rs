@@ -13,7 +13,7 @@ use bytes::Bytes;
 use framecast_codec::{
     EncodeStats, Encoder, FrameError, FrameRef, Lossy, LossyOutcome, PixelFormat,
 };
-use tokio::sync::{broadcast, watch, OnceCell};
+use tokio::sync::{broadcast, watch, OnceCell, OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::events::{EventCounts, InputEvent};
@@ -544,6 +544,12 @@ pub enum JoinError {
         /// The limit.
         limit: usize,
     },
+    /// [`Limits::max_uploads`].
+    #[error("{limit} frames are being uploaded already, the limit (--max-uploads); retry when one is done")]
+    TooManyUploads {
+        /// The limit.
+        limit: usize,
+    },
     /// [`Limits::max_producers_per_stream`].
     #[error(
         "stream {stream:?} has {limit} producers connected, its limit (--max-producers-per-stream)"
@@ -563,12 +569,26 @@ pub struct Streams {
     shared: Arc<Shared>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Shared {
     by_name: RwLock<BTreeMap<String, Arc<Stream>>>,
     limits: Limits,
     /// Viewers of all streams, counted by their [`Presence`].
     all_viewers: Arc<AtomicUsize>,
+    /// Places for frames being uploaded ([`Limits::max_uploads`]).
+    uploads: Arc<Semaphore>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        let limits = Limits::default();
+        Shared {
+            uploads: Arc::new(Semaphore::new(limits.max_uploads)),
+            limits,
+            by_name: RwLock::default(),
+            all_viewers: Arc::default(),
+        }
+    }
 }
 
 impl Streams {
@@ -581,10 +601,17 @@ impl Streams {
     pub fn with_limits(limits: Limits) -> Self {
         Streams {
             shared: Arc::new(Shared {
+                uploads: Arc::new(Semaphore::new(limits.max_uploads)),
                 limits,
                 ..Shared::default()
             }),
         }
+    }
+
+    /// A place for one frame being uploaded, held until dropped; `None` when
+    /// [`Limits::max_uploads`] are being uploaded already.
+    pub fn begin_upload(&self) -> Option<OwnedSemaphorePermit> {
+        Arc::clone(&self.shared.uploads).try_acquire_owned().ok()
     }
 
     /// The limits this server enforces.

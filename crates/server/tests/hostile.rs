@@ -9,8 +9,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    assert_close, gradient, next_close, start_server_on, websocket, RawClient, Socket, TestServer,
-    Viewer, EXPECT_WITHIN,
+    assert_close, eventually, gradient, next_close, start_server_on, websocket, RawClient, Socket,
+    TestServer, Viewer, EXPECT_WITHIN,
 };
 use framecast_codec::wire::write_publish_header;
 use framecast_codec::PixelFormat;
@@ -54,20 +54,35 @@ fn publish_bytes(width: u32, height: u32, pixels: &[u8]) -> Vec<u8> {
     bytes.to_vec()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_event_flood_at_a_producer_that_does_not_read_leaves_the_stream_flowing() {
-    // The viewers' own rate is lifted here, so that the flood reaches the
-    // producer's queue (the rate is tested on its own below).
-    let streams = Streams::with_limits(Limits {
+/// The real server held to `limits`.
+async fn server_with(limits: Limits) -> TestServer {
+    start_server_on(Config::default(), Streams::with_limits(limits)).await
+}
+
+/// A server whose viewers' event rate is lifted, so that a flood reaches a
+/// producer's queue (the rate is tested on its own below).
+async fn server_for_floods() -> TestServer {
+    server_with(Limits {
         input_events_per_second: 1_000_000,
         ..Limits::default()
-    });
-    let server = start_server_on(Config::default(), streams).await;
+    })
+    .await
+}
 
+/// A producer of stream `name` that has published one `side`x`side` frame
+/// and never reads its socket.
+async fn deaf_producer(server: &TestServer, name: &str, side: u32) -> RawClient {
+    let mut producer = RawClient::connect(server.address, &format!("/ingest/{name}"), 4096).await;
+    let frame = publish_bytes(side, side, &gradient(side, side, 0));
+    producer.write_frame(2, true, &frame).await.unwrap();
+    producer
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_flood_at_a_producer_that_does_not_read_leaves_the_stream_flowing() {
+    let server = server_for_floods().await;
     // The producer publishes every 10 ms and never reads its socket.
-    let mut producer = RawClient::connect(server.address, "/ingest/cam", 4096).await;
-    let first = publish_bytes(64, 64, &gradient(64, 64, 0));
-    producer.write_frame(2, true, &first).await.unwrap();
+    let mut producer = deaf_producer(&server, "cam", 64).await;
     let publishing = tokio::spawn(async move {
         for shift in 1u32.. {
             let frame = publish_bytes(64, 64, &gradient(64, 64, shift as u8));
@@ -145,26 +160,15 @@ async fn an_event_flood_at_a_producer_that_does_not_read_leaves_the_stream_flowi
     publishing.abort();
     let _ = publishing.await;
     let stream = server.streams.get("cam").unwrap();
-    let deadline = tokio::time::Instant::now() + EXPECT_WITHIN;
-    while stream.count(framecast_server::Role::Producer) > 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the producer is still counted"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let producers =
+        || async { (stream.count(framecast_server::Role::Producer) == 0).then_some(()) };
+    eventually("the producer's place frees", producers).await;
 }
 
 #[tokio::test]
 async fn a_producer_that_reads_late_learns_how_many_events_it_lost() {
-    let streams = Streams::with_limits(Limits {
-        input_events_per_second: 1_000_000,
-        ..Limits::default()
-    });
-    let server = start_server_on(Config::default(), streams).await;
-    let mut producer = RawClient::connect(server.address, "/ingest/cam", 4096).await;
-    let frame = publish_bytes(8, 8, &gradient(8, 8, 0));
-    producer.write_frame(2, true, &frame).await.unwrap();
+    let server = server_for_floods().await;
+    let mut producer = deaf_producer(&server, "cam", 8).await;
     let mut viewer = Viewer::connect(&server, "cam").await;
     viewer.receive().await;
     const SENT: u64 = 5_000;
@@ -172,11 +176,9 @@ async fn a_producer_that_reads_late_learns_how_many_events_it_lost() {
         viewer.socket.send(keydown(1000)).await.unwrap();
     }
     // Wait until the server has relayed them all, then read everything.
-    let deadline = tokio::time::Instant::now() + EXPECT_WITHIN;
-    while listed(&server, "cam").await["events"]["relayed"] != SENT {
-        assert!(tokio::time::Instant::now() < deadline, "events relayed");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let relayed =
+        || async { (listed(&server, "cam").await["events"]["relayed"] == SENT).then_some(()) };
+    eventually("every event relayed", relayed).await;
     let dropped_by_server = listed(&server, "cam").await["events"]["dropped"]
         .as_u64()
         .unwrap();
@@ -207,11 +209,11 @@ async fn a_producer_that_reads_late_learns_how_many_events_it_lost() {
 
 #[tokio::test]
 async fn every_kind_of_input_event_is_held_to_the_viewers_rate() {
-    let streams = Streams::with_limits(Limits {
+    let server = server_with(Limits {
         input_events_per_second: 50,
         ..Limits::default()
-    });
-    let server = start_server_on(Config::default(), streams).await;
+    })
+    .await;
     let mut producer = websocket(&format!("ws://{}/ingest/gui", server.address), &[])
         .await
         .unwrap();
@@ -238,16 +240,12 @@ async fn every_kind_of_input_event_is_held_to_the_viewers_rate() {
             .unwrap();
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let deadline = tokio::time::Instant::now() + EXPECT_WITHIN;
-    let events = loop {
+    let events = eventually("every event relayed or limited", || async {
         let events = listed(&server, "gui").await["events"].clone();
         let counted = events["relayed"].as_u64().unwrap() + events["limited"].as_u64().unwrap();
-        if counted == 600 {
-            break events;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{events}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+        (counted == 600).then_some(events)
+    })
+    .await;
     // A burst of a second's worth, then the rate.
     let relayed = events["relayed"].as_u64().unwrap();
     let allowed = 50 + (50.0 * (elapsed + 0.5)) as u64;
@@ -324,14 +322,9 @@ async fn a_fragmented_message_over_the_limit_closes_with_1009_for_both_kinds() {
         let frame = Frame::message(part.to_vec(), opcode, last);
         listener.socket.send(Message::Frame(frame)).await.unwrap();
     }
-    let deadline = tokio::time::Instant::now() + EXPECT_WITHIN;
-    while listed(&server, "cam").await["events"]["relayed"] != 1 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the fragmented event is relayed"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let relayed =
+        || async { (listed(&server, "cam").await["events"]["relayed"] == 1).then_some(()) };
+    eventually("the fragmented event is relayed", relayed).await;
 
     // A producer: the largest frame message, however it is cut.
     let limit = framecast_server::producer::MAX_PUBLISH_MESSAGE;
@@ -400,4 +393,193 @@ async fn every_form_of_host_and_origin_gets_its_documented_answer() {
         }
     }
     assert_eq!(stream.latest().unwrap().seq, 1, "nothing was published");
+}
+
+/// Writes `head` (and `body`), then reads the response within `within`:
+/// (status, whole response), or `None` if none came.
+async fn exchange(
+    server: &TestServer,
+    head: &str,
+    body: &[u8],
+    within: Duration,
+) -> Option<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(server.address)
+        .await
+        .unwrap();
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket.write_all(body).await.unwrap();
+    let mut response = Vec::new();
+    let mut chunk = [0; 4096];
+    let read = tokio::time::timeout(within, async {
+        loop {
+            match socket.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => response.extend_from_slice(&chunk[..n]),
+            }
+            if let Some(end) = response.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&response[..end]).to_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|line| line.strip_prefix("content-length: ")?.parse().ok())
+                    .unwrap_or(0);
+                if response.len() >= end + 4 + length {
+                    break;
+                }
+            }
+        }
+    })
+    .await;
+    read.ok()?;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    Some((text.get(9..12)?.parse().ok()?, text))
+}
+
+fn post_head(path: &str, extra: &str) -> String {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/octet-stream\r\n{extra}\r\n"
+    )
+}
+
+#[tokio::test]
+async fn a_post_is_refused_from_its_headers_before_its_body_is_read() {
+    let server = server_with(Limits {
+        max_uploads: 1,
+        ..Limits::default()
+    })
+    .await;
+    let soon = Duration::from_secs(2);
+    let path = "/api/streams/cam/frame?width=2&height=2";
+
+    // A declared size other than the frame's is answered without the body.
+    let (status, response) = exchange(
+        &server,
+        &post_head(path, "Content-Length: 100000000\r\n"),
+        b"",
+        soon,
+    )
+    .await
+    .expect("answered without waiting for 100 MB");
+    assert_eq!(status, 413, "{response}");
+    assert!(
+        response
+            .contains(r#""error":"a 2x2 rgb8 frame has 12 bytes; this request declares 100000000"#),
+        "{response}"
+    );
+    let (status, response) = exchange(
+        &server,
+        &post_head(path, "Content-Length: 5\r\n"),
+        b"",
+        soon,
+    )
+    .await
+    .expect("answered at once");
+    assert_eq!(status, 400, "{response}");
+    // So is one too large for any frame, and one of a bad size or type.
+    for (path, extra, expected) in [
+        (
+            "/api/streams/cam/frame?width=99999&height=2",
+            "Content-Length: 5\r\n",
+            400,
+        ),
+        (
+            "/api/streams/cam/frame?width=2",
+            "Content-Length: 12\r\n",
+            400,
+        ),
+    ] {
+        let (status, response) = exchange(&server, &post_head(path, extra), b"", soon)
+            .await
+            .unwrap();
+        assert_eq!(status, expected, "{path}: {response}");
+        assert!(response.contains(r#""error""#), "{response}");
+    }
+
+    // A body without a length is refused the moment it goes past the frame.
+    let chunked = post_head(path, "Transfer-Encoding: chunked\r\n");
+    let chunk = format!("{:x}\r\n{}\r\n", 65536, "x".repeat(65536));
+    let (status, response) = exchange(&server, &chunked, chunk.as_bytes(), soon)
+        .await
+        .expect("answered after the first chunk");
+    assert_eq!(status, 413, "{response}");
+    assert!(
+        response.contains("the body goes on past them"),
+        "{response}"
+    );
+
+    // One upload at a time here: a second is refused while the first's body
+    // is on its way, and taken after.
+    use tokio::io::AsyncWriteExt;
+    let big = "/api/streams/cam/frame?width=256&height=256";
+    let mut first = tokio::net::TcpStream::connect(server.address)
+        .await
+        .unwrap();
+    let head = post_head(big, "Content-Length: 196608\r\n");
+    first.write_all(head.as_bytes()).await.unwrap();
+    first.write_all(&[1; 1000]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let body = vec![2; 196608];
+    let (status, response) = exchange(
+        &server,
+        &post_head(big, "Content-Length: 196608\r\n"),
+        &body,
+        soon,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 429, "{response}");
+    assert!(response.contains("--max-uploads"), "{response}");
+    first.write_all(&[1; 196608 - 1000]).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::io::AsyncReadExt::read_buf(&mut first, &mut answer)
+        .await
+        .unwrap();
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let (status, _) = exchange(
+        &server,
+        &post_head(big, "Content-Length: 196608\r\n"),
+        &body,
+        soon,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200, "the place is free again");
+    assert_eq!(server.streams.get("cam").unwrap().latest().unwrap().seq, 2);
+}
+
+#[tokio::test]
+async fn every_refusal_of_the_http_api_is_json() {
+    let server = start_server_on(Config::default(), Streams::new()).await;
+    server.streams.get_or_create("cam").unwrap();
+    let request =
+        |line: &str| format!("{line} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n");
+    for (line, expected) in [
+        ("PUT /api/streams", 404),
+        ("GET /api/nothing-here", 404),
+        ("GET /no-such-file.js", 404),
+        ("DELETE /api/streams/nope", 404),
+        ("GET /ws/cam", 400),
+        ("GET /ingest/cam", 400),
+        ("GET /ws/nope", 404),
+        ("GET /ws/cam?quality=best", 400),
+        ("POST /api/streams/cam/frame?width=2&height=2", 415),
+        ("POST /api/streams/a%2Fb/frame?width=2&height=2", 415),
+        ("GET /api/streams/cam/frame", 503),
+    ] {
+        let (status, response) = exchange(&server, &request(line), b"", Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(status, expected, "{line}: {response}");
+        assert!(
+            response
+                .to_lowercase()
+                .contains("content-type: application/json")
+                && response.contains(r#"{"error":"#),
+            "{line}: {response}"
+        );
+    }
 }

@@ -1,6 +1,8 @@
 //! A bounded soak of the real binary: viewers joining and leaving (some
 //! without a goodbye), producers restarting, forged acks, keyframe floods,
-//! malformed and oversize messages, and throwaway streams that must expire.
+//! input event floods, malformed and oversize messages (whole and in
+//! fragments), frames published in fragments, and throwaway streams that
+//! must expire.
 //! Afterwards the server's resident memory and open file descriptors must be
 //! back near where they were after a warm-up round of the same work.
 //!
@@ -14,6 +16,8 @@ use common::{gradient, http_request, next_close, usage, websocket, Binary, Socke
 use framecast_codec::wire::write_publish_header;
 use framecast_codec::{KeyframeReason, KeyframeRequest, PixelFormat};
 use futures_util::SinkExt;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 use tokio_tungstenite::tungstenite::Message;
 
 const SIDE: u32 = 256;
@@ -95,6 +99,54 @@ async fn round(address: &str, round: u32) {
         .send(Message::Binary(vec![0; 100_000].into()))
         .await;
     assert_eq!(next_close(&mut oversize).await.code, 1009.into());
+
+    // The same in fragments: 100 KB of text in 10 KB frames.
+    let mut fragmented = websocket(&url("/ws/soak"), &[]).await.unwrap();
+    for n in 0..10 {
+        let opcode = if n == 0 {
+            OpCode::Data(Data::Text)
+        } else {
+            OpCode::Data(Data::Continue)
+        };
+        let frame = Frame::message(vec![b'x'; 10_000], opcode, n == 9);
+        if fragmented.send(Message::Frame(frame)).await.is_err() {
+            break;
+        }
+    }
+    assert_eq!(next_close(&mut fragmented).await.code, 1009.into());
+
+    // A viewer floods the producer with key events (most over its rate).
+    let mut flooder = Viewer::connect_to(address, "soak").await;
+    flooder.receive().await;
+    let key = format!(
+        r#"{{"type":"keydown","key":"{}","code":"KeyK"}}"#,
+        "k".repeat(900)
+    );
+    for _ in 0..300 {
+        flooder
+            .socket
+            .send(Message::Text(key.clone().into()))
+            .await
+            .unwrap();
+    }
+    drop(flooder);
+
+    // A frame published in fragments arrives whole.
+    let Message::Binary(whole) = publish(round as u8 ^ 0xAA) else {
+        unreachable!()
+    };
+    for (n, part) in whole.chunks(64 * 1024).enumerate() {
+        let opcode = if n == 0 {
+            OpCode::Data(Data::Binary)
+        } else {
+            OpCode::Data(Data::Continue)
+        };
+        let last = (n + 1) * 64 * 1024 >= whole.len();
+        producer
+            .send(Message::Frame(Frame::message(part.to_vec(), opcode, last)))
+            .await
+            .unwrap();
+    }
 
     // Throwaway streams, which expire with the short TTL.
     let frame = gradient(SIDE, SIDE, round as u8);

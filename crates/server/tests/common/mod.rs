@@ -84,6 +84,26 @@ pub async fn start_server_on(config: Config, streams: Streams) -> TestServer {
     }
 }
 
+/// Tries `attempt` every 20 ms until it gives a value, and returns it;
+/// fails the test, saying `what` was awaited, after [`EXPECT_WITHIN`].
+pub async fn eventually<T, F, Fut>(what: &str, mut attempt: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + EXPECT_WITHIN;
+    loop {
+        if let Some(value) = attempt().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited in vain: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// A viewer that decodes what it gets, as the browser does.
 pub struct Viewer {
     pub socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
@@ -424,6 +444,8 @@ impl RawClient {
 pub struct Binary {
     child: std::process::Child,
     pub address: SocketAddr,
+    /// Every line it has logged so far.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Binary {
@@ -435,9 +457,24 @@ impl Binary {
 
     /// [`Binary::start`] with `env` added to its environment.
     pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Binary {
+        Binary::start_under(&[], args, env)
+    }
+
+    /// [`Binary::start_with_env`], run by the command `wrapper` (`prlimit
+    /// --nofile=...`, say) when one is given.
+    pub fn start_under(wrapper: &[&str], args: &[&str], env: &[(&str, &str)]) -> Binary {
         use std::io::{BufRead, BufReader};
         use std::process::{Command, Stdio};
-        let mut child = Command::new(env!("CARGO_BIN_EXE_framecast"))
+        let binary = env!("CARGO_BIN_EXE_framecast");
+        let mut command = match wrapper.split_first() {
+            Some((program, wrapper_args)) => {
+                let mut command = Command::new(program);
+                command.args(wrapper_args).arg(binary);
+                command
+            }
+            None => Command::new(binary),
+        };
+        let mut child = command
             .args(["--bind", "127.0.0.1:0", "--source", "none"])
             .args(args)
             .envs(env.iter().copied())
@@ -448,18 +485,43 @@ impl Binary {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let address = lines
             .by_ref()
             .map_while(Result::ok)
             .find_map(|line| {
+                log.lock().unwrap().push(line.clone());
                 let at = line.find("open http://")? + "open http://".len();
                 Some(line[at..].trim_end_matches('/').to_string())
             })
             .expect("framecast prints its URL");
-        std::thread::spawn(move || lines.for_each(drop)); // keep the pipe drained
+        let kept = std::sync::Arc::clone(&log);
+        // Keep the pipe drained, and the lines.
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                kept.lock().unwrap().push(line);
+            }
+        });
         Binary {
             child,
             address: address.parse().unwrap(),
+            log,
+        }
+    }
+
+    /// The first line logged that contains `text`, waiting for it up to
+    /// [`EXPECT_WITHIN`].
+    pub async fn logged(&self, text: &str) -> Option<String> {
+        let deadline = tokio::time::Instant::now() + EXPECT_WITHIN;
+        loop {
+            let found = {
+                let log = self.log.lock().unwrap();
+                log.iter().find(|line| line.contains(text)).cloned()
+            };
+            if found.is_some() || tokio::time::Instant::now() > deadline {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 

@@ -1,7 +1,8 @@
 //! What the server holds after clients that pushed it to hold much, measured
-//! as the real binary's resident memory: a producer connection holds the
-//! memory of its last frame, not of its largest, and a stream whose slow
-//! viewers left keeps no encoders or encoded messages for them.
+//! on the real binary: its resident memory (a producer connection holds the
+//! memory of its last frame, not of its largest; a stream whose slow viewers
+//! left keeps no encoders or encoded messages for them) and its connections
+//! and open files under a burst of requests that never finish.
 //!
 //! The binary runs with glibc's mapping threshold fixed at 1 MiB
 //! ([`FRAMES_MAPPED`]), so that a frame-sized block it frees leaves its
@@ -12,7 +13,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{http_request, usage, websocket, Binary, RawClient, Socket, EXPECT_WITHIN};
+use common::{
+    eventually, http_request, usage, websocket, Binary, RawClient, Socket, EXPECT_WITHIN,
+};
 use framecast_codec::wire::{write_publish_header, FrameHeader};
 use framecast_codec::{Encoder, FrameRef, PixelFormat};
 use futures_util::SinkExt;
@@ -37,14 +40,8 @@ async fn seq_of(server: &Binary, name: &str) -> u64 {
 }
 
 async fn wait_for_seq(server: &Binary, name: &str, seq: u64) {
-    let deadline = tokio::time::Instant::now() + EXPECT_WITHIN;
-    while seq_of(server, name).await < seq {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{name} reaches frame {seq}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let reached = || async { (seq_of(server, name).await >= seq).then_some(()) };
+    eventually(&format!("{name} reaches frame {seq}"), reached).await;
 }
 
 async fn producer(server: &Binary, name: &str) -> Socket {
@@ -139,15 +136,11 @@ async fn a_stream_whose_slow_viewers_left_keeps_nothing_for_them() {
     }
     let (watched, _) = usage(server.pid());
     drop(viewers);
-    let deadline = tokio::time::Instant::now() + EXPECT_WITHIN;
-    loop {
+    eventually("the viewers leave", || async {
         let listed = http_request(server.address, "GET", "/api/streams", &[], b"").await;
-        if listed.json()[0]["viewers"] == 0 {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "the viewers leave");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (listed.json()[0]["viewers"] == 0).then_some(())
+    })
+    .await;
     // The server gives freed memory back a second or two after sessions end.
     let deadline = tokio::time::Instant::now() + EXPECT_WITHIN;
     let after = loop {
@@ -162,4 +155,98 @@ async fn a_stream_whose_slow_viewers_left_keeps_nothing_for_them() {
         after <= before + 16 * MIB,
         "resident memory {before} KiB before the viewers, {after} KiB after they left"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_unfinished_requests_is_served_within_the_bound_and_timed_out() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const MAX: usize = 40;
+    const BURST: usize = 120;
+    let server = Binary::start(&["--max-connections", "40", "--request-head-timeout", "1s"]);
+    let pid = server.pid();
+    // The workers open their own files on the first requests.
+    for _ in 0..4 {
+        http_request(server.address, "GET", "/api/streams", &[], b"").await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, descriptors_before) = usage(pid);
+
+    // Watch the server's open files while the burst lasts.
+    let watching = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let most = {
+        let watching = std::sync::Arc::clone(&watching);
+        std::thread::spawn(move || {
+            let mut most = 0;
+            while watching.load(std::sync::atomic::Ordering::Relaxed) {
+                most = most.max(usage(pid).1);
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            most
+        })
+    };
+    let start = tokio::time::Instant::now();
+    let requests = (0..BURST).map(|_| async move {
+        let mut socket = tokio::net::TcpStream::connect(server.address)
+            .await
+            .unwrap();
+        socket
+            .write_all(b"GET /ws/cam HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n")
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(EXPECT_WITHIN, socket.read_to_end(&mut answer)).await;
+        (
+            String::from_utf8_lossy(&answer).into_owned(),
+            start.elapsed(),
+        )
+    });
+    let answers = futures_util::future::join_all(requests).await;
+    watching.store(false, std::sync::atomic::Ordering::Relaxed);
+    let most = most.join().unwrap();
+
+    for (answer, _) in &answers {
+        assert!(
+            answer.starts_with("HTTP/1.1 408"),
+            "every one is answered 408: {answer:?}"
+        );
+    }
+    // Served MAX at a time, each for its 1 s: three waves.
+    let last = answers.iter().map(|(_, at)| *at).max().unwrap();
+    assert!(
+        last < Duration::from_secs(6),
+        "the last answered after {last:?}"
+    );
+    assert!(
+        most <= descriptors_before + MAX + 2,
+        "{most} files open at most, {descriptors_before} before: at most {MAX} connections at once"
+    );
+    let back = || async { (usage(pid).1 <= descriptors_before + 2).then_some(()) };
+    eventually("the descriptors come back", back).await;
+}
+
+#[tokio::test]
+async fn connections_are_fitted_to_the_limit_on_open_files() {
+    if std::process::Command::new("prlimit")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no prlimit here (util-linux) to start the server under a low limit");
+        return;
+    }
+    // 200 open files, soft and hard: the server cannot raise it, so it
+    // serves 200 - RESERVED_DESCRIPTORS connections rather than failing to
+    // accept the ones past the limit.
+    let server = Binary::start_under(&["prlimit", "--nofile=200:200"], &[], &[]);
+    let fit = 200 - framecast_server::limits::RESERVED_DESCRIPTORS;
+    let warning = server
+        .logged("the limit on open files allows")
+        .await
+        .expect("the server says it serves fewer connections");
+    assert!(
+        warning.contains(&format!("allows {fit} connections at once")),
+        "{warning}"
+    );
+    let listed = http_request(server.address, "GET", "/api/streams", &[], b"").await;
+    assert_eq!(listed.status, 200);
 }
