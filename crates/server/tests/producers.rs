@@ -401,7 +401,7 @@ async fn http_post_publishes_one_frame_or_says_what_is_wrong() {
         (
             "width=30&height=20&format=rgb8",
             599,
-            "a 30x20 rgb8 frame has 1800 bytes, got 599",
+            "a 30x20 rgb8 frame has 1800 bytes; this request declares 599",
         ),
         (
             "width=30&height=20&format=yuv",
