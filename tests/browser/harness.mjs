@@ -58,11 +58,13 @@ export async function waitForState(page, predicate, arg, timeout = 30_000) {
   return page.evaluate(() => ({ ...window.framecast }));
 }
 
-/** The pixels of the canvas `selector` picks (the page's by default), RGBA,
- * as a Buffer. */
+/** The pixels of the canvas of the `<framecast-view>` that `selector` picks
+ * or holds (the page's by default), RGBA, as a Buffer. */
 export async function canvasPixels(page, selector = "#view") {
   const base64 = await page.evaluate((selector) => {
-    const canvas = document.querySelector(selector);
+    const found = document.querySelector(selector);
+    const view = found?.matches("framecast-view") ? found : found?.querySelector("framecast-view");
+    const canvas = view?.shadowRoot.querySelector("canvas") ?? found;
     const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
     let binary = "";
     for (let i = 0; i < data.length; i += 0x8000) {
@@ -71,6 +73,11 @@ export async function canvasPixels(page, selector = "#view") {
     return btoa(binary);
   }, selector);
   return Buffer.from(base64, "base64");
+}
+
+/** The status line of the page's view. */
+export function statusText(page) {
+  return page.evaluate(() => document.getElementById("view").statusText);
 }
 
 /** The stream's newest frame as the server holds it, expanded to RGBA. */

@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { canvasPixels, firstDifference, launchBrowser, publishedFrame, startServer, waitForState } from "./harness.mjs";
+import { canvasPixels, firstDifference, launchBrowser, publishedFrame, startServer, statusText, waitForState } from "./harness.mjs";
 
 let browser;
 before(async () => {
@@ -58,8 +58,8 @@ test("?quality=30: JPEG tiles while the picture changes, refined to exact pixels
     assert.equal(state.quality, "30");
     const differs = firstDifference(await canvasPixels(page), (await publishedFrame(server.url, "noise")).rgba);
     assert.equal(differs, -1, `canvas pixel ${differs} differs from the published frame`);
-    assert.match(await page.textContent("#status"), /·\s+30\b/);
-    assert.doesNotMatch(await page.textContent("#status"), /refining/);
+    assert.match(await statusText(page), /·\s+30\b/);
+    assert.doesNotMatch(await statusText(page), /refining/);
     assert.deepEqual(errors, []);
     await page.close();
   } finally {
@@ -81,8 +81,8 @@ test("the demo is visible and animating, with a status line", async () => {
     const colours = new Set();
     for (let i = 0; i < later.length; i += 4 * 97) colours.add(later.readUInt32LE(i));
     assert.ok(colours.size > 50, `${colours.size} colours`);
-    await page.waitForFunction(() => /fps/.test(document.getElementById("status").textContent), null, { timeout: 5000 });
-    const status = await page.textContent("#status");
+    await page.waitForFunction(() => /fps/.test(document.getElementById("view").statusText), null, { timeout: 5000 });
+    const status = await statusText(page);
     assert.match(status, /1000×1000 .* fps .* KB\/s .* decode/);
     await page.screenshot({ path: "test-results/demo.png" });
     assert.deepEqual(errors, []);
@@ -100,7 +100,7 @@ test("the page reconnects when the server comes back", async () => {
     await waitForState(page, () => window.framecast?.seq > 3);
     await server.stop();
     await waitForState(page, () => !window.framecast.connected);
-    assert.match(await page.textContent("#status"), /the server stopped; retrying/);
+    assert.match(await statusText(page), /the server stopped; retrying/);
 
     server = await startServer(["--source", "demo", "--size", "320x240"], { bind });
     const before = await page.evaluate(() => window.framecast.frames);

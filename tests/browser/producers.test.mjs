@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, before, test } from "node:test";
 import WebSocket from "ws";
-import { canvasPixels, firstDifference, launchBrowser, publishMessage, publishedFrame, startServer, waitForState } from "./harness.mjs";
+import { canvasPixels, firstDifference, launchBrowser, publishMessage, publishedFrame, startServer, statusText, waitForState } from "./harness.mjs";
 
 let browser;
 let server;
@@ -120,8 +120,10 @@ test("clicks and keys on the canvas reach the producer; the page says when it le
   await page.goto(new URL("/?stream=gui", server.url).href);
   await waitForState(page, () => window.framecast?.seq === 1 && window.framecast.producerOnline === true);
 
+  // The page shows the 200x100 frame at its size in the middle of the view.
   const box = await page.locator("#view").boundingBox();
-  await page.mouse.click(box.x + 50.5, box.y + 20.5);
+  const [left, top] = [box.x + (box.width - 200) / 2, box.y + (box.height - 100) / 2];
+  await page.mouse.click(left + 50.5, top + 20.5);
   await page.keyboard.press("q");
   const deadline = Date.now() + 10_000;
   while (!producer.received.some((e) => e.type === "keyup") && Date.now() < deadline) {
@@ -137,7 +139,7 @@ test("clicks and keys on the canvas reach the producer; the page says when it le
 
   await producer.close();
   await waitForState(page, () => window.framecast.producerOnline === false);
-  assert.match(await page.textContent("#status"), /producer offline/);
+  assert.match(await statusText(page), /producer offline/);
   // The last frame stays on screen.
   const published = await publishedFrame(server.url, "gui");
   assert.equal(firstDifference(await canvasPixels(page), published.rgba), -1);

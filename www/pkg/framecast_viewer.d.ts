@@ -70,15 +70,38 @@ export class Viewer {
      */
     paint(): boolean;
     /**
+     * The pixel at column `x`, row `y` of the frame held, as R, G, B, A;
+     * `undefined` outside it or before the first keyframe.
+     */
+    pixel(x: number, y: number): Uint8Array | undefined;
+    /**
      * Forgets the frame held (for a new connection); the canvas keeps
      * showing it until the next keyframe.
      */
     reset(): void;
     /**
+     * The frame held as a PNG file, exactly: its own size, and RGB or RGBA
+     * as its source was (alpha not premultiplied, which a canvas round trip
+     * would not keep). Throws when no frame is held.
+     */
+    snapshot_png(): Uint8Array;
+    /**
+     * The source format of the frame held: `"rgb8"`, `"rgba8"`, or `""`
+     * before the first keyframe.
+     */
+    readonly format: string;
+    /**
      * Sequence number of the frame held, or 0.
      */
     readonly seq: number;
 }
+
+/**
+ * The protocol version this viewer speaks (PROTOCOL.md): the element refuses
+ * a server that speaks another, with a message, rather than decoding
+ * garbage.
+ */
+export function protocolVersion(): number;
 
 export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
 
@@ -100,13 +123,17 @@ export interface InitOutput {
     readonly __wbg_set_framestats_tiles: (a: number, b: number) => void;
     readonly __wbg_set_framestats_width: (a: number, b: number) => void;
     readonly __wbg_viewer_free: (a: number, b: number) => void;
+    readonly protocolVersion: () => number;
     readonly viewer_ack: (a: number, b: number, c: number) => [number, number];
     readonly viewer_apply: (a: number, b: number, c: number) => [number, number, number];
+    readonly viewer_format: (a: number) => [number, number];
     readonly viewer_keyframe_request: (a: number, b: number) => [number, number];
     readonly viewer_new: (a: any) => [number, number, number];
     readonly viewer_paint: (a: number) => [number, number, number];
+    readonly viewer_pixel: (a: number, b: number, c: number) => [number, number];
     readonly viewer_reset: (a: number) => void;
     readonly viewer_seq: (a: number) => number;
+    readonly viewer_snapshot_png: (a: number) => [number, number, number, number];
     readonly __externref_table_alloc: () => number;
     readonly __wbindgen_externrefs: WebAssembly.Table;
     readonly __wbindgen_exn_store: (a: number) => void;

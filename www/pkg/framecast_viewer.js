@@ -174,6 +174,23 @@ export class Viewer {
         return FrameStats.__wrap(ret[0]);
     }
     /**
+     * The source format of the frame held: `"rgb8"`, `"rgba8"`, or `""`
+     * before the first keyframe.
+     * @returns {string}
+     */
+    get format() {
+        let deferred1_0;
+        let deferred1_1;
+        try {
+            const ret = wasm.viewer_format(this.__wbg_ptr);
+            deferred1_0 = ret[0];
+            deferred1_1 = ret[1];
+            return getStringFromWasm0(ret[0], ret[1]);
+        } finally {
+            wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
+        }
+    }
+    /**
      * A keyframe request; `after_error` says a message failed to decode.
      * @param {boolean} after_error
      * @returns {Uint8Array}
@@ -210,6 +227,22 @@ export class Viewer {
         return ret[0] !== 0;
     }
     /**
+     * The pixel at column `x`, row `y` of the frame held, as R, G, B, A;
+     * `undefined` outside it or before the first keyframe.
+     * @param {number} x
+     * @param {number} y
+     * @returns {Uint8Array | undefined}
+     */
+    pixel(x, y) {
+        const ret = wasm.viewer_pixel(this.__wbg_ptr, x, y);
+        let v1;
+        if (ret[0] !== 0) {
+            v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
+            wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
+        }
+        return v1;
+    }
+    /**
      * Forgets the frame held (for a new connection); the canvas keeps
      * showing it until the next keyframe.
      */
@@ -224,8 +257,34 @@ export class Viewer {
         const ret = wasm.viewer_seq(this.__wbg_ptr);
         return ret;
     }
+    /**
+     * The frame held as a PNG file, exactly: its own size, and RGB or RGBA
+     * as its source was (alpha not premultiplied, which a canvas round trip
+     * would not keep). Throws when no frame is held.
+     * @returns {Uint8Array}
+     */
+    snapshot_png() {
+        const ret = wasm.viewer_snapshot_png(this.__wbg_ptr);
+        if (ret[3]) {
+            throw takeFromExternrefTable0(ret[2]);
+        }
+        var v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
+        return v1;
+    }
 }
 if (Symbol.dispose) Viewer.prototype[Symbol.dispose] = Viewer.prototype.free;
+
+/**
+ * The protocol version this viewer speaks (PROTOCOL.md): the element refuses
+ * a server that speaks another, with a message, rather than decoding
+ * garbage.
+ * @returns {number}
+ */
+export function protocolVersion() {
+    const ret = wasm.protocolVersion();
+    return ret;
+}
 function __wbg_get_imports() {
     const import0 = {
         __proto__: null,

@@ -101,6 +101,12 @@ impl Decoder {
         self.width
     }
 
+    /// Source format of the frames applied (`None` before the first
+    /// keyframe).
+    pub fn format(&self) -> Option<PixelFormat> {
+        self.format
+    }
+
     /// Bytes of memory the decoder holds: its framebuffer and its scratch
     /// buffers (their capacity, not their length).
     pub fn memory_bytes(&self) -> usize {

@@ -23,6 +23,8 @@
 //!   decoder of the bit-plane encodings.
 //! - `jpeg` (private): the slots of JPEG tiles, decoded with zune-jpeg and
 //!   encoded with libjpeg-turbo (the `lossy` feature).
+//! - [`picture`]: a whole frame as a PNG (the `png` feature) or a JPEG (the
+//!   `lossy` feature), for what reads pictures, not frame messages.
 //!
 //! # Example
 //! ```
@@ -48,6 +50,8 @@ pub mod error;
 pub mod frame;
 mod jpeg;
 mod lz4;
+#[cfg(any(feature = "png", feature = "lossy"))]
+pub mod picture;
 mod planes;
 mod scroll;
 pub mod wire;

@@ -22,10 +22,11 @@ use tokio::sync::broadcast::{self, error::TryRecvError};
 
 mod logs;
 
-/// Starts a framecast server in this process, on background threads.
+/// Starts a framecast server in this process, on background threads; pages
+/// of `allow_origins` may embed its streams.
 #[pyfunction]
-#[pyo3(signature = (host = "127.0.0.1", port = 8080))]
-fn serve(py: Python<'_>, host: &str, port: u16) -> PyResult<Server> {
+#[pyo3(signature = (host = "127.0.0.1", port = 8080, allow_origins = Vec::new()))]
+fn serve(py: Python<'_>, host: &str, port: u16, allow_origins: Vec<String>) -> PyResult<Server> {
     let ip: IpAddr = host.parse().map_err(|_| {
         PyValueError::new_err(format!(
             "host is an IP address, like 127.0.0.1; got {host:?}"
@@ -33,8 +34,14 @@ fn serve(py: Python<'_>, host: &str, port: u16) -> PyResult<Server> {
     })?;
     let bind = SocketAddr::new(ip, port);
     // Beyond loopback, a view token in the URL; publishing stays in-process.
+    let mut access = Access::in_process(bind).map_err(os_error)?;
+    for origin in &allow_origins {
+        let origin = framecast_server::access::parse_origin(origin)
+            .map_err(|error| PyValueError::new_err(format!("allow_origins: {error}")))?;
+        access.allowed_origins.push(origin);
+    }
     let config = Config {
-        access: Access::in_process(bind).map_err(os_error)?,
+        access,
         ..Config::default()
     };
     let server = py
@@ -77,7 +84,7 @@ fn _take_logs(py: Python<'_>, timeout: f64) -> PyResult<Vec<logs::Record>> {
 }
 
 /// The file at `path` of the page compiled into the extension (like
-/// `view.js`), or None.
+/// `element.js`), or None.
 #[pyfunction]
 fn _page_file(path: &str) -> Option<&'static [u8]> {
     Page::embedded_file(path)
@@ -144,6 +151,8 @@ impl Server {
             events: Mutex::new(stream.subscribe_events()),
             events_dropped: AtomicU64::new(0),
             viewer_url: server.viewer_url(stream.name()),
+            page_url: server.stream_url(stream.name()),
+            embed_html: server.embed_html(stream.name()),
             stream,
             _presence: presence,
         })
@@ -184,6 +193,10 @@ struct Stream {
     events_dropped: AtomicU64,
     /// Where a viewer in this process (the notebook widget) watches it.
     viewer_url: String,
+    /// Its page on the server.
+    page_url: String,
+    /// The HTML that embeds it in another page.
+    embed_html: String,
     _presence: Arc<Presence>,
 }
 
@@ -244,6 +257,21 @@ impl Stream {
     #[getter]
     fn events_dropped(&self) -> u64 {
         self.events_dropped.load(Ordering::Relaxed)
+    }
+
+    /// Its own page on the server (with the view token when viewing needs
+    /// one).
+    #[getter]
+    fn url(&self) -> &str {
+        &self.page_url
+    }
+
+    /// The HTML that shows it live in a page of your own (an origin given
+    /// to `serve(allow_origins=...)`): the element's script and one
+    /// `<framecast-view>`, with a view token where one is needed, never the
+    /// publish token.
+    fn embed_html(&self) -> &str {
+        &self.embed_html
     }
 
     /// The WebSocket URL at which a viewer in this process watches it.

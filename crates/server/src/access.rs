@@ -8,13 +8,15 @@
 //!    Where a request was sent is read as HTTP says ([`crate::authority`]):
 //!    one well-formed Host header, or an absolute target's authority; a
 //!    request that does not name one host is refused with 400.
-//! 2. **Origin** ([`check_request`], every request that carries one; two
-//!    Origin headers are refused with 400). A
-//!    browser names the page that made a request in `Origin`; only the
-//!    server's own origin and those given with `--allow-origin` pass. So a
-//!    page on another site cannot open a viewer, publish, or delete, whatever
-//!    the user's browser can reach. Programs (Python, curl, ffmpeg) send no
-//!    Origin and go on to the token check.
+//! 2. **Origin** ([`check_request`], see [`crate::origin`]). A browser names
+//!    the page behind a request in `Origin`, or marks one from another site
+//!    in `Sec-Fetch-Site` and `Referer` (an `<img>`); on the API and the
+//!    WebSockets only the server's own origin and those given with
+//!    `--allow-origin` pass, and get CORS headers. So a page on another site
+//!    cannot open a viewer, publish, delete, or show a stream in an
+//!    `<img>`, whatever the user's browser can reach. The page's own files
+//!    are served to any page. Programs (Python, curl, ffmpeg) send none of
+//!    these and go on to the token check.
 //! 3. **Token** (the [`CanView`] and [`CanPublish`] extractors, per route).
 //!    Where a token is set, a request shows it as `Authorization: Bearer
 //!    TOKEN` or, where a client cannot set headers (a browser's WebSocket),
@@ -34,11 +36,12 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use subtle::ConstantTimeEq;
 
 use crate::authority;
 use crate::error::ApiError;
+use crate::origin::{self, Caller, Route};
 
 /// Random bytes in a generated token (printed as hex: 48 characters).
 pub const GENERATED_TOKEN_BYTES: usize = 24;
@@ -105,6 +108,21 @@ pub struct Access {
     pub view_token: Option<Token>,
     /// Viewing needs no token even where publishing does.
     pub public_view: bool,
+}
+
+/// An origin as `--allow-origin` takes it (`https://notebook.example:8888`:
+/// scheme, host, optional port, no path; a trailing `/` is dropped), or
+/// what is wrong with it.
+pub fn parse_origin(text: &str) -> Result<String, String> {
+    let origin = text.trim_end_matches('/');
+    let valid = origin.split_once("://").is_some_and(|(scheme, rest)| {
+        matches!(scheme, "http" | "https") && !rest.is_empty() && !rest.contains('/')
+    });
+    if valid {
+        Ok(origin.to_string())
+    } else {
+        Err(format!("expected an origin like https://notebook.example:8888 (scheme, host, optional port; no path), got {text:?}"))
+    }
 }
 
 /// Host names a loopback server answers to, besides `--allow-host`.
@@ -190,7 +208,8 @@ impl Access {
     }
 }
 
-/// Middleware: the Host and Origin checks, for every request.
+/// Middleware: the Host check and the browser's rules ([`crate::origin`]),
+/// for every request, and the CORS headers of what may be read.
 pub async fn check_request(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -199,55 +218,113 @@ pub async fn check_request(
         .app_data::<web::Data<Access>>()
         .expect("run() registers the access rules")
         .clone();
-    match refusal(&access, request.request()) {
-        Some(error) => Ok(request.error_response(error)),
-        None => Ok(next.call(request).await?.map_into_boxed_body()),
-    }
-}
-
-/// Why `request` may not go on, if it may not: a malformed or repeated Host
-/// or Origin (400), a name this server does not answer to, or a page on
-/// another site (403).
-fn refusal(access: &Access, request: &HttpRequest) -> Option<ApiError> {
-    let authority = match authority::of_request(request.head()) {
-        Ok(authority) => authority,
-        Err(invalid) => {
-            tracing::warn!(reason = %invalid, "refused a request that does not name one host");
-            return Some(ApiError::BadRequest(format!(
-                "a request names exactly one host, in one Host header: {invalid}"
-            )));
+    let route = Route::of(request.path());
+    let reader = match admit(&access, request.request(), route) {
+        Ok(reader) => reader,
+        Err(Refused { error, origin }) => {
+            let mut response = request.error_response(error);
+            if let Some(origin) = origin {
+                origin::let_read(response.headers_mut(), &origin);
+            }
+            return Ok(response);
         }
     };
+    if origin::is_preflight(request.request()) {
+        let mut response = HttpResponse::NoContent().finish();
+        match &reader {
+            Reader::Origin(origin) => origin::allow_preflight(response.headers_mut(), origin),
+            _ => origin::let_anyone_read(response.headers_mut()),
+        }
+        return Ok(request.into_response(response));
+    }
+    let mut response = next.call(request).await?.map_into_boxed_body();
+    match &reader {
+        Reader::Anyone => origin::let_anyone_read(response.headers_mut()),
+        Reader::Origin(origin) => origin::let_read(response.headers_mut(), origin),
+        Reader::SameOrigin => {}
+    }
+    Ok(response)
+}
+
+/// Who may read the answer to an admitted request.
+#[derive(Debug)]
+enum Reader {
+    /// Any page: a file of the page.
+    Anyone,
+    /// The allowed page that asked.
+    Origin(String),
+    /// Nobody else: a program, or the server's own page.
+    SameOrigin,
+}
+
+/// A refused request: the answer, and the page that asked (which may read
+/// why), if a browser named one.
+struct Refused {
+    error: ApiError,
+    origin: Option<String>,
+}
+
+/// Whether `request` may go on to `route`: a malformed or repeated Host or
+/// Origin (400), a name this server does not answer to, a page on another
+/// site that is not allowed (403).
+fn admit(access: &Access, request: &HttpRequest, route: Route) -> Result<Reader, Refused> {
+    let named_origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string);
+    let refuse = |error| Refused {
+        error,
+        origin: named_origin.clone(),
+    };
+    let authority = authority::of_request(request.head()).map_err(|invalid| {
+        tracing::warn!(reason = %invalid, "refused a request that does not name one host");
+        refuse(ApiError::BadRequest(format!(
+            "a request names exactly one host, in one Host header: {invalid}"
+        )))
+    })?;
     let (host, sent_to) = authority.map_or(("", ""), |a| (a.host, a.text));
     if !access.host_allowed(host) {
         tracing::warn!(
             host = ?sent_to, // Debug: quoted and escaped, as it comes from the client
             "refused a request for a host this server does not serve"
         );
-        return Some(ApiError::HostNotAllowed(sent_to.to_string()));
+        return Err(refuse(ApiError::HostNotAllowed(sent_to.to_string())));
     }
-    let mut origins = request.headers().get_all(header::ORIGIN);
-    let origin = match (origins.next(), origins.next()) {
-        (Some(_), Some(_)) => {
+    let caller = Caller::of(request.headers()).map_err(|error| {
+        tracing::warn!(
+            path = request.path(),
+            "refused a request with two Origin headers"
+        );
+        refuse(error)
+    })?;
+    if route == Route::Page {
+        return Ok(Reader::Anyone);
+    }
+    match caller {
+        Caller::Unnamed => Ok(Reader::SameOrigin),
+        Caller::Origin(origin) if access.origin_allowed(&origin, sent_to) => {
+            Ok(Reader::Origin(origin))
+        }
+        Caller::CrossSite(Some(page)) if access.origin_allowed(&page, sent_to) => {
+            Ok(Reader::SameOrigin)
+        }
+        Caller::Origin(page) | Caller::CrossSite(Some(page)) => {
+            tracing::warn!(
+                origin = ?page,
+                path = request.path(),
+                "refused a request from a page on another site"
+            );
+            Err(refuse(ApiError::OriginNotAllowed(page)))
+        }
+        Caller::CrossSite(None) => {
             tracing::warn!(
                 path = request.path(),
-                "refused a request with two Origin headers"
+                "refused a request from an unnamed other site"
             );
-            return Some(ApiError::BadRequest(
-                "more than one Origin header; a browser sends one".to_string(),
-            ));
+            Err(refuse(ApiError::UnnamedSite))
         }
-        (origin, _) => origin.map(|value| value.to_str().unwrap_or("(not text)")),
-    };
-    if let Some(origin) = origin.filter(|origin| !access.origin_allowed(origin, sent_to)) {
-        tracing::warn!(
-            origin = ?origin,
-            path = request.path(),
-            "refused a request from another origin"
-        );
-        return Some(ApiError::OriginNotAllowed(origin.to_string()));
     }
-    None
 }
 
 /// The token a request shows: `Authorization: Bearer T`, else `?token=T`.

@@ -16,7 +16,11 @@ use crate::{Config, Streams};
 pub struct Server {
     address: SocketAddr,
     streams: Streams,
+    /// The token of the URLs it gives this program (the page, its own
+    /// viewers): the view token if there is one, else the publish token.
     view_token: Option<String>,
+    /// The token it gives others (the embedding snippet): a view token only.
+    shared_token: Option<String>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<io::Result<()>>>,
 }
@@ -47,6 +51,9 @@ impl Server {
             .or(config.access.publish_token.as_ref())
             .filter(|_| !config.access.public_view)
             .map(|token| token.expose().to_owned());
+        let shared_token = (config.access.view_token.as_ref())
+            .filter(|_| !config.access.public_view)
+            .map(|token| token.expose().to_owned());
         let (stop, stopped) = oneshot::channel::<()>();
         let served = streams.clone();
         let thread = std::thread::Builder::new()
@@ -60,6 +67,7 @@ impl Server {
             address,
             streams,
             view_token,
+            shared_token,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -77,6 +85,31 @@ impl Server {
             Some(token) => format!("http://{}/?token={token}", self.address),
             None => format!("http://{}/", self.address),
         }
+    }
+
+    /// The page of `stream` (a valid stream name), with the view token when
+    /// viewing needs one.
+    pub fn stream_url(&self, stream: &str) -> String {
+        match &self.view_token {
+            Some(token) => format!("http://{}/?stream={stream}&token={token}", self.address),
+            None => format!("http://{}/?stream={stream}", self.address),
+        }
+    }
+
+    /// The HTML that shows `stream` (a valid stream name) live in any page
+    /// of an origin the server allows: the element's module and one
+    /// `<framecast-view>`, with the view token when there is one (never the
+    /// publish token).
+    pub fn embed_html(&self, stream: &str) -> String {
+        let server = format!("http://{}/", self.address);
+        let token = match &self.shared_token {
+            Some(token) => format!(" token=\"{token}\""),
+            None => String::new(),
+        };
+        format!(
+            "<script type=\"module\" src=\"{server}framecast.js\"></script>\n\
+             <framecast-view server=\"{server}\" stream=\"{stream}\"{token}></framecast-view>"
+        )
     }
 
     /// The WebSocket URL at which a viewer in this process watches `stream`

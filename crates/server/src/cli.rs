@@ -132,7 +132,7 @@ struct AccessArgs {
 
     /// A browser origin (like `https://notebook.example:8888`) whose pages may
     /// view and publish, besides the server's own. Repeatable.
-    #[arg(long, value_name = "ORIGIN", value_parser = parse_origin)]
+    #[arg(long, value_name = "ORIGIN", value_parser = crate::access::parse_origin)]
     allow_origin: Vec<String>,
 
     /// A host name this server answers to when bound to loopback, besides
@@ -197,6 +197,15 @@ struct LimitArgs {
     /// How long an idle connection is kept open for its next request.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     keep_alive: Duration,
+
+    /// MJPEG clients of all streams at once; one more gets 429.
+    #[arg(long, default_value_t = limits::MAX_MJPEG_CLIENTS)]
+    max_mjpeg_clients: usize,
+
+    /// Distinct JPEG qualities the MJPEG clients of one stream may watch
+    /// (each costs an encode a frame).
+    #[arg(long, default_value_t = limits::MAX_JPEG_QUALITIES)]
+    max_jpeg_qualities: usize,
 }
 
 impl LimitArgs {
@@ -214,6 +223,8 @@ impl LimitArgs {
             max_connections: self.max_connections,
             request_head_timeout: self.request_head_timeout,
             keep_alive: self.keep_alive,
+            max_mjpeg_clients: self.max_mjpeg_clients,
+            max_jpeg_qualities: self.max_jpeg_qualities,
         }
     }
 }
@@ -245,18 +256,6 @@ impl AccessArgs {
             access.publish_token = Some(Token::generate().context("cannot generate a token")?);
         }
         Ok(access)
-    }
-}
-
-fn parse_origin(text: &str) -> Result<String, String> {
-    let origin = text.trim_end_matches('/');
-    let valid = origin.split_once("://").is_some_and(|(scheme, rest)| {
-        matches!(scheme, "http" | "https") && !rest.is_empty() && !rest.contains('/')
-    });
-    if valid {
-        Ok(origin.to_string())
-    } else {
-        Err(format!("expected an origin like https://notebook.example:8888 (scheme, host, optional port; no path), got {text:?}"))
     }
 }
 

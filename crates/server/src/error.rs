@@ -19,6 +19,9 @@ pub enum ApiError {
     /// A page on another site.
     #[error("requests from pages on {0} are refused; start framecast with --allow-origin {0} to let that site view and publish")]
     OriginNotAllowed(String),
+    /// A page on another site that did not say which (no `Referer`).
+    #[error("requests from pages on other sites are refused, and this one did not say which site it is (it sent no Referer): a page that --allow-origin lets in must not set referrerpolicy=\"no-referrer\" on the element that asks")]
+    UnnamedSite,
     /// No token shown where one is needed.
     #[error("this server needs a token: open the URL framecast printed when it started (it ends in ?token=...), or send Authorization: Bearer TOKEN")]
     TokenMissing,
@@ -53,6 +56,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::HostNotAllowed(_)
             | ApiError::OriginNotAllowed(_)
+            | ApiError::UnnamedSite
             | ApiError::PublishTokenNeeded => StatusCode::FORBIDDEN,
             ApiError::TokenMissing | ApiError::TokenWrong => StatusCode::UNAUTHORIZED,
             ApiError::NotOctetStream(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -16,12 +16,14 @@
 //! - [`session`]: heartbeat, close reasons and shutdown, shared by both kinds
 //!   of session.
 //! - [`access`]: the Host, Origin and token checks; [`authority`]: where
-//!   a request was sent, read as HTTP says.
+//!   a request was sent, read as HTTP says; [`origin`]: which pages may use
+//!   the server from a browser, and the CORS headers.
 //! - [`limits`]: every bound on what clients can make the server hold.
 //! - [`memory`]: freed memory given back once clients have gone.
 //! - [`api`]: the HTTP routes.
 //! - [`error`]: why a request was refused, as JSON.
 //! - [`static_files`]: the page.
+//! - [`pictures`]: the newest frame as PNG, JPEG and MJPEG.
 //! - [`source`]: the built-in `demo` and `noise` sources, and standard input.
 //! - [`cli`]: the `framecast` command.
 //! - this file: [`run`].
@@ -34,6 +36,8 @@
 //! - `POST /api/streams/{stream}/frame?width=W&height=H&format=F`: publish
 //!   one frame; creates the stream.
 //! - `DELETE /api/streams/{stream}`: drop a stream now.
+//! - `GET /api/streams/{stream}/frame.png`, `frame.jpg`, `mjpeg`: the
+//!   newest frame as pictures, for what reads pictures.
 //! - `GET /`: the page, compiled into the binary from `www/` (or from
 //!   a directory: [`Config::page`]).
 
@@ -46,6 +50,8 @@ pub mod error;
 pub mod events;
 pub mod limits;
 pub mod memory;
+pub mod origin;
+pub mod pictures;
 pub mod producer;
 pub mod quality;
 pub mod sent;
@@ -134,6 +140,18 @@ pub async fn run(
                 "/api/streams/{stream}/frame",
                 web::post().to(api::post_frame),
             )
+            .route(
+                "/api/streams/{stream}/frame.png",
+                web::get().to(pictures::png),
+            )
+            .route(
+                "/api/streams/{stream}/frame.jpg",
+                web::get().to(pictures::jpeg),
+            )
+            .route(
+                "/api/streams/{stream}/mjpeg",
+                web::get().to(pictures::mjpeg),
+            )
             .route("/{path:.*}", web::get().to(static_files::serve))
             .default_service(web::to(api::no_route))
     })
@@ -142,6 +160,7 @@ pub async fn run(
     .max_connections(connections.div_ceil(config.workers.max(1)))
     .client_request_timeout(limits.request_head_timeout)
     .keep_alive(limits.keep_alive)
+    .on_connect(|connection, _| limits::tune_connection(connection))
     .shutdown_timeout(2)
     .disable_signals()
     .listen(listener)?

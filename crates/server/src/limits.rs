@@ -67,6 +67,27 @@ pub const MAX_UPLOADS: usize = 4;
 /// limit on open files to fit (or, where it cannot, serves as many as fit).
 pub const MAX_CONNECTIONS: usize = 2048;
 
+/// Bytes the kernel may hold unsent for one connection
+/// (`TCP_NOTSENT_LOWAT`): past them a write waits, so what a slow client is
+/// sent next is decided when it can take it (the newest MJPEG part, the
+/// newest frame) instead of queueing in a send buffer the kernel would grow
+/// to megabytes. Enough for a fast link to stay busy between wake-ups.
+pub const MAX_UNSENT_BYTES: u32 = 128 * 1024;
+
+/// Sets what every accepted connection's socket needs: at most
+/// [`MAX_UNSENT_BYTES`] unsent in the kernel. `connection` is what actix
+/// accepted; anything else is left alone.
+pub fn tune_connection(connection: &dyn std::any::Any) {
+    if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Err(error) = socket2::SockRef::from(tcp).set_tcp_notsent_lowat(MAX_UNSENT_BYTES) {
+            tracing::debug!(%error, "TCP_NOTSENT_LOWAT not set");
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let _ = tcp;
+    }
+}
+
 /// How long a connection may take to send a complete request head before it
 /// is answered 408 and closed (timed from when the server accepts it).
 pub const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(5);
@@ -108,6 +129,17 @@ pub fn connections_within_descriptors(wanted: usize) -> usize {
     }
 }
 
+/// MJPEG clients (`/api/streams/NAME/mjpeg`) of all streams at once. Each
+/// holds a connection and one part on its way (a JPEG shared with the
+/// stream's other clients of its quality); one more gets 429.
+pub const MAX_MJPEG_CLIENTS: usize = 32;
+
+/// Distinct JPEG qualities the MJPEG clients of one stream may watch: each
+/// costs one JPEG encode a frame (`fps` caps cost none). A client asking
+/// for one more gets 429; `frame.jpg` may ask any quality, and past these
+/// the server keeps no copy of it.
+pub const MAX_JPEG_QUALITIES: usize = 4;
+
 /// The limits one server enforces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
@@ -135,6 +167,10 @@ pub struct Limits {
     pub request_head_timeout: Duration,
     /// See [`KEEP_ALIVE`].
     pub keep_alive: Duration,
+    /// See [`MAX_MJPEG_CLIENTS`].
+    pub max_mjpeg_clients: usize,
+    /// See [`MAX_JPEG_QUALITIES`].
+    pub max_jpeg_qualities: usize,
 }
 
 impl Default for Limits {
@@ -152,6 +188,8 @@ impl Default for Limits {
             max_connections: MAX_CONNECTIONS,
             request_head_timeout: REQUEST_HEAD_TIMEOUT,
             keep_alive: KEEP_ALIVE,
+            max_mjpeg_clients: MAX_MJPEG_CLIENTS,
+            max_jpeg_qualities: MAX_JPEG_QUALITIES,
         }
     }
 }

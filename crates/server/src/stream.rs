@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::events::{EventCounts, InputEvent};
 use crate::limits::Limits;
+use crate::pictures::Pictures;
 use crate::quality::{Plan, Quality};
 use crate::sent::{SentMark, SentTracker};
 
@@ -88,6 +89,8 @@ pub struct Stream {
     all_viewers: Arc<AtomicUsize>,
     /// The newest frame each viewer was sent, for [`Stream::wait_sent`].
     sent: Arc<SentTracker>,
+    /// The newest frame as PNG and JPEG, and who watches it as MJPEG.
+    pictures: Pictures,
 }
 
 /// Who is connected to a stream; see [`Stream::join`].
@@ -150,6 +153,7 @@ impl Stream {
             removed: CancellationToken::new(),
             all_viewers,
             sent: Arc::default(),
+            pictures: Pictures::default(),
         }
     }
 
@@ -311,6 +315,11 @@ impl Stream {
     /// [`EventCounts::note_dropped`].
     pub fn subscribe_events(&self) -> broadcast::Receiver<Arc<str>> {
         self.to_producers.subscribe()
+    }
+
+    /// The newest frame as pictures (`frame.png`, `frame.jpg`, MJPEG).
+    pub fn pictures(&self) -> &Pictures {
+        &self.pictures
     }
 
     /// What became of the viewers' input events.
@@ -550,6 +559,20 @@ pub enum JoinError {
         /// The limit.
         limit: usize,
     },
+    /// [`Limits::max_mjpeg_clients`].
+    #[error("the server has {limit} MJPEG clients, its limit (--max-mjpeg-clients)")]
+    TooManyMjpegClients {
+        /// The limit.
+        limit: usize,
+    },
+    /// [`Limits::max_jpeg_qualities`].
+    #[error("the MJPEG clients of stream {stream:?} watch {limit} JPEG qualities, its limit (--max-jpeg-qualities); ask for one of theirs")]
+    TooManyJpegQualities {
+        /// The stream.
+        stream: String,
+        /// The limit.
+        limit: usize,
+    },
     /// [`Limits::max_producers_per_stream`].
     #[error(
         "stream {stream:?} has {limit} producers connected, its limit (--max-producers-per-stream)"
@@ -577,6 +600,8 @@ struct Shared {
     all_viewers: Arc<AtomicUsize>,
     /// Places for frames being uploaded ([`Limits::max_uploads`]).
     uploads: Arc<Semaphore>,
+    /// Places for MJPEG clients ([`Limits::max_mjpeg_clients`]).
+    mjpeg_clients: Arc<Semaphore>,
 }
 
 impl Default for Shared {
@@ -584,6 +609,7 @@ impl Default for Shared {
         let limits = Limits::default();
         Shared {
             uploads: Arc::new(Semaphore::new(limits.max_uploads)),
+            mjpeg_clients: Arc::new(Semaphore::new(limits.max_mjpeg_clients)),
             limits,
             by_name: RwLock::default(),
             all_viewers: Arc::default(),
@@ -602,6 +628,7 @@ impl Streams {
         Streams {
             shared: Arc::new(Shared {
                 uploads: Arc::new(Semaphore::new(limits.max_uploads)),
+                mjpeg_clients: Arc::new(Semaphore::new(limits.max_mjpeg_clients)),
                 limits,
                 ..Shared::default()
             }),
@@ -612,6 +639,14 @@ impl Streams {
     /// [`Limits::max_uploads`] are being uploaded already.
     pub fn begin_upload(&self) -> Option<OwnedSemaphorePermit> {
         Arc::clone(&self.shared.uploads).try_acquire_owned().ok()
+    }
+
+    /// A place for one MJPEG client, held until dropped; `None` when
+    /// [`Limits::max_mjpeg_clients`] are connected already.
+    pub fn begin_mjpeg(&self) -> Option<OwnedSemaphorePermit> {
+        Arc::clone(&self.shared.mjpeg_clients)
+            .try_acquire_owned()
+            .ok()
     }
 
     /// The limits this server enforces.

@@ -12,10 +12,18 @@
 //! decoded, and calls [`Viewer::paint`] at most once per animation frame,
 //! for the newest framebuffer.
 
-use framecast_codec::{Ack, Decoder, KeyframeReason, KeyframeRequest, Rect};
+use framecast_codec::{Ack, Decoder, FrameRef, KeyframeReason, KeyframeRequest, PixelFormat, Rect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+/// The protocol version this viewer speaks (PROTOCOL.md): the element refuses
+/// a server that speaks another, with a message, rather than decoding
+/// garbage.
+#[wasm_bindgen(js_name = protocolVersion)]
+pub fn protocol_version() -> u8 {
+    framecast_codec::wire::VERSION
+}
 
 /// What one [`Viewer::apply`] did; small and copied into JavaScript.
 #[wasm_bindgen]
@@ -179,6 +187,55 @@ impl Viewer {
     #[wasm_bindgen(getter)]
     pub fn seq(&self) -> f64 {
         self.decoder.held_seq().unwrap_or(0) as f64
+    }
+
+    /// The source format of the frame held: `"rgb8"`, `"rgba8"`, or `""`
+    /// before the first keyframe.
+    #[wasm_bindgen(getter)]
+    pub fn format(&self) -> String {
+        self.decoder
+            .format()
+            .map_or("", PixelFormat::name)
+            .to_string()
+    }
+
+    /// The frame held as a PNG file, exactly: its own size, and RGB or RGBA
+    /// as its source was (alpha not premultiplied, which a canvas round trip
+    /// would not keep). Throws when no frame is held.
+    pub fn snapshot_png(&self) -> Result<Vec<u8>, JsError> {
+        let (Some(format), Some(_)) = (self.decoder.format(), self.decoder.held_seq()) else {
+            return Err(JsError::new("no frame yet"));
+        };
+        let framebuffer = self.decoder.framebuffer();
+        let rgb: Vec<u8>;
+        let pixels = match format {
+            PixelFormat::Rgba8 => framebuffer,
+            PixelFormat::Rgb8 => {
+                rgb = framebuffer
+                    .chunks_exact(4)
+                    .flat_map(|pixel| [pixel[0], pixel[1], pixel[2]])
+                    .collect();
+                &rgb
+            }
+        };
+        let frame = FrameRef::new(self.decoder.width(), self.decoder.height(), format, pixels)
+            .map_err(|error| JsError::new(&error.to_string()))?;
+        let mut file = Vec::new();
+        framecast_codec::picture::png(frame, &mut file);
+        Ok(file)
+    }
+
+    /// The pixel at column `x`, row `y` of the frame held, as R, G, B, A;
+    /// `undefined` outside it or before the first keyframe.
+    pub fn pixel(&self, x: u32, y: u32) -> Option<Vec<u8>> {
+        if self.decoder.held_seq().is_none()
+            || x >= self.decoder.width()
+            || y >= self.decoder.height()
+        {
+            return None;
+        }
+        let at = (y as usize * self.decoder.width() as usize + x as usize) * 4;
+        Some(self.decoder.framebuffer()[at..at + 4].to_vec())
     }
 }
 

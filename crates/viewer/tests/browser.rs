@@ -131,3 +131,39 @@ fn malformed_message_throws_and_needs_a_keyframe() {
     assert_eq!(&request[..4], b"FCST");
     assert_eq!(request[8], 1, "reason: decode error");
 }
+
+#[wasm_bindgen_test]
+fn a_snapshot_is_the_frame_exactly_in_its_own_format_and_pixels_read_back() {
+    let (width, height) = (37, 21);
+    for (format, channels) in [(PixelFormat::Rgb8, 3), (PixelFormat::Rgba8, 4)] {
+        let source: Vec<u8> = (0..width * height * channels)
+            .map(|i| ((i * 53 + 7) % 256) as u8)
+            .collect();
+        let mut viewer = Viewer::new(canvas()).unwrap();
+        assert!(viewer.snapshot_png().is_err(), "no frame yet");
+        assert_eq!(viewer.pixel(0, 0), None);
+        let mut message = Vec::new();
+        let frame = FrameRef::new(width, height, format, &source).unwrap();
+        Encoder::default().encode_keyframe(1, 0, frame, &mut message);
+        viewer.apply(&message).unwrap();
+        assert_eq!(viewer.format(), format.name());
+
+        let file = viewer.snapshot_png().unwrap();
+        let mut reader = png::Decoder::new(std::io::Cursor::new(&file))
+            .read_info()
+            .unwrap();
+        let mut decoded = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut decoded).unwrap();
+        assert_eq!((info.width, info.height), (width, height));
+        assert_eq!(&decoded[..info.buffer_size()], &source[..], "{format:?}");
+
+        let (x, y) = (5, 9);
+        let at = ((y * width + x) * channels) as usize;
+        let expected: Vec<u8> = match format {
+            PixelFormat::Rgb8 => vec![source[at], source[at + 1], source[at + 2], 255],
+            PixelFormat::Rgba8 => source[at..at + 4].to_vec(),
+        };
+        assert_eq!(viewer.pixel(x, y), Some(expected));
+        assert_eq!(viewer.pixel(width, 0), None, "outside");
+    }
+}

@@ -33,7 +33,7 @@ import os
 import struct
 import threading
 import time
-from typing import Deque, Iterator, Optional, Union
+from typing import Deque, Iterator, Optional, Sequence, Union
 from urllib.parse import parse_qs, quote, urlsplit
 
 import numpy as np
@@ -73,14 +73,16 @@ _WHOLE_AFTER_NO_GAIN = (8, 64)
 _TIMED_MESSAGE_BYTES = 256 * 1024
 
 
-def serve(host: str = "127.0.0.1", port: int = 8080) -> Server:
+def serve(host: str = "127.0.0.1", port: int = 8080, allow_origins: Sequence[str] = ()) -> Server:
     """Starts a framecast server in this process, on background threads, and
     returns it (``close()`` it, or use ``with``). ``port=0`` picks a free
     port. Beyond loopback (``host="0.0.0.0"``) ``server.url`` carries a token
-    that lets its holder watch, not publish. Its logs go to the
-    ``framecast`` logger."""
+    that lets its holder watch, not publish. Pages of ``allow_origins``
+    (like ``"http://127.0.0.1:5000"``, your web app's) may embed its streams:
+    ``stream.embed_html()`` is the HTML. Its logs go to the ``framecast``
+    logger."""
     _logs.forward()
-    return _native.serve(host, port)
+    return _native.serve(host, port, list(allow_origins))
 
 
 class PublishError(RuntimeError):

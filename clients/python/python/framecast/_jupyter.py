@@ -1,9 +1,10 @@
 """The live view of a stream in a notebook cell: ``stream.show()``, or a
 stream as a cell's value.
 
-The widget (anywidget) runs the page's own viewer: the wasm decoder and
-``view.js``, both taken from the page compiled into the extension, loaded
-in the notebook's browser from the widget's state. Each place the widget is
+The widget (anywidget) runs the page's own front end: the
+``<framecast-view>`` element (``element.js``) and the wasm decoder, both
+taken from the page compiled into the extension, loaded in the notebook's
+browser from the widget's state. Each place the widget is
 shown is one viewer of the stream: the kernel opens a WebSocket to the
 in-process server on loopback and relays its messages over the widget's
 comm (frames as binary buffers), and the view's acks and input events back.
@@ -110,14 +111,14 @@ class Widget(anywidget.AnyWidget):
     _esm = Path(__file__).with_name("widget.js")
     _viewer_js = traitlets.Unicode().tag(sync=True)
     _viewer_wasm = traitlets.Bytes().tag(sync=True)
-    _view_js = traitlets.Unicode().tag(sync=True)
+    _element_js = traitlets.Unicode().tag(sync=True)
     stream = traitlets.Unicode(read_only=True).tag(sync=True)
 
     def __init__(self, stream: "_native.Stream", **kwargs: Any) -> None:
         super().__init__(
             _viewer_js=_page_file("pkg/framecast_viewer.js").decode(),
             _viewer_wasm=_page_file("pkg/framecast_viewer_bg.wasm"),
-            _view_js=_page_file("view.js").decode(),
+            _element_js=_page_file("element.js").decode(),
             **kwargs,
         )
         self.set_trait("stream", stream.name)

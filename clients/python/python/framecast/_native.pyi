@@ -34,6 +34,16 @@ class Stream:
     def name(self) -> str:
         """Its name."""
     @property
+    def url(self) -> str:
+        """Its own page on the server (with the view token when viewing needs one)."""
+    def embed_html(self) -> str:
+        """The HTML that shows it live in a page of your own (an origin given
+        to ``serve(allow_origins=...)``), with a view token where one is
+        needed, never the publish token."""
+    @property
+    def events_dropped(self) -> int:
+        """Input events dropped because ``poll_events`` was not called in time."""
+    @property
     def _viewer_url(self) -> str: ...
     def show(self) -> None:
         """Shows the live view in a notebook cell's output (needs
@@ -43,8 +53,9 @@ class Stream:
         """The viewers' input events since the last call (possibly none),
         oldest first; never blocks."""
 
-def serve(host: str = "127.0.0.1", port: int = 8080) -> Server:
-    """Starts a framecast server in this process; ``port=0`` picks a free one."""
+def serve(host: str = "127.0.0.1", port: int = 8080, allow_origins: list[str] = ...) -> Server:
+    """Starts a framecast server in this process; ``port=0`` picks a free one;
+    pages of ``allow_origins`` may embed its streams."""
 
 def main(argv: list[str]) -> int:
     """Runs the ``framecast`` command line ``argv`` (``argv[0]`` the program's
