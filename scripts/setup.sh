@@ -6,11 +6,12 @@
 #                             JPEG tiles), a wasm32 target, wasm-bindgen,
 #                             wasm-pack and just
 #   scripts/setup.sh --test   also what the tests need: Chromium, ChromeDriver,
+#                             Firefox ESR, WebKitGTK's WebDriver and Xvfb,
 #                             iproute2 (tc), the browser tests' npm packages,
 #                             and a Python venv for the Python client's tests
 #                             (with JupyterLab for the notebook view's)
-#   scripts/setup.sh --bench  what the tests need, and Flask and OpenCV for
-#                             the MJPEG loop they compare with
+#   scripts/setup.sh --bench  what the tests need (Flask and OpenCV among
+#                             them, for the MJPEG loop they compare with)
 #   scripts/setup.sh --fuzz   also cargo-fuzz (libFuzzer; run on stable with
 #                             RUSTC_BOOTSTRAP=1, which its -Z flags need)
 #
@@ -28,12 +29,11 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 want_test=0
-want_bench=0
 want_fuzz=0
 case "${1:-}" in
     --fuzz) want_fuzz=1 ;;
     --test) want_test=1 ;;
-    --bench) want_bench=1 want_test=1 ;; # the browser side runs in the tests' Chromium
+    --bench) want_test=1 ;; # the browser side runs in the tests' Chromium
 esac
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
@@ -163,6 +163,10 @@ fi
 # --- test-only tools --------------------------------------------------------
 if [[ $want_test -eq 1 ]]; then
     apt_install chromium chromium-driver
+    # The element in Firefox (driven over WebDriver BiDi, no driver needed)
+    # and in WebKit, Safari's engine (its WebDriver and MiniBrowser, under
+    # a virtual X server).
+    apt_install firefox-esr webkit2gtk-driver xvfb
     # tc and ip, for the page and the MJPEG loop over a limited link (a network
     # namespace whose loopback is shaped; tests/browser/netns.mjs).
     have tc || apt_install iproute2
@@ -171,9 +175,10 @@ if [[ $want_test -eq 1 ]]; then
     # The Python client's tests and examples run in target/venv.
     venv=target/venv
     # The notebook tests run nbclient, and a real JupyterLab and Notebook 7
-    # with anywidget.
-    python_packages=(pytest numpy websockets matplotlib anywidget nbclient ipykernel jupyterlab notebook)
-    if ! "$venv/bin/python" -c "import pytest, numpy, websockets, matplotlib, anywidget, nbclient, ipykernel, jupyterlab, notebook" 2>/dev/null; then
+    # with anywidget; the embedding tests run the Flask example, and OpenCV
+    # reads the MJPEG route.
+    python_packages=(pytest numpy websockets matplotlib anywidget nbclient ipykernel jupyterlab notebook flask opencv-python-headless)
+    if ! "$venv/bin/python" -c "import pytest, numpy, websockets, matplotlib, anywidget, nbclient, ipykernel, jupyterlab, notebook, flask, cv2" 2>/dev/null; then
         log "python3 -m venv $venv, with ${python_packages[*]}"
         python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$venv"; }
         "$venv/bin/pip" install --quiet --disable-pip-version-check "${python_packages[@]}" >&2
@@ -182,13 +187,6 @@ if [[ $want_test -eq 1 ]]; then
     if [[ ! tests/browser/node_modules/.package-lock.json -nt tests/browser/package-lock.json ]]; then
         log "npm ci in tests/browser"
         (cd tests/browser && npm ci --silent --no-audit --no-fund >&2)
-    fi
-fi
-if [[ $want_bench -eq 1 ]]; then
-    # The MJPEG loop the benchmarks compare with (tests/loop/mjpeg.py).
-    if ! target/venv/bin/python -c "import flask, cv2" 2>/dev/null; then
-        log "pip install flask opencv-python-headless into target/venv"
-        target/venv/bin/pip install --quiet --disable-pip-version-check flask opencv-python-headless >&2
     fi
 fi
 if [[ $want_fuzz -eq 1 ]]; then

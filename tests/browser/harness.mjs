@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { inflateSync } from "node:zlib";
 import { chromium } from "playwright-core";
 import { BROWSER_FLAGS, browserPath } from "./chromium.mjs";
 
@@ -120,4 +121,68 @@ export function firstDifference(a, b) {
     if (a[i] !== b[i] || a[i + 1] !== b[i + 1] || a[i + 2] !== b[i + 2] || a[i + 3] !== b[i + 3]) return i / 4;
   }
   return -1;
+}
+
+/** Decodes a PNG (8 bits a channel, RGB or RGBA, no interlace) into
+ * {width, height, channels, pixels}: enough to read back what framecast
+ * writes, and strict about the rest. */
+export function decodePng(file) {
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  if (!file.subarray(0, 8).equals(signature)) throw new Error("not a PNG");
+  let at = 8;
+  let header = null;
+  const data = [];
+  while (at < file.length) {
+    const length = file.readUInt32BE(at);
+    const kind = file.toString("latin1", at + 4, at + 8);
+    const body = file.subarray(at + 8, at + 8 + length);
+    if (kind === "IHDR") header = { width: body.readUInt32BE(0), height: body.readUInt32BE(4), depth: body[8], colour: body[9], interlace: body[12] };
+    else if (kind === "IDAT") data.push(body);
+    at += 12 + length;
+  }
+  const channels = { 2: 3, 6: 4 }[header?.colour];
+  if (!channels || header.depth !== 8 || header.interlace !== 0) throw new Error(`a PNG framecast does not write: ${JSON.stringify(header)}`);
+  const { width, height } = header;
+  const raw = inflateSync(Buffer.concat(data));
+  const stride = width * channels;
+  const pixels = Buffer.alloc(stride * height);
+  for (let y = 0; y < height; y += 1) {
+    const filter = raw[y * (stride + 1)];
+    const row = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    for (let i = 0; i < stride; i += 1) {
+      const left = i >= channels ? pixels[y * stride + i - channels] : 0;
+      const up = y > 0 ? pixels[(y - 1) * stride + i] : 0;
+      const upLeft = y > 0 && i >= channels ? pixels[(y - 1) * stride + i - channels] : 0;
+      const paeth = () => {
+        const p = left + up - upLeft;
+        const [a, b, c] = [Math.abs(p - left), Math.abs(p - up), Math.abs(p - upLeft)];
+        return a <= b && a <= c ? left : b <= c ? up : upLeft;
+      };
+      const predicted = [0, left, up, (left + up) >> 1, paeth()][filter];
+      if (predicted === undefined) throw new Error(`PNG filter ${filter}`);
+      pixels[y * stride + i] = (row[i] + predicted) & 0xff;
+    }
+  }
+  return { width, height, channels, pixels };
+}
+
+/** Serves the files of `dir` on a free loopback port; resolves to
+ * {url, close()}. */
+export async function serveDirectory(dir) {
+  const { createServer } = await import("node:http");
+  const { readFile } = await import("node:fs/promises");
+  const types = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".wasm": "application/wasm", ".mjs": "text/javascript" };
+  const server = createServer(async (request, response) => {
+    const file = path.join(dir, decodeURIComponent(new URL(request.url, "http://x").pathname));
+    if (!file.startsWith(dir)) return response.writeHead(403).end();
+    try {
+      const body = await readFile(file);
+      response.writeHead(200, { "Content-Type": types[path.extname(file)] ?? "application/octet-stream" }).end(body);
+    } catch {
+      response.writeHead(404).end("not found");
+    }
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((resolve) => server.close(resolve)) };
 }

@@ -113,6 +113,47 @@ def test_beyond_loopback_the_url_carries_a_view_token_that_cannot_publish():
             framecast.Publisher(url, "sim", token=token)
 
 
+def test_a_stream_gives_its_page_and_the_html_that_embeds_it():
+    with framecast.serve(port=0, allow_origins=["http://127.0.0.1:5000/"]) as server:
+        stream = server.stream("sim")
+        base = f"http://127.0.0.1:{server.port}/"
+        assert stream.url == f"{base}?stream=sim"
+        assert stream.embed_html() == (
+            f'<script type="module" src="{base}framecast.js"></script>\n'
+            f'<framecast-view server="{base}" stream="sim"></framecast-view>'
+        )
+        # The app's origin may read the API; another may not.
+        request = urllib.request.Request(f"{base}api/streams", headers={"Origin": "http://127.0.0.1:5000"})
+        with urllib.request.urlopen(request) as response:
+            assert response.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1:5000"
+        request = urllib.request.Request(f"{base}api/streams", headers={"Origin": "http://127.0.0.1:5001"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request)
+        assert refused.value.code == 403
+    with pytest.raises(ValueError, match="allow_origins: expected an origin like"):
+        framecast.serve(port=0, allow_origins=["127.0.0.1:5000"])
+
+
+def test_beyond_loopback_the_embedding_html_carries_the_view_token_only():
+    with framecast.serve(host="0.0.0.0", port=0) as server:
+        view_token = server.url.split("/?token=")[1]
+        html = server.stream("sim").embed_html()
+        assert f' token="{view_token}"' in html
+        assert server.stream("sim").url.endswith(f"?stream=sim&token={view_token}")
+        # That token views, and cannot publish.
+        base = f"http://127.0.0.1:{server.port}"
+        with urllib.request.urlopen(f"{base}/api/streams?token={view_token}") as response:
+            assert response.status == 200
+        post = urllib.request.Request(
+            f"{base}/api/streams/x/frame?width=1&height=1&token={view_token}",
+            data=b"\0\0\0",
+            headers={"Content-Type": "application/octet-stream"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(post)
+        assert refused.value.code == 403
+
+
 def test_viewer_input_events_reach_poll_events():
     with framecast.serve(port=0) as server:
         stream = server.stream("gui")

@@ -1,0 +1,55 @@
+// The element in the other engines users have: Firefox ESR and WebKit
+// (Safari's engine). framecast's own page (one <framecast-view>) on a
+// finite demo: the canvas must equal the last published frame exactly, and
+// the snapshot must decode to it.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { launchFirefox, launchWebKit } from "./browsers.mjs";
+import { decodePng, firstDifference, publishedFrame, startServer } from "./harness.mjs";
+
+const FRAMES = 10;
+
+/** The page's view, once it shows frame `FRAMES`: its canvas's pixels and
+ * its snapshot, base64. */
+const READ_VIEW = `
+  const deadline = Date.now() + 30000;
+  while (window.framecast?.seq !== ${FRAMES}) {
+    if (Date.now() > deadline) return { seq: window.framecast?.seq ?? null, status: document.getElementById("view")?.statusText };
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const view = document.getElementById("view");
+  const canvas = view.shadowRoot.querySelector("canvas");
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  const base64 = (bytes) => {
+    let binary = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    return btoa(binary);
+  };
+  const png = new Uint8Array(await (await view.snapshot()).arrayBuffer());
+  return { seq: window.framecast.seq, canvas: base64(data), png: base64(png) };
+`;
+
+for (const [name, launch] of [
+  ["Firefox ESR", launchFirefox],
+  ["WebKit", launchWebKit],
+]) {
+  test(`${name}: the element shows the published frame exactly`, async () => {
+    const server = await startServer(["--source", "demo", "--size", "333x257", "--fps", "20", "--frames", String(FRAMES)]);
+    const browser = await launch();
+    try {
+      await browser.goto(server.url);
+      const shown = await browser.evaluate(READ_VIEW);
+      assert.equal(shown.seq, FRAMES, `the view got to frame ${FRAMES}: ${JSON.stringify(shown)}`);
+      const published = await publishedFrame(server.url, "demo");
+      const differs = firstDifference(Buffer.from(shown.canvas, "base64"), published.rgba);
+      assert.equal(differs, -1, `canvas pixel ${differs} differs from the published frame`);
+      const snapshot = decodePng(Buffer.from(shown.png, "base64"));
+      const raw = await (await fetch(new URL("api/streams/demo/frame", server.url))).arrayBuffer();
+      assert.ok(snapshot.pixels.equals(Buffer.from(raw)), "the snapshot is the published frame");
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+  });
+}
