@@ -35,6 +35,7 @@ import net from "node:net";
 import path from "node:path";
 import { cpuSeconds, launchChromium, treeCpuSeconds } from "./chromium.mjs";
 import { repo, startServer } from "./harness.mjs";
+import { STAMP_READER } from "./stamps.mjs";
 import { limitLink, runInNamespace, shapePort, whyNoNamespace } from "./netns.mjs";
 
 const framesBin = path.resolve(process.argv[2] ?? path.join(repo, "target/release/framecast-bench-frames"));
@@ -77,42 +78,6 @@ const percentile = (values, p) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] : null;
 };
-
-/** Reads the stamp (tests/loop/frames.py) of `#view` once per animation
- * frame; `window.meter` counts the frames whose number changed and their
- * capture-to-shown latency. */
-function STAMP_READER() {
-  const source = document.getElementById("view");
-  const canvas = document.createElement("canvas");
-  [canvas.width, canvas.height] = [64, 48];
-  const context = canvas.getContext("2d", { willReadFrequently: true });
-  const meter = (window.meter = { shown: 0, latencies: [], number: -1 });
-  const field = (data, firstRow) => {
-    let value = 0;
-    for (let row = firstRow; row < firstRow + 3; row += 1) {
-      for (let column = 0; column < 8; column += 1) {
-        value = value * 2 + (data[((row * 8 + 4) * 64 + column * 8 + 4) * 4] > 127 ? 1 : 0);
-      }
-    }
-    return value;
-  };
-  const read = () => {
-    if (source.naturalWidth > 0) {
-      context.drawImage(source, 0, 0, 64, 48, 0, 0, 64, 48);
-      const data = context.getImageData(0, 0, 64, 48).data;
-      const number = field(data, 0);
-      if (number !== meter.number) {
-        meter.number = number;
-        meter.shown += 1;
-        const wrap = 2 ** 24;
-        meter.latencies.push((((Date.now() % wrap) - field(data, 3)) % wrap + wrap) % wrap);
-      }
-    }
-    requestAnimationFrame(read);
-  };
-  requestAnimationFrame(read);
-  return true;
-}
 
 function spawnPython(script, args) {
   const child = spawn(python, [path.join(loopDir, script), ...args], { cwd: loopDir, stdio: ["ignore", "ignore", "pipe"] });
