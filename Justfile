@@ -48,12 +48,13 @@ bench: (setup "--bench") wasm
     cd tests/browser && FRAMECAST_LOOP_RATES=30 FRAMECAST_LOOP_CLASSES=sprite,plasma,camera node loop-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/loop-30fps.json
     for mbit in 100 20; do (cd tests/browser && FRAMECAST_LOOP_LINK_MBIT=$mbit FRAMECAST_LOOP_RATES=30 FRAMECAST_LOOP_CLASSES=sprite,plasma,camera node loop-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/loop-${mbit}mbit.json); done
     cd tests/browser && node uplink-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/uplink.json
+    cd tests/browser && node mjpeg-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/mjpeg.json
     cargo bench -p framecast-bench --features baselines --bench codecs
     cargo run --release -p framecast-bench --bin framecast-bench-viewers -- target/release/framecast target/bench/viewers.json
     cargo run --release -p framecast-bench --features baselines --bin framecast-bench-browser-data -- target/bench/browser
     cd tests/browser && node bench.mjs ../../target/bench/browser ../../target/bench/browser.json
     cd tests/browser && node e2e-bench.mjs ../../target/release/framecast-bench-publish ../../target/bench/e2e.json
-    cargo run --release -p framecast-bench --features baselines --bin framecast-bench-report -- target/criterion BENCHMARKS.md target/bench/viewers.json target/bench/browser.json target/bench/e2e.json target/bench/loop.json target/bench/loop-30fps.json target/bench/loop-100mbit.json target/bench/loop-20mbit.json target/bench/uplink.json
+    cargo run --release -p framecast-bench --features baselines --bin framecast-bench-report -- target/criterion BENCHMARKS.md target/bench/viewers.json target/bench/browser.json target/bench/e2e.json target/bench/loop.json target/bench/loop-30fps.json target/bench/loop-100mbit.json target/bench/loop-20mbit.json target/bench/uplink.json target/bench/mjpeg.json
 
 # Formatting, clippy (host and wasm32) with warnings as errors, and docs.
 lint: setup

@@ -9,8 +9,8 @@
 //! frame each time its connection can take another part, so a client that
 //! reads slowly gets fewer frames, never a queue of old ones; it holds one
 //! part on its way. Every part is followed at once by the next part's
-//! boundary, because browsers show a part only when the next boundary
-//! arrives; and a part goes at least every [`MJPEG_REPEAT_AFTER`].
+//! boundary and headers, because browsers show a part only when the next
+//! one has begun; and a part goes at least every [`MJPEG_REPEAT_AFTER`].
 //!
 //! An RGBA stream's JPEGs have its colour channels, alpha left out; its PNG
 //! keeps alpha.
@@ -45,6 +45,17 @@ pub const MJPEG_REPEAT_AFTER: Duration = Duration::from_secs(2);
 
 /// The boundary between MJPEG parts.
 const BOUNDARY: &str = "framecast-frame";
+
+/// What opens an MJPEG stream's first part: its boundary and headers.
+const PART_HEAD: &[u8] = b"--framecast-frame\r\nContent-Type: image/jpeg\r\n\r\n";
+
+/// What follows each part's JPEG at once: the end of the part, and the next
+/// part's boundary and headers. Browsers show a part only once the next one
+/// has begun (its headers included: with the boundary alone Chromium still
+/// waits, about a frame interval more), so the next part begins before its
+/// frame exists; its length is not known then, and no part says it (the
+/// boundary ends it, as for every reader of multipart).
+const PART_TAIL: &[u8] = b"\r\n--framecast-frame\r\nContent-Type: image/jpeg\r\n\r\n";
 
 /// A picture file of a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -339,7 +350,7 @@ impl MjpegParts {
     async fn next(&mut self) -> Option<Vec<Bytes>> {
         if !self.started {
             self.started = true;
-            return Some(vec![Bytes::from(format!("--{BOUNDARY}\r\n"))]);
+            return Some(vec![Bytes::from_static(PART_HEAD)]);
         }
         let mut repeat = false;
         loop {
@@ -361,13 +372,7 @@ impl MjpegParts {
                     .await;
                 self.sent = frame.seq;
                 self.next_at = tokio::time::Instant::now() + self.interval.unwrap_or_default();
-                let head = format!(
-                    "Content-Type: image/jpeg\r\nContent-Length: {}\r\nX-Framecast-Seq: {}\r\n\r\n",
-                    jpeg.len(),
-                    frame.seq
-                );
-                let tail = Bytes::from(format!("\r\n--{BOUNDARY}\r\n"));
-                return Some(vec![Bytes::from(head), jpeg, tail]);
+                return Some(vec![jpeg, Bytes::from_static(PART_TAIL)]);
             }
             tokio::select! {
                 changed = self.frames.changed() => changed.ok()?,

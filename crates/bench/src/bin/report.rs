@@ -235,6 +235,8 @@ const GOALS: &[Goal] = &[
     Goal { key: "loop server", text: "producer+server CPU per frame <= 1/2 of MJPEG's", limit: Limit::AtMost(0.5), bound: LOOP_SERVER },
     Goal { key: "loop chromium", text: "Chromium CPU per frame <= 1/2 of MJPEG's", limit: Limit::AtMost(0.5), bound: LOOP_CHROMIUM },
     Goal { key: "link 100 shown", text: "frames shown per second >= 0.9x MJPEG's", limit: Limit::AtLeast(0.9), bound: OVER_A_LINK },
+    Goal { key: "mjpeg clients", text: "MJPEG route: 20 clients cost at most 1.2x one", limit: Limit::AtMost(1.2), bound: "Each frame is encoded once per quality whatever the number of clients; what grows with them is writing each part to each connection (a copy into actix's write buffer and a send each)." },
+    Goal { key: "mjpeg latency", text: "MJPEG route: latency p50 at most the Flask loop's (ratio)", limit: Limit::AtMost(1.0), bound: "The route encodes a frame when its first client can take a part; the JPEG encode itself and the browser's decode are what remains." },
     Goal { key: "link 100 p50", text: "latency p50 <= 50 ms", limit: Limit::AtMost(50.0), bound: OVER_A_LINK },
     Goal { key: "link 100 exact", text: "exact pixels <= 500 ms after motion stops", limit: Limit::AtMost(500.0), bound: OVER_A_LINK },
     Goal { key: "link 100 server", text: "server CPU per frame <= 1x MJPEG's", limit: Limit::AtMost(1.0), bound: LINK_SERVER },
@@ -732,6 +734,87 @@ fn uplink_table(paths: &[PathBuf]) -> String {
     md
 }
 
+/// framecast's MJPEG route against the Flask + cv2 loop
+/// (`tests/browser/mjpeg-bench.mjs`), from the file that says
+/// `"mjpeg_route": true`.
+fn mjpeg_route_table(paths: &[PathBuf]) -> String {
+    let mut md = String::new();
+    let mut goals = String::new();
+    for path in paths {
+        let Some(report) = read_json(path) else {
+            continue;
+        };
+        let quality = report["quality"].as_u64().unwrap_or(0);
+        let rate = report["rate"].as_u64().unwrap_or(0);
+        writeln!(md, "### The MJPEG route against the MJPEG loop\n\nframecast's `/api/streams/NAME/mjpeg?quality={quality}` (the numpy loop published with the Python client) against the seed's Flask + `cv2.imencode` loop (`tests/loop/mjpeg.py`), on the same frames at {rate} frames/s, JPEG quality {quality} both (cv2's default): the server's CPU per frame of the loop with 1 and with 20 MJPEG clients that read as fast as loopback goes (framecast encodes each frame once per quality for all its clients; the Flask loop once per client), and an `<img>` of each in Chromium: frames shown a second and capture-to-shown latency (read from the frames' stamps, `tests/browser/stamps.mjs`).\n").unwrap();
+        md += "| class | server CPU per frame, 1 client: Flask | route | 20 clients: Flask | route | 20 / 1: Flask | route | `<img>` frames /s: Flask | route | latency p50 / p99: Flask | route |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+        let results = report["results"].as_array().cloned().unwrap_or_default();
+        let of = |system: &str, class: &serde_json::Value| {
+            results
+                .iter()
+                .find(|row| row["system"] == system && &row["class"] == class)
+        };
+        for flask in results.iter().filter(|row| row["system"] == "flask-mjpeg") {
+            let Some(route) = of("framecast-mjpeg", &flask["class"]) else {
+                continue;
+            };
+            let cpu =
+                |row: &serde_json::Value, clients: &str| row[clients]["cpu_ms_per_frame"].as_f64();
+            let ratio =
+                |row: &serde_json::Value| Some(cpu(row, "clients_20")? / cpu(row, "clients_1")?);
+            let ms = |value: Option<f64>| value.map_or("n/a".into(), |ms| format!("{ms:.2} ms"));
+            let x = |value: Option<f64>| value.map_or("n/a".into(), |r| format!("{r:.2}x"));
+            let latency = |row: &serde_json::Value| {
+                format!(
+                    "{} / {} ms",
+                    row["latency_p50_ms"]
+                        .as_f64()
+                        .map_or("-".into(), |v| format!("{v:.0}")),
+                    row["latency_p99_ms"]
+                        .as_f64()
+                        .map_or("-".into(), |v| format!("{v:.0}"))
+                )
+            };
+            let class = flask["class"].as_str().unwrap_or("?");
+            writeln!(
+                md,
+                "| {class} | {} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {} | {} |",
+                ms(cpu(flask, "clients_1")),
+                ms(cpu(route, "clients_1")),
+                ms(cpu(flask, "clients_20")),
+                ms(cpu(route, "clients_20")),
+                x(ratio(flask)),
+                x(ratio(route)),
+                flask["shown_fps"].as_f64().unwrap_or(f64::NAN),
+                route["shown_fps"].as_f64().unwrap_or(f64::NAN),
+                latency(flask),
+                latency(route),
+            )
+            .unwrap();
+            let prefix = format!("{class}: ");
+            goals += &goal("mjpeg clients", &prefix, ratio(route), &x(ratio(route)));
+            let p50 = |row: &serde_json::Value| row["latency_p50_ms"].as_f64();
+            let versus = p50(route)
+                .zip(p50(flask))
+                .map(|(route, flask)| route / flask);
+            let shown = format!(
+                "{} vs {} ms",
+                p50(route).map_or("-".into(), |v| format!("{v:.0}")),
+                p50(flask).map_or("-".into(), |v| format!("{v:.0}"))
+            );
+            goals += &goal("mjpeg latency", &prefix, versus, &shown);
+        }
+        md.push('\n');
+    }
+    if !goals.is_empty() {
+        md += "Goals of the MJPEG route:\n\n";
+        md += GOAL_HEADER;
+        md += &goals;
+        md.push('\n');
+    }
+    md
+}
+
 const LINK_HEADER: &str = "| class | frames shown /s: MJPEG | framecast | latency p50 / p99: MJPEG | framecast | bytes per frame: MJPEG | framecast | server CPU per frame: MJPEG | framecast | Chromium CPU per frame: MJPEG | framecast | exact after motion stops: framecast |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
 
 /// One class's row of a table of the loop over a limited link.
@@ -819,12 +902,17 @@ fn main() -> std::io::Result<()> {
         args.next()
             .unwrap_or_else(|| "target/bench/loop.json".into()),
     );
-    // The loop over limited links, one file a link, and the remote
-    // Publisher over limited uplinks (`tests/browser/uplink-bench.mjs`,
-    // whose file says `"uplink": true`).
-    let (uplink_paths, link_paths): (Vec<PathBuf>, Vec<PathBuf>) = args
+    // The loop over limited links, one file a link, the remote Publisher
+    // over limited uplinks (`tests/browser/uplink-bench.mjs`, whose file says
+    // `"uplink": true`) and the MJPEG route (`tests/browser/mjpeg-bench.mjs`,
+    // `"mjpeg_route": true`).
+    let says =
+        |path: &PathBuf, key: &str| read_json(path).is_some_and(|report| report[key] == true);
+    let (mjpeg_paths, rest): (Vec<PathBuf>, Vec<PathBuf>) = args
         .map(PathBuf::from)
-        .partition(|path| read_json(path).is_some_and(|report| report["uplink"] == true));
+        .partition(|path| says(path, "mjpeg_route"));
+    let (uplink_paths, link_paths): (Vec<PathBuf>, Vec<PathBuf>) =
+        rest.into_iter().partition(|path| says(path, "uplink"));
 
     let mut md = String::new();
     writeln!(md, "# framecast benchmarks\n").unwrap();
@@ -836,6 +924,7 @@ fn main() -> std::io::Result<()> {
     md += &loop_table(&loop_path);
     md += &link_tables(&link_paths);
     md += &uplink_table(&uplink_paths);
+    md += &mjpeg_route_table(&mjpeg_paths);
 
     let mut goals = String::new();
     let (mut encode_chart, mut bytes_chart) = (Vec::new(), Vec::new());
