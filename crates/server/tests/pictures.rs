@@ -282,7 +282,7 @@ async fn an_mjpeg_client_gets_each_part_with_the_next_boundary_and_the_newest_fr
     };
     let number_of = |jpeg: &[u8]| {
         let (width, _, pixels) = decode_jpeg(jpeg);
-        (u32::from(pixels[(12 * width + 12) * 3]) + 1) / 2
+        u32::from(pixels[(12 * width + 12) * 3]).div_ceil(2)
     };
     let mut slow = Mjpeg::open_with(&server, "/api/streams/cam/mjpeg", "", Some(4096))
         .await
