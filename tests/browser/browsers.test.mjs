@@ -1,33 +1,36 @@
 // The element in the other engines users have: Firefox ESR and WebKit
-// (Safari's engine). framecast's own page (one <framecast-view>) on a
-// finite demo: the canvas must equal the last published frame exactly, and
-// the snapshot must decode to it.
+// (Safari's engine), as a user's own page has it: examples/embed.html from a
+// static server of another origin, which the framecast server allows,
+// loading the element from the server. On a finite demo the view's canvas
+// must equal the last published frame exactly, and its snapshot decode to
+// it.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { launchFirefox, launchWebKit } from "./browsers.mjs";
-import { decodePng, firstDifference, publishedFrame, startServer } from "./harness.mjs";
+import path from "node:path";
+import { decodePng, firstDifference, publishedFrame, repo, serveDirectory, startServer } from "./harness.mjs";
 
 const FRAMES = 10;
 
-/** The page's view, once it shows frame `FRAMES`: its canvas's pixels and
- * its snapshot, base64. */
+/** The page's first view, once it shows frame `FRAMES`: its canvas's
+ * pixels and its snapshot, base64. */
 const READ_VIEW = `
   const deadline = Date.now() + 30000;
-  while (window.framecast?.seq !== ${FRAMES}) {
-    if (Date.now() > deadline) return { seq: window.framecast?.seq ?? null, status: document.getElementById("view")?.statusText };
+  const view = () => document.getElementById("first");
+  while (view()?.state?.seq !== ${FRAMES}) {
+    if (Date.now() > deadline) return { seq: view()?.state?.seq ?? null, status: view()?.statusText };
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const view = document.getElementById("view");
-  const canvas = view.shadowRoot.querySelector("canvas");
+  const canvas = view().shadowRoot.querySelector("canvas");
   const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
   const base64 = (bytes) => {
     let binary = "";
     for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
     return btoa(binary);
   };
-  const png = new Uint8Array(await (await view.snapshot()).arrayBuffer());
-  return { seq: window.framecast.seq, canvas: base64(data), png: base64(png) };
+  const png = new Uint8Array(await (await view().snapshot()).arrayBuffer());
+  return { seq: view().state.seq, canvas: base64(data), png: base64(png) };
 `;
 
 for (const [name, launch] of [
@@ -35,10 +38,11 @@ for (const [name, launch] of [
   ["WebKit", launchWebKit],
 ]) {
   test(`${name}: the element shows the published frame exactly`, async () => {
-    const server = await startServer(["--source", "demo", "--size", "333x257", "--fps", "20", "--frames", String(FRAMES)]);
+    const site = await serveDirectory(path.join(repo, "examples"));
+    const server = await startServer(["--source", "demo", "--size", "333x257", "--fps", "20", "--frames", String(FRAMES), "--allow-origin", site.url]);
     const browser = await launch();
     try {
-      await browser.goto(server.url);
+      await browser.goto(`${site.url}embed.html?server=${encodeURIComponent(server.url)}&streams=demo,demo`);
       const shown = await browser.evaluate(READ_VIEW);
       assert.equal(shown.seq, FRAMES, `the view got to frame ${FRAMES}: ${JSON.stringify(shown)}`);
       const published = await publishedFrame(server.url, "demo");
@@ -50,6 +54,7 @@ for (const [name, launch] of [
     } finally {
       await browser.close();
       await server.stop();
+      await site.close();
     }
   });
 }

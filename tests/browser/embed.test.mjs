@@ -194,3 +194,37 @@ test("a plain page embeds two streams and the MJPEG <img>; a page of another ori
     await elsewhere.close();
   }
 });
+
+test("a server that speaks another protocol version gets an error event saying so", async () => {
+  const server = await startServer(["--source", "demo", "--size", "64x48", "--frames", "1"]);
+  try {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.waitForFunction(() => window.framecast?.seq === 1);
+    // A view fed by a transport whose first frame message is of version 99.
+    const message = await page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          const view = document.createElement("framecast-view");
+          view.stream = "demo";
+          view.transport = {
+            connect(_target, handlers) {
+              setTimeout(() => {
+                handlers.open();
+                const frame = new Uint8Array(49);
+                frame.set([70, 67, 83, 84, 99, 1]); // FCST, version 99, frame
+                handlers.message(frame.buffer);
+              });
+              return { send() {}, close() {} };
+            },
+          };
+          view.addEventListener("error", (event) => resolve(event.detail.message));
+          document.body.append(view);
+        }),
+    );
+    assert.match(message, /speaks framecast protocol version 99 and this viewer speaks \d+/);
+    await page.close();
+  } finally {
+    await server.stop();
+  }
+});
