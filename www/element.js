@@ -47,6 +47,8 @@ export function newState() {
     producerOnline: null, // null until the server says
     quality: "auto", // what the server says this viewer gets
     lossy: false, // the picture holds JPEG tiles not yet refined to exact pixels
+    lossyTimes: 0, // how often the server said the picture went from exact to holding JPEG tiles
+    exactFrames: 0, // paints of a picture the server said was exact
     serverStopped: false, // the server said it was stopping
   };
 }
@@ -88,8 +90,9 @@ export class View {
     if (this.link) this.link.send = () => {};
   }
 
-  /** Applies one binary frame message. */
-  frame(data) {
+  /** Applies one binary frame message, which arrived at `arrivedAt` (a
+   * `performance.now()` time). */
+  frame(data, arrivedAt = performance.now()) {
     const link = this.link;
     if (!link) return;
     const start = performance.now();
@@ -106,6 +109,7 @@ export class View {
     }
     link.decodeMs += performance.now() - start;
     link.unacked = true;
+    link.newestArrival = arrivedAt;
     link.unpainted = true;
     link.newestCaptureMs = stats.capture_ms;
     const state = this.state;
@@ -125,9 +129,13 @@ export class View {
     this.schedulePaint();
   }
 
+  /** Acks the newest frame decoded, saying how long it was held here since
+   * its message arrived: the server takes that off the round trip. */
   ack() {
     const link = this.link;
-    link.send(this.viewer.ack(Math.round(link.decodeMs * 1000), Math.round(link.paintMs * 1000)));
+    const micros = (ms) => Math.min(0xffffffff, Math.max(0, Math.round(ms * 1000)));
+    const held = performance.now() - link.newestArrival;
+    link.send(this.viewer.ack(micros(link.decodeMs), micros(link.paintMs), micros(held)));
     link.window.decodeMs += link.decodeMs;
     link.decodeMs = 0;
     link.paintMs = 0;
@@ -157,6 +165,7 @@ export class View {
       const state = this.state;
       state.seq = this.viewer.seq;
       state.frames += 1;
+      if (!state.lossy) state.exactFrames += 1;
       if (link.newestCaptureMs) {
         state.latencies.push(Date.now() - link.newestCaptureMs);
         if (state.latencies.length > LATENCIES_KEPT) state.latencies.splice(0, state.latencies.length - LATENCIES_KEPT);
@@ -272,6 +281,7 @@ class Link {
     this.decodeMs = 0; // decode time since the last ack
     this.paintMs = 0; // paint time since the last ack
     this.unacked = false; // frames applied since the last ack
+    this.newestArrival = 0; // when the newest frame applied arrived (performance.now())
     this.unpainted = false; // frames applied since the last paint
     this.newestCaptureMs = 0; // capture time of the newest frame applied
     this.window = { start: performance.now(), frames: 0, bytes: 0, decodeMs: 0 }; // for the status line
@@ -283,7 +293,8 @@ class Link {
 /**
  * How an element reaches a stream's viewer socket: `connect(target,
  * handlers)` with `target` = {server, stream, token, quality} and
- * `handlers` = {open(), message(data: ArrayBuffer | string), close({code,
+ * `handlers` = {open(), message(data: ArrayBuffer | string, arrivedAt?:
+ * the performance.now() time it arrived, now if not given), close({code,
  * reason})}, returning {send(data), close()}. The default opens the
  * server's WebSocket; the notebook widget relays over its comm.
  */
@@ -296,7 +307,7 @@ export const webSocketTransport = {
     const socket = new WebSocket(url);
     socket.binaryType = "arraybuffer";
     socket.onopen = () => handlers.open();
-    socket.onmessage = (event) => handlers.message(event.data);
+    socket.onmessage = (event) => handlers.message(event.data, event.timeStamp);
     socket.onclose = (event) => handlers.close({ code: event.code, reason: event.reason });
     return {
       send(data) {
@@ -565,7 +576,7 @@ export class FramecastView extends HTMLElement {
         this.#show("connected", "connected, waiting for a frame");
         this.#emit("connect", { stream: target.stream });
       },
-      message: (data) => {
+      message: (data, arrivedAt = performance.now()) => {
         if (generation !== this.#generation) return;
         if (typeof data === "string") return this.#onText(data);
         if (first) {
@@ -578,7 +589,7 @@ export class FramecastView extends HTMLElement {
             return;
           }
         }
-        this.#view.frame(data);
+        this.#view.frame(data, arrivedAt);
       },
       close: ({ code, reason }) => {
         if (generation !== this.#generation) return;
@@ -663,6 +674,7 @@ export class FramecastView extends HTMLElement {
       this.#showConnected();
     } else if (message.type === "quality") {
       state.quality = message.mode;
+      if (message.lossy && !state.lossy) state.lossyTimes += 1;
       state.lossy = message.lossy;
       this.#showConnected();
     }

@@ -65,7 +65,7 @@ async def view(ws_url, done):
             if seq == base:
                 stats["refinements"] += 1
                 stats["refinement_bytes"] += len(message)
-            ack = b"FCST" + bytes([framecast.PROTOCOL_VERSION, 2, 0, 0]) + struct.pack("<QII", seq, 0, 0)
+            ack = b"FCST" + bytes([framecast.PROTOCOL_VERSION, 2, 0, 0]) + struct.pack("<QIII", seq, 0, 0, 0)
             await socket.send(ack)
     return stats
 

@@ -46,9 +46,11 @@ export class Viewer {
     free(): void;
     [Symbol.dispose](): void;
     /**
-     * The ack message for the newest frame applied, with the time spent.
+     * The ack message for the newest frame applied, with the time spent
+     * decoding and painting since the last ack, and the time since that
+     * frame's message arrived (`hold_us`: see PROTOCOL.md).
      */
-    ack(decode_us: number, paint_us: number): Uint8Array;
+    ack(decode_us: number, paint_us: number, hold_us: number): Uint8Array;
     /**
      * Applies one frame message to the framebuffer; paints nothing.
      *
@@ -124,7 +126,7 @@ export interface InitOutput {
     readonly __wbg_set_framestats_width: (a: number, b: number) => void;
     readonly __wbg_viewer_free: (a: number, b: number) => void;
     readonly protocolVersion: () => number;
-    readonly viewer_ack: (a: number, b: number, c: number) => [number, number];
+    readonly viewer_ack: (a: number, b: number, c: number, d: number) => [number, number];
     readonly viewer_apply: (a: number, b: number, c: number) => [number, number, number];
     readonly viewer_format: (a: number) => [number, number];
     readonly viewer_keyframe_request: (a: number, b: number) => [number, number];

@@ -145,13 +145,16 @@ export class Viewer {
         wasm.__wbg_viewer_free(ptr, 0);
     }
     /**
-     * The ack message for the newest frame applied, with the time spent.
+     * The ack message for the newest frame applied, with the time spent
+     * decoding and painting since the last ack, and the time since that
+     * frame's message arrived (`hold_us`: see PROTOCOL.md).
      * @param {number} decode_us
      * @param {number} paint_us
+     * @param {number} hold_us
      * @returns {Uint8Array}
      */
-    ack(decode_us, paint_us) {
-        const ret = wasm.viewer_ack(this.__wbg_ptr, decode_us, paint_us);
+    ack(decode_us, paint_us, hold_us) {
+        const ret = wasm.viewer_ack(this.__wbg_ptr, decode_us, paint_us, hold_us);
         var v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
         wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
         return v1;

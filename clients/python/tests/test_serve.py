@@ -272,7 +272,7 @@ def test_flush_waits_until_every_viewer_was_sent_the_newest_frame():
                 message = viewer.recv(timeout=10)
                 if isinstance(message, bytes):
                     frames.append(struct.unpack_from("<Q", message, 8)[0])
-            viewer.send(struct.pack("<4sBBHQII", b"FCST", framecast.PROTOCOL_VERSION, 2, 0, frames[-1], 0, 0))
+            viewer.send(struct.pack("<4sBBHQIII", b"FCST", framecast.PROTOCOL_VERSION, 2, 0, frames[-1], 0, 0, 0))
             assert stream.flush(timeout=10)
         # The viewer left: nobody to wait for.
         stream.send(frame + 3)

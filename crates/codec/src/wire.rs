@@ -23,7 +23,7 @@ pub const MAGIC: [u8; 4] = *b"FCST";
 
 /// The protocol version this build speaks. 2 added the bit-plane tile
 /// encodings; 3 added whole tiles and JPEG tiles.
-pub const VERSION: u8 = 3;
+pub const VERSION: u8 = 4;
 
 /// Bytes in the preamble.
 pub const PREAMBLE_LEN: usize = 8;
@@ -642,8 +642,8 @@ pub fn parse_frame(bytes: &[u8]) -> Result<FrameMessage<'_>, DecodeError> {
 // ---- Ack (viewer to server) -------------------------------------------------
 
 /// Bytes in an ack message: the preamble, `seq` (u64), `decode_us` (u32),
-/// `paint_us` (u32).
-pub const ACK_LEN: usize = PREAMBLE_LEN + 16;
+/// `paint_us` (u32), `hold_us` (u32).
+pub const ACK_LEN: usize = PREAMBLE_LEN + 20;
 
 /// Viewer to server: the frame `seq` (and every frame before it) has been
 /// decoded into the viewer's framebuffer.
@@ -655,6 +655,11 @@ pub struct Ack {
     pub decode_us: u32,
     /// Microseconds spent painting the frames painted since the last ack.
     pub paint_us: u32,
+    /// Microseconds from the arrival of the message of `seq` to this ack:
+    /// what the viewer itself added to the round trip (waiting for its
+    /// thread, decoding). The server takes it off the time from sending to
+    /// ack, so that what is left is the path's.
+    pub hold_us: u32,
 }
 
 impl Ack {
@@ -664,6 +669,7 @@ impl Ack {
         out.extend_from_slice(&self.seq.to_le_bytes());
         out.extend_from_slice(&self.decode_us.to_le_bytes());
         out.extend_from_slice(&self.paint_us.to_le_bytes());
+        out.extend_from_slice(&self.hold_us.to_le_bytes());
     }
 
     fn read(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -671,6 +677,7 @@ impl Ack {
             seq: reader.u64()?,
             decode_us: reader.u32()?,
             paint_us: reader.u32()?,
+            hold_us: reader.u32()?,
         })
     }
 }
@@ -1011,6 +1018,7 @@ mod tests {
             seq: u64::MAX - 1,
             decode_us: 1500,
             paint_us: 70,
+            hold_us: 2100,
         };
         let mut bytes = Vec::new();
         ack.write(&mut bytes);
@@ -1033,6 +1041,7 @@ mod tests {
             seq: 1,
             decode_us: 2,
             paint_us: 3,
+            hold_us: 4,
         }
         .write(&mut ack);
         for bytes in [frame_bytes(header()), ack] {

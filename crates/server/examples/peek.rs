@@ -36,6 +36,7 @@ async fn main() -> anyhow::Result<()> {
             seq: info.seq,
             decode_us: 0,
             paint_us: 0,
+            hold_us: 0,
         }
         .write(&mut ack);
         socket.send(Message::Binary(ack.into())).await?;

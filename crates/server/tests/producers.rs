@@ -279,6 +279,7 @@ async fn deltas_from_a_producer_rebuild_its_frames_exactly() {
         seq: 1,
         decode_us: 0,
         paint_us: 0,
+        hold_us: 0,
     }
     .write(&mut ack);
     producer.send_raw(ack).await;

@@ -150,13 +150,16 @@ impl Viewer {
         Ok(true)
     }
 
-    /// The ack message for the newest frame applied, with the time spent.
-    pub fn ack(&self, decode_us: u32, paint_us: u32) -> Vec<u8> {
+    /// The ack message for the newest frame applied, with the time spent
+    /// decoding and painting since the last ack, and the time since that
+    /// frame's message arrived (`hold_us`: see PROTOCOL.md).
+    pub fn ack(&self, decode_us: u32, paint_us: u32, hold_us: u32) -> Vec<u8> {
         let mut out = Vec::with_capacity(framecast_codec::wire::ACK_LEN);
         Ack {
             seq: self.applied_seq,
             decode_us,
             paint_us,
+            hold_us,
         }
         .write(&mut out);
         out

@@ -110,6 +110,7 @@ async fn view(
             seq: info.seq,
             decode_us: 0,
             paint_us: 0,
+            hold_us: 0,
         }
         .write(&mut ack);
         socket.send(Message::Binary(ack.clone().into())).await?;

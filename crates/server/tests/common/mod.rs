@@ -209,6 +209,7 @@ impl Viewer {
                 seq,
                 decode_us: 100,
                 paint_us: 10,
+                hold_us: 150,
             }
             .write(out)
         })
