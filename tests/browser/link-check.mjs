@@ -1,25 +1,37 @@
-// The work of link.test.mjs, run inside a network namespace of its own:
-// limits what the framecast server sends to LINK_MBIT, publishes a moving
-// natural picture at PRODUCER_FPS over the ingest WebSocket, watches it in
-// the page (headless Chromium), then stops changing it and waits for the
-// canvas to equal the published frame. Prints one line of JSON.
+// The work of link.test.mjs: a moving picture published at PRODUCER_FPS over
+// the ingest WebSocket, watched in the page (headless Chromium) through a
+// path of the given round-trip time (relay.mjs) and bandwidth (htb, when
+// this runs inside a network namespace of its own: netns.mjs); then the
+// producer stops changing it and the check waits for the canvas to equal
+// the published frame. Prints one line of JSON.
 //
-// By hand: `unshare --net node link-check.mjs` (root);
-// FRAMECAST_LINK_LOG=1 RUST_LOG=info,framecast_server::quality=debug adds
-// the server's log, with each viewer's quality decisions, on stderr.
+// Set by the environment:
+//   FRAMECAST_CHECK_CONTENT  plasma (default), sprite or camera
+//   FRAMECAST_CHECK_RTT_MS   round trip between the page and the server (0)
+//   FRAMECAST_CHECK_MBIT     what the server may send, Mbit/s; 0 (default)
+//                            limits nothing and needs no namespace
+//   FRAMECAST_CHECK_SIZE     the frames' size (640x480)
+// By hand: `FRAMECAST_CHECK_MBIT=10 unshare --net node link-check.mjs`
+// (root); FRAMECAST_LINK_LOG=1 RUST_LOG=info,framecast_server::quality=debug
+// adds the server's log, with each viewer's quality decisions, on stderr.
 
 import { once } from "node:events";
 import WebSocket from "ws";
 import { canvasPixels, firstDifference, launchBrowser, publishMessage, publishedFrame, startServer } from "./harness.mjs";
 import { limitLink, shapePort } from "./netns.mjs";
+import { startRelay } from "./relay.mjs";
 
-const LINK_MBIT = 10;
+const CONTENT = process.env.FRAMECAST_CHECK_CONTENT ?? "plasma";
+const RTT_MS = Number(process.env.FRAMECAST_CHECK_RTT_MS ?? 0);
+const LINK_MBIT = Number(process.env.FRAMECAST_CHECK_MBIT ?? 0);
+const [W, H] = (process.env.FRAMECAST_CHECK_SIZE ?? "640x480").split("x").map(Number);
 const PRODUCER_FPS = 30;
-const [W, H] = [480, 360];
-const MOVING_S = 4;
-const MEASURE_FROM_S = 1.5; // the first keyframe and the first estimate of the link come before
+const MOVING_S = 5;
+// The first keyframe, the first estimate of the link and the window's
+// growth across a long path come before.
+const MEASURE_FROM_S = 2;
 
-/** Frame `t` of a smooth full-frame animation (a simulation, a camera pan). */
+/** Frame `t` of a smooth full-frame animation (a simulation). */
 function plasma(t) {
   const pixels = Buffer.alloc(W * H * 3);
   for (let y = 0, i = 0; y < H; y += 1) {
@@ -33,44 +45,93 @@ function plasma(t) {
   return pixels;
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A textured scene at (x, y), the same for every frame. */
+function texture(x, y) {
+  return 100 + 50 * Math.sin(x * 0.05) * Math.cos(y * 0.031) + 30 * Math.sin((x - 2 * y) * 0.013) + 20 * Math.sin(x * 0.31 + y * 0.17);
+}
 
-limitLink(LINK_MBIT);
+/** Frame `t` of a camera panning slowly over a scene, with sensor noise. */
+function camera(t) {
+  const pixels = Buffer.alloc(W * H * 3);
+  let seed = 12345 + t * 7919;
+  const noise = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return (seed >> 16) % 9 - 4;
+  };
+  for (let y = 0, i = 0; y < H; y += 1) {
+    for (let x = 0; x < W; x += 1, i += 3) {
+      const v = texture(x + 2 * t, y + t);
+      pixels[i] = v + 20 + noise();
+      pixels[i + 1] = v + noise();
+      pixels[i + 2] = v - 20 + noise();
+    }
+  }
+  return pixels;
+}
+
+/** Frame `t` of a small block moving over a still textured background (a
+ * GUI, a plot with a cursor). */
+function sprite(t) {
+  const pixels = Buffer.alloc(W * H * 3);
+  const [bx, by] = [(t * 4) % (W - 64), (t * 3) % (H - 64)];
+  for (let y = 0, i = 0; y < H; y += 1) {
+    for (let x = 0; x < W; x += 1, i += 3) {
+      const inside = x >= bx && x < bx + 64 && y >= by && y < by + 64;
+      const v = texture(x, y);
+      pixels[i] = inside ? 250 : v;
+      pixels[i + 1] = inside ? 60 + ((x - bx) ^ (y - by)) : v;
+      pixels[i + 2] = inside ? 30 : v;
+    }
+  }
+  return pixels;
+}
+
+const CONTENTS = { plasma, camera, sprite };
+if (!CONTENTS[CONTENT]) throw new Error(`FRAMECAST_CHECK_CONTENT is one of ${Object.keys(CONTENTS)}, not ${CONTENT}`);
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? null;
+
+if (LINK_MBIT) limitLink(LINK_MBIT);
 const server = await startServer(["--source", "none"]);
-shapePort(Number(new URL(server.url).port));
+if (LINK_MBIT) shapePort(Number(new URL(server.url).port));
+const relay = await startRelay({ to: server.url, rttMs: RTT_MS });
 const browser = await launchBrowser();
 try {
-  const producer = new WebSocket(new URL("/ingest/nature", server.url.replace("http", "ws")));
+  const producer = new WebSocket(new URL("/ingest/moving", server.url.replace("http", "ws")));
   await once(producer, "open");
-  const frames = Array.from({ length: 60 }, (_, t) => publishMessage(W, H, plasma(t)));
-  producer.send(frames[0]);
+  const frames = Array.from({ length: 60 }, (_, t) => publishMessage(W, H, CONTENTS[CONTENT](t)));
+  /** Sends frame `n`, stamped with its capture time (PROTOCOL.md: offset 17). */
+  const publish = (n) => {
+    const frame = frames[n % frames.length];
+    frame.writeBigUInt64LE(BigInt(Date.now()) * 1000n, 17);
+    producer.send(frame);
+  };
+  publish(0);
   await sleep(200);
   const page = await browser.newPage();
-  await page.goto(`${server.url}?stream=nature`);
+  await page.goto(`${relay.url}?stream=moving`);
   await page.waitForFunction(() => window.framecast.seq > 0, null, { timeout: 20_000 });
 
   // Moving: one frame each 1/PRODUCER_FPS s; count what the page shows.
   let published = 1;
-  let lossySeen = false;
   let before = null;
   const start = performance.now();
+  const snapshot = () => page.evaluate(() => ({ ...window.framecast, latencies: window.framecast.latencies.splice(0) }));
   while (performance.now() - start < MOVING_S * 1000) {
-    producer.send(frames[published % frames.length]);
+    publish(published);
     published += 1;
     const elapsed = (performance.now() - start) / 1000;
-    if (elapsed >= MEASURE_FROM_S && before === null) {
-      before = { at: elapsed, published, ...(await page.evaluate(() => ({ ...window.framecast }))) };
-    }
-    lossySeen ||= await page.evaluate(() => window.framecast.lossy);
+    if (elapsed >= MEASURE_FROM_S && before === null) before = { at: elapsed, published, ...(await snapshot()) };
     const next = start + (published * 1000) / PRODUCER_FPS;
     await sleep(Math.max(0, next - performance.now()));
   }
-  const after = { at: (performance.now() - start) / 1000, published, ...(await page.evaluate(() => ({ ...window.framecast }))) };
+  const after = { at: (performance.now() - start) / 1000, published, ...(await snapshot()) };
   const seconds = after.at - before.at;
 
   // Still: the last frame stays; wait for the canvas to equal it.
   const stopped = performance.now();
-  const expected = (await publishedFrame(server.url, "nature")).rgba;
+  const expected = (await publishedFrame(server.url, "moving")).rgba;
   let exactAfterMs = null;
   while (performance.now() - stopped < 10_000) {
     if (firstDifference(await canvasPixels(page), expected) === -1) {
@@ -82,16 +143,21 @@ try {
   const end = await page.evaluate(() => ({ ...window.framecast }));
   producer.close();
   console.log(JSON.stringify({
-    link_mbit: LINK_MBIT,
+    content: CONTENT,
+    rtt_ms: RTT_MS,
+    link_mbit: LINK_MBIT || null,
     producer_fps: (after.published - before.published) / seconds,
     shown_fps: (after.frames - before.frames) / seconds,
+    latency_p50_ms: median(after.latencies),
     bytes_per_frame: (after.bytes - before.bytes) / Math.max(1, after.applied - before.applied),
-    lossy_seen: lossySeen,
+    lossy_times: end.lossyTimes,
     exact_after_ms: exactAfterMs,
     lossy_at_end: end.lossy,
+    relayed_connections: relay.connections(),
   }));
 } finally {
   await browser.close();
+  await relay.close();
   await server.stop();
   if (process.env.FRAMECAST_LINK_LOG) process.stderr.write(server.log());
 }

@@ -206,6 +206,16 @@ struct LimitArgs {
     /// (each costs an encode a frame).
     #[arg(long, default_value_t = limits::MAX_JPEG_QUALITIES)]
     max_jpeg_qualities: usize,
+
+    /// Frames in flight to one viewer (sent, not yet acknowledged), at
+    /// most, however long and fast its path measures (at least 2).
+    #[arg(long, default_value_t = limits::MAX_FRAMES_IN_FLIGHT as u32, value_parser = clap::value_parser!(u32).range(2..))]
+    max_frames_in_flight: u32,
+
+    /// Bytes of frames in flight to one viewer, at most, beyond its first
+    /// two frames.
+    #[arg(long, default_value_t = limits::MAX_BYTES_IN_FLIGHT)]
+    max_bytes_in_flight: usize,
 }
 
 impl LimitArgs {
@@ -225,6 +235,8 @@ impl LimitArgs {
             keep_alive: self.keep_alive,
             max_mjpeg_clients: self.max_mjpeg_clients,
             max_jpeg_qualities: self.max_jpeg_qualities,
+            max_frames_in_flight: self.max_frames_in_flight as usize,
+            max_bytes_in_flight: self.max_bytes_in_flight,
         }
     }
 }

@@ -49,6 +49,7 @@ pub mod cli;
 pub mod error;
 pub mod events;
 pub mod limits;
+pub mod link;
 pub mod memory;
 pub mod origin;
 pub mod pictures;

@@ -146,6 +146,20 @@ pub const MAX_MJPEG_CLIENTS: usize = 32;
 /// the server keeps no copy of it.
 pub const MAX_JPEG_QUALITIES: usize = 4;
 
+/// Frames that may be in flight to one viewer (queued for it and not yet
+/// acknowledged), at most, whatever its acks say of its path. Its window
+/// is sized from them (see [`crate::link`]): about twice what its path
+/// carries in a round trip, which at 200 ms and 60 frames/s is 24 frames.
+pub const MAX_FRAMES_IN_FLIGHT: usize = 32;
+
+/// Bytes of frame messages that may be in flight to one viewer, at most,
+/// whatever its acks say: twice 200 ms of a 640 Mbit/s path. Two frames
+/// may always be in flight, whatever their size (as with a window of two
+/// frames, before the window was measured); past two, the bytes in flight
+/// must be under this, so a viewer holds at most this plus one message, or
+/// two messages.
+pub const MAX_BYTES_IN_FLIGHT: usize = 32 << 20;
+
 /// The limits one server enforces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
@@ -177,6 +191,10 @@ pub struct Limits {
     pub max_mjpeg_clients: usize,
     /// See [`MAX_JPEG_QUALITIES`].
     pub max_jpeg_qualities: usize,
+    /// See [`MAX_FRAMES_IN_FLIGHT`].
+    pub max_frames_in_flight: usize,
+    /// See [`MAX_BYTES_IN_FLIGHT`].
+    pub max_bytes_in_flight: usize,
 }
 
 impl Default for Limits {
@@ -196,6 +214,8 @@ impl Default for Limits {
             keep_alive: KEEP_ALIVE,
             max_mjpeg_clients: MAX_MJPEG_CLIENTS,
             max_jpeg_qualities: MAX_JPEG_QUALITIES,
+            max_frames_in_flight: MAX_FRAMES_IN_FLIGHT,
+            max_bytes_in_flight: MAX_BYTES_IN_FLIGHT,
         }
     }
 }

@@ -10,8 +10,9 @@
 //! [`REFINE_AFTER`] is refined, sent whole and exact.
 //!
 //! The link is measured from the acks the viewer sends anyway (see
-//! [`LinkMeter`]); in [`Quality::Auto`] a frame goes lossy when its exact
-//! delta would not fit in what the link delivers in one frame interval.
+//! [`LinkMeter::rate`]); in [`Quality::Auto`] a frame goes lossy when its
+//! exact delta would not fit in what the link delivers in one frame
+//! interval.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -19,6 +20,8 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use framecast_codec::{EncodeStats, LossyOutcome, TileSet};
+
+use crate::link::LinkMeter;
 
 /// How long a tile sent as JPEG must stay unchanged before it is refined to
 /// exact pixels, at least. Xpra waits 0.15 s, jupyter_rfb 0.3 s: long
@@ -41,17 +44,6 @@ pub const AUTO_QUALITY_MIN: u8 = 30;
 
 /// Where [`Quality::Auto`] starts when it first goes lossy.
 pub const AUTO_QUALITY_START: u8 = 80;
-
-/// How long after a viewer's first ack its acks are not taken as samples
-/// of its link: a page still starting (Chromium compiling the viewer,
-/// first paints) acked 700 KB frames at 65 Mbit/s on loopback, where it
-/// takes 400 a second later, and so began on JPEG.
-pub const WARM_UP: Duration = Duration::from_secs(1);
-
-/// The share of the time between busy acks a viewer must have spent
-/// decoding and painting for the sample to count as its pace rather than
-/// the link's (see [`LinkMeter`]).
-pub const VIEWER_LIMITED: f64 = 0.5;
 
 /// The frame rate [`Quality::Auto`] keeps exact frames at before it goes
 /// JPEG (film's: motion reads as smooth): a faster stream gets exact frames
@@ -129,122 +121,6 @@ impl fmt::Display for Quality {
     }
 }
 
-/// One message sent to a viewer, as the link meter sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Delivery {
-    /// Bytes of the message.
-    pub bytes: usize,
-    /// When it was handed to the socket.
-    pub sent_at: Instant,
-    /// Whether another message was in flight then (the link was busy, so
-    /// the time between acks is the time the link took).
-    pub busy: bool,
-    /// Whether it was a probe (see [`PROBE_AFTER`]): its ack sets the
-    /// estimate outright.
-    pub probe: bool,
-}
-
-/// The rate a viewer takes bytes at, from the acks: each ack delivers the
-/// messages it acknowledges; their bytes over the time since the later of
-/// their sending and the previous ack is a sample. Only samples of messages
-/// sent while another was in flight count (the link was busy all along, so
-/// the time between acks is the time it took), and none in the viewer's
-/// first [`WARM_UP`]: until one comes there is no estimate, and
-/// [`Quality::Auto`] stays exact. A message sent to an idle link says
-/// little: its time counts the round trip (too low a rate), and one smaller
-/// than the link's burst passes at the burst's rate (too high: measured on
-/// a 10 Mbit/s htb link, 15 KB messages acked at 40 Mbit/s), so it does not
-/// move the estimate.
-///
-/// The time between busy acks is the link's or the viewer's, whichever is
-/// slower (the viewer decodes one message while the next arrives). While
-/// the viewer says it spends [`VIEWER_LIMITED`] of that time or more
-/// decoding and painting (smoothed over its recent acks), the samples are
-/// its pace, not the link's: they may raise the estimate, never lower it.
-/// Without that, a page decoding JPEG frames of an uncapped producer on
-/// loopback (64 KB, about 40 a second) measured as a 30 Mbit/s link and
-/// stayed on JPEG. The share is smoothed because judging each sample alone
-/// kept exactly the wrong ones: of such a page's acks, 7% came after a
-/// pause and looked link-limited (60 KB in 29 ms), and only those counted.
-///
-/// A probe's sample replaces the estimate, busy or not, viewer-limited or
-/// not: an exact frame is large enough that its time is the link's (or the
-/// page's) and not the round trip's, and how fast exact frames get through
-/// is what [`Quality::Auto`] needs to know.
-#[derive(Debug, Clone, Default)]
-pub struct LinkMeter {
-    /// Bytes a second, smoothed; `None` until the first busy sample.
-    rate: Option<f64>,
-    /// The share of the time between busy acks the viewer spent decoding
-    /// and painting, smoothed.
-    viewer_share: f64,
-    first_ack: Option<Instant>,
-    last_ack: Option<Instant>,
-    /// The shortest time from sending to ack seen: the round trip plus
-    /// the viewer's decode, for logs.
-    min_round_trip: Option<Duration>,
-}
-
-impl LinkMeter {
-    /// Weight of a new busy sample.
-    const SMOOTHING: f64 = 0.3;
-
-    /// Takes the messages one ack acknowledged, oldest first.
-    /// `viewer_work` is the time the viewer says it spent decoding and
-    /// painting since its previous ack.
-    pub fn on_ack(&mut self, delivered: &[Delivery], viewer_work: Duration, now: Instant) {
-        let Some(first) = delivered.first() else {
-            return;
-        };
-        let start = self
-            .last_ack
-            .map_or(first.sent_at, |last| last.max(first.sent_at));
-        let first_ack = *self.first_ack.get_or_insert(now);
-        let round_trip = now.saturating_duration_since(first.sent_at);
-        self.min_round_trip = Some(
-            self.min_round_trip
-                .map_or(round_trip, |r| r.min(round_trip)),
-        );
-        self.last_ack = Some(now);
-
-        let seconds = now.saturating_duration_since(start).as_secs_f64().max(1e-4);
-        let sample = delivered.iter().map(|d| d.bytes).sum::<usize>() as f64 / seconds;
-        if delivered.iter().any(|d| d.probe) {
-            self.rate = Some(sample);
-            return;
-        }
-        if !first.busy || now < first_ack + WARM_UP {
-            return;
-        }
-        let share = (viewer_work.as_secs_f64() / seconds).min(1.0);
-        self.viewer_share += Self::SMOOTHING * (share - self.viewer_share);
-        let smoothed = |rate: f64| rate + Self::SMOOTHING * (sample - rate);
-        self.rate = match self.rate {
-            // The viewer's pace: the link is at least that fast.
-            Some(rate) if self.viewer_limited() => Some(smoothed(rate).max(rate)),
-            None if self.viewer_limited() => None,
-            Some(rate) => Some(smoothed(rate)),
-            None => Some(sample),
-        };
-    }
-
-    /// Bytes a second the viewer takes, once measured with the link busy.
-    pub fn rate(&self) -> Option<f64> {
-        self.rate
-    }
-
-    /// Whether the viewer, not the link, paces the acks lately: it spends
-    /// [`VIEWER_LIMITED`] of the time between them decoding and painting.
-    fn viewer_limited(&self) -> bool {
-        self.viewer_share >= VIEWER_LIMITED
-    }
-
-    /// The shortest send-to-ack time seen.
-    pub fn min_round_trip(&self) -> Option<Duration> {
-        self.min_round_trip
-    }
-}
-
 /// What the next message to a viewer may be: the key of the encode cache
 /// besides the frame and base, so that viewers in the same state share one
 /// message.
@@ -276,7 +152,6 @@ pub struct QualityState {
     /// How long held tiles wait: `refine_after`, or two frame intervals of
     /// the stream when that is longer.
     still_for: Duration,
-    link: LinkMeter,
     /// Held tiles and when each was last sent as JPEG.
     held: HashMap<u32, Instant>,
     /// The JPEG quality of [`Quality::Auto`] when lossy.
@@ -299,7 +174,6 @@ impl QualityState {
             asked,
             refine_after,
             still_for: refine_after,
-            link: LinkMeter::default(),
             held: HashMap::new(),
             auto_quality: AUTO_QUALITY_START,
             exact_ratio: None,
@@ -314,11 +188,6 @@ impl QualityState {
         self.asked
     }
 
-    /// Takes the messages an ack acknowledged.
-    pub fn on_ack(&mut self, delivered: &[Delivery], viewer_work: Duration, now: Instant) {
-        self.link.on_ack(delivered, viewer_work, now);
-    }
-
     /// Whether the viewer holds any tile from JPEG (its picture is not exact).
     pub fn is_lossy(&self) -> bool {
         !self.held.is_empty()
@@ -329,20 +198,21 @@ impl QualityState {
         self.held.values().min().map(|&sent| sent + self.still_for)
     }
 
-    /// The plan of the next message at `now`, for a stream publishing at
-    /// `fps` whose producer allows `cap` (see
+    /// The plan of the next message at `now` over `link`, for a stream
+    /// publishing at `fps` whose producer allows `cap` (see
     /// [`Stream::set_quality_cap`](crate::stream::Stream::set_quality_cap)),
     /// with frames of `frame_bytes` bytes cut into `tiles` tiles (of the fine
     /// grid). Notes whether it is a probe (see [`Self::probing`]).
     pub fn plan(
         &mut self,
         now: Instant,
+        link: &LinkMeter,
         fps: f64,
         cap: Quality,
         frame_bytes: usize,
         tiles: u32,
     ) -> Plan {
-        let budget = self.budget(fps);
+        let budget = budget(link, fps);
         let quality = match self.asked {
             Quality::Lossless => None,
             Quality::Fixed(q) => Some(q),
@@ -378,7 +248,7 @@ impl QualityState {
 
     /// Whether the last plan was a probe: an exact frame while
     /// [`Quality::Auto`] sends JPEG, whose ack measures again what exact
-    /// frames cost (its [`Delivery::probe`]).
+    /// frames cost (its [`Delivery::probe`](crate::link::Delivery::probe)).
     pub fn probing(&self) -> bool {
         self.probing
     }
@@ -417,21 +287,13 @@ impl QualityState {
         self.exact_ratio.unwrap_or(0.5)
     }
 
-    /// Bytes a frame may take on the viewer's link at `fps` frames a second
-    /// (at most [`EXACT_FPS`]).
-    fn budget(&self, fps: f64) -> Option<f64> {
-        let fps = if fps > 0.0 {
-            fps.clamp(1.0, EXACT_FPS)
-        } else {
-            EXACT_FPS
-        };
-        self.link.rate().map(|rate| rate * LINK_SHARE / fps)
-    }
-
     /// Updates the held tiles and the predictions after a message of `plan`
-    /// was sent at `now`; `keyframe` messages replace every tile.
+    /// was sent at `now` over `link`; `keyframe` messages replace every
+    /// tile.
+    #[allow(clippy::too_many_arguments)]
     pub fn on_sent(
         &mut self,
+        link: &LinkMeter,
         plan: &Plan,
         stats: &EncodeStats,
         outcome: &LossyOutcome,
@@ -469,7 +331,8 @@ impl QualityState {
             let jpeg_raw = f64::from(stats.tiles_jpeg) * raw_per_tile;
             self.exact_bytes = Some(exact_bytes + self.exact_ratio() * jpeg_raw);
         }
-        if let (Some(quality), Some(budget)) = (plan.quality, self.budget(fps)) {
+        let budget = budget(link, fps);
+        if let (Some(quality), Some(budget)) = (plan.quality, budget) {
             if self.asked == Quality::Auto && stats.tiles_jpeg > 0 {
                 let jpeg = stats.jpeg_bytes as f64;
                 self.auto_quality = if jpeg > budget {
@@ -488,18 +351,31 @@ impl QualityState {
             jpeg_tiles = stats.tiles_jpeg,
             bytes = stats.bytes,
             exact_kb = self.exact_bytes.map(|b| (b / 1000.0).round()),
-            budget_kb = self.budget(fps).map(|b| (b / 1000.0).round()),
-            link_mbit = self.link.rate().map(|r| (r * 8e-6).round()),
-            min_round_trip_ms = self.link.min_round_trip().map(|d| d.as_millis()),
+            budget_kb = budget.map(|b| (b / 1000.0).round()),
+            link_mbit = link.rate().map(|r| (r * 8e-6).round()),
+            bandwidth_mbit = link.bandwidth().map(|r| (r * 8e-6).round()),
+            min_rtt_ms = link.min_rtt().map(|d| d.as_millis()),
             held = self.held.len(),
             "sent"
         );
     }
 }
 
+/// Bytes a frame may take on a link at `fps` frames a second (at most
+/// [`EXACT_FPS`]).
+fn budget(link: &LinkMeter, fps: f64) -> Option<f64> {
+    let fps = if fps > 0.0 {
+        fps.clamp(1.0, EXACT_FPS)
+    } else {
+        EXACT_FPS
+    };
+    link.rate().map(|rate| rate * LINK_SHARE / fps)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::link::ViewerTimes;
 
     #[test]
     fn quality_parses_from_the_query() {
@@ -511,22 +387,9 @@ mod tests {
         }
     }
 
-    fn delivery(bytes: usize, sent_at: Instant, busy: bool) -> Delivery {
-        Delivery {
-            bytes,
-            sent_at,
-            busy,
-            probe: false,
-        }
-    }
-
-    /// A new viewer's state with its keyframe acked, and when its warm-up
-    /// is over (its acks count from then on).
-    fn warmed_up(asked: Quality) -> (QualityState, Instant) {
-        let mut state = QualityState::new(asked, REFINE_AFTER);
-        let start = Instant::now();
-        state.on_ack(&[delivery(1_000, start, false)], Duration::ZERO, start);
-        (state, start + WARM_UP)
+    /// A link measured at `rate` bytes a second.
+    fn link(rate: f64) -> LinkMeter {
+        LinkMeter::measured(rate)
     }
 
     /// The stats of a message whose 256 tiles were all sent, `jpeg` of them
@@ -543,107 +406,40 @@ mod tests {
     }
 
     #[test]
-    fn busy_samples_measure_the_link_and_idle_ones_do_not_move_it() {
+    fn a_page_decoding_slower_than_its_link_keeps_exact_frames() {
+        let mut state = QualityState::new(Quality::Auto, REFINE_AFTER);
         let t0 = Instant::now();
-        let ms = |n: u64| t0 + Duration::from_millis(n);
-        let mut link = LinkMeter::default();
-        // A page still starting: its acks are not samples.
-        link.on_ack(
-            &[delivery(1_000_000, ms(0), false)],
-            Duration::ZERO,
-            ms(100),
-        );
-        link.on_ack(
-            &[delivery(1_000_000, ms(50), true)],
-            Duration::ZERO,
-            ms(900),
-        );
-        assert_eq!(link.rate(), None);
-        // 1 MB a message, an ack every 100 ms while the link is busy: 10 MB/s.
-        for n in 10..30 {
-            link.on_ack(
-                &[delivery(1_000_000, ms(100 * n - 50), true)],
-                Duration::ZERO,
-                ms(100 * (n + 1)),
-            );
-        }
-        let rate = link.rate().unwrap();
-        assert!((rate - 10e6).abs() < 0.5e6, "{rate}");
-        // Once the viewer is seen decoding most of the time between acks,
-        // they come at its pace (1.6 MB/s here), which no longer lowers the
-        // estimate.
-        let page_paced = |link: &mut LinkMeter, n: u64| {
-            link.on_ack(
-                &[delivery(64_000, ms(3000 + 40 * n), true)],
-                Duration::from_millis(36),
-                ms(3040 + 40 * n),
-            );
-        };
-        for n in 0..3 {
-            page_paced(&mut link, n);
-        }
-        let rate = link.rate().unwrap();
-        assert!(rate > 3e6, "{rate}");
-        for n in 3..30 {
-            page_paced(&mut link, n);
-        }
-        assert_eq!(link.rate(), Some(rate));
-        // A small message to an idle link, its ack a round trip later (the
-        // sample is low), or through a burst (high): both ignored.
-        link.on_ack(
-            &[delivery(10_000, ms(5000), false)],
-            Duration::ZERO,
-            ms(5020),
-        );
-        assert_eq!(link.rate(), Some(rate));
-        link.on_ack(
-            &[delivery(10_000, ms(5100), false)],
-            Duration::ZERO,
-            ms(5101),
-        );
-        assert_eq!(link.rate(), Some(rate));
-        assert_eq!(link.min_round_trip(), Some(Duration::from_millis(1)));
+        // 1.2 MB exact frames acked every 20 ms (the page's decode rate:
+        // 60 MB/s) of a stream published at 250 a second: exact, at the
+        // page's pace.
+        state.exact_bytes = Some(1.2e6);
+        let plan = state.plan(t0, &link(60e6), 250.0, Quality::Auto, 3_000_000, 256);
+        assert_eq!(plan.quality, None);
     }
 
     #[test]
-    fn a_page_decoding_slower_than_its_link_keeps_exact_frames() {
-        let (mut state, t0) = warmed_up(Quality::Auto);
-        let ms = |n: u64| t0 + Duration::from_millis(n);
-        // 1.2 MB exact frames acked every 20 ms (the page's decode rate) of a
-        // stream published at 250 a second: exact, at the page's pace.
-        state.on_ack(&[delivery(1_200_000, ms(0), false)], Duration::ZERO, ms(20));
-        for n in 1..10 {
-            state.on_ack(
-                &[delivery(1_200_000, ms(20 * n - 10), true)],
-                Duration::ZERO,
-                ms(20 * (n + 1)),
-            );
-        }
+    fn auto_stays_exact_until_the_link_is_measured() {
+        let mut state = QualityState::new(Quality::Auto, REFINE_AFTER);
         state.exact_bytes = Some(1.2e6);
-        assert!(state.link.rate().is_some());
-        assert_eq!(
-            state.plan(t0, 250.0, Quality::Auto, 3_000_000, 256).quality,
-            None
+        let unmeasured = LinkMeter::default();
+        let plan = state.plan(
+            Instant::now(),
+            &unmeasured,
+            30.0,
+            Quality::Auto,
+            3_000_000,
+            256,
         );
+        assert_eq!(plan.quality, None);
     }
 
     #[test]
     fn auto_goes_lossy_when_the_exact_frame_outgrows_the_link_and_refines_when_still() {
-        let (mut state, t0) = warmed_up(Quality::Auto);
+        let mut state = QualityState::new(Quality::Auto, REFINE_AFTER);
+        let t0 = Instant::now();
         let frame_bytes = 3_000_000;
-        assert_eq!(
-            state
-                .plan(t0, 30.0, Quality::Auto, frame_bytes, 256)
-                .quality,
-            None,
-            "exact until measured"
-        );
         // 100 Mbit/s; an exact frame of 700 KB does not fit in 1/30 s.
-        state.on_ack(
-            &[delivery(700_000, t0, true)],
-            Duration::ZERO,
-            t0 + Duration::from_millis(56),
-        );
+        let link = link(12.5e6);
         let exact = Plan::default();
         let stats = EncodeStats {
             tiles: 256,
@@ -652,6 +448,7 @@ mod tests {
             ..EncodeStats::default()
         };
         state.on_sent(
+            &link,
             &exact,
             &stats,
             &LossyOutcome::default(),
@@ -659,7 +456,7 @@ mod tests {
             30.0,
             t0,
         );
-        let plan = state.plan(t0, 30.0, Quality::Auto, frame_bytes, 256);
+        let plan = state.plan(t0, &link, 30.0, Quality::Auto, frame_bytes, 256);
         assert_eq!(plan.quality, Some(AUTO_QUALITY_START));
         // Every tile sent as JPEG, 60 KB.
         let all: TileSet = (0..256).collect();
@@ -675,66 +472,59 @@ mod tests {
             jpeg: all.clone(),
             exact: TileSet::new(),
         };
-        state.on_sent(&plan, &stats, &outcome, frame_bytes, 30.0, t0);
+        state.on_sent(&link, &plan, &stats, &outcome, frame_bytes, 30.0, t0);
         assert!(state.is_lossy());
         assert_eq!(state.next_refinement(), Some(t0 + REFINE_AFTER));
+        let later = t0 + Duration::from_millis(100);
+        let plan = state.plan(later, &link, 30.0, Quality::Auto, frame_bytes, 256);
+        assert_eq!(plan.held, all);
+        assert!(plan.refine.is_empty(), "not still long enough");
         let plan = state.plan(
-            t0 + Duration::from_millis(100),
+            t0 + REFINE_AFTER,
+            &link,
             30.0,
             Quality::Auto,
             frame_bytes,
             256,
         );
-        assert_eq!(plan.held, all);
-        assert!(plan.refine.is_empty(), "not still long enough");
-        let plan = state.plan(t0 + REFINE_AFTER, 30.0, Quality::Auto, frame_bytes, 256);
         assert!(!plan.refine.is_empty(), "due");
         assert!(plan.refine.len() < 256, "a frame's budget at a time");
         // At 4 frames/s a still region waits two frame intervals.
-        state.on_sent(&plan, &stats, &outcome, frame_bytes, 4.0, t0);
+        state.on_sent(&link, &plan, &stats, &outcome, frame_bytes, 4.0, t0);
         assert_eq!(
             state.next_refinement(),
             Some(t0 + Duration::from_millis(500))
         );
         // The producer's cap overrides: lossless wins over a lossy viewer, a
         // quality caps any viewer's.
-        assert_eq!(
-            state
-                .plan(t0, 30.0, Quality::Lossless, frame_bytes, 256)
-                .quality,
-            None
-        );
+        let plan = state.plan(t0, &link, 30.0, Quality::Lossless, frame_bytes, 256);
+        assert_eq!(plan.quality, None);
         let mut lossless = QualityState::new(Quality::Lossless, REFINE_AFTER);
-        assert_eq!(
-            lossless
-                .plan(t0, 30.0, Quality::Auto, frame_bytes, 256)
-                .quality,
-            None
-        );
-        assert_eq!(
-            lossless
-                .plan(t0, 30.0, Quality::Fixed(50), frame_bytes, 256)
-                .quality,
-            Some(50)
-        );
+        let plan = lossless.plan(t0, &link, 30.0, Quality::Auto, frame_bytes, 256);
+        assert_eq!(plan.quality, None);
+        let plan = lossless.plan(t0, &link, 30.0, Quality::Fixed(50), frame_bytes, 256);
+        assert_eq!(plan.quality, Some(50));
         let mut fixed = QualityState::new(Quality::Fixed(95), REFINE_AFTER);
-        assert_eq!(
-            fixed
-                .plan(t0, 30.0, Quality::Fixed(50), frame_bytes, 256)
-                .quality,
-            Some(50)
-        );
+        let plan = fixed.plan(t0, &link, 30.0, Quality::Fixed(50), frame_bytes, 256);
+        assert_eq!(plan.quality, Some(50));
     }
 
-    /// The plan of the next message at `at`, for a stream of 3 MB frames
-    /// in 256 tiles at 30 frames/s.
-    fn plan_at(state: &mut QualityState, at: Instant) -> Plan {
-        state.plan(at, 30.0, Quality::Auto, 3_000_000, 256)
+    /// The plan of the next message at `at` over `link`, for a stream of
+    /// 3 MB frames in 256 tiles at 30 frames/s.
+    fn plan_at(state: &mut QualityState, link: &LinkMeter, at: Instant) -> Plan {
+        state.plan(at, link, 30.0, Quality::Auto, 3_000_000, 256)
     }
 
     /// Notes a message of `plan` of `bytes` sent at `at`, its 256 tiles all
     /// JPEG or all exact.
-    fn sent(state: &mut QualityState, plan: &Plan, bytes: usize, jpeg: bool, at: Instant) {
+    fn sent(
+        state: &mut QualityState,
+        link: &LinkMeter,
+        plan: &Plan,
+        bytes: usize,
+        jpeg: bool,
+        at: Instant,
+    ) {
         let all: TileSet = (0..256).collect();
         let (jpeg_tiles, exact) = if jpeg {
             (all, TileSet::new())
@@ -746,62 +536,72 @@ mod tests {
             jpeg: jpeg_tiles,
             exact,
         };
-        state.on_sent(plan, &stats, &outcome, 3_000_000, 30.0, at);
+        state.on_sent(link, plan, &stats, &outcome, 3_000_000, 30.0, at);
     }
 
     #[test]
     fn auto_on_jpeg_probes_with_exact_frames_and_goes_back_to_them_when_they_fit() {
-        let (mut state, t0) = warmed_up(Quality::Auto);
+        let mut state = QualityState::new(Quality::Auto, REFINE_AFTER);
+        let t0 = Instant::now();
         let ms = |n: u64| t0 + Duration::from_millis(n);
-        // The page acks 700 KB exact frames at 80 Mbit/s (busy with
+        // The page takes 700 KB exact frames at 80 Mbit/s (busy with
         // something else, say), a third short of what 30 a second need: JPEG.
-        let plan = plan_at(&mut state, ms(0));
-        sent(&mut state, &plan, 700_000, false, ms(0));
-        state.on_ack(&[delivery(700_000, ms(0), true)], Duration::ZERO, ms(70));
-        let plan = plan_at(&mut state, ms(100));
+        let mut link = link(10e6);
+        let plan = plan_at(&mut state, &link, ms(0));
+        sent(&mut state, &link, &plan, 700_000, false, ms(0));
+        let plan = plan_at(&mut state, &link, ms(100));
         assert_eq!(plan.quality, Some(AUTO_QUALITY_START));
         assert!(!state.probing());
-        sent(&mut state, &plan, 60_000, true, ms(100));
+        sent(&mut state, &link, &plan, 60_000, true, ms(100));
+        // The JPEG frames' acks measure the round trip: 20 ms.
+        let jpeg = link.on_send(60_000, ms(100), true, true, false);
+        link.on_ack(&[jpeg], ViewerTimes::default(), ms(121));
         let probe_at = ms(100) + PROBE_AFTER;
-        let plan = plan_at(&mut state, probe_at - Duration::from_millis(1));
+        let plan = plan_at(&mut state, &link, probe_at - Duration::from_millis(1));
         assert!(plan.quality.is_some() && !state.probing(), "not yet");
         // A probe: one exact frame, whose ack replaces the estimate.
-        let plan = plan_at(&mut state, probe_at);
+        let plan = plan_at(&mut state, &link, probe_at);
         assert_eq!(plan.quality, None);
         assert!(state.probing());
-        sent(&mut state, &plan, 700_000, false, probe_at);
-        let probe = Delivery {
-            probe: true,
-            ..delivery(700_000, probe_at, false)
+        sent(&mut state, &link, &plan, 700_000, false, probe_at);
+        let probe = link.on_send(700_000, probe_at, true, true, true);
+        let slow = (state.clone(), link.clone());
+        let after_probe = |n: u64| probe_at + Duration::from_millis(n);
+        // 21 ms of round trip and 4 ms on the link: exact frames fit now.
+        let times = ViewerTimes {
+            work: Duration::from_millis(8),
+            hold: Duration::from_millis(8),
         };
-        let mut slow = state.clone();
-        let ms_after_probe = |n: u64| probe_at + Duration::from_millis(n);
-        state.on_ack(&[probe], Duration::from_millis(8), ms_after_probe(10));
-        let plan = plan_at(&mut state, ms_after_probe(20));
+        link.on_ack(&[probe], times, after_probe(33));
+        let plan = plan_at(&mut state, &link, after_probe(40));
         assert_eq!(plan.quality, None, "exact frames fit the page now");
         assert!(!state.probing());
 
         // Had the probe been acked as slowly, JPEG again, and the next probe
         // waits twice as long.
-        slow.on_ack(&[probe], Duration::ZERO, ms_after_probe(70));
-        assert!(plan_at(&mut slow, ms_after_probe(100)).quality.is_some());
+        let (mut slow, mut slow_link) = slow;
+        slow_link.on_ack(&[probe], ViewerTimes::default(), after_probe(90));
+        assert!(plan_at(&mut slow, &slow_link, after_probe(100))
+            .quality
+            .is_some());
         let next = probe_at + 2 * PROBE_AFTER;
-        plan_at(&mut slow, next - Duration::from_millis(1));
+        plan_at(&mut slow, &slow_link, next - Duration::from_millis(1));
         assert!(!slow.probing());
-        plan_at(&mut slow, next);
+        plan_at(&mut slow, &slow_link, next);
         assert!(slow.probing());
     }
 
     #[test]
     fn auto_does_not_probe_a_link_many_frames_too_slow() {
-        let (mut state, t0) = warmed_up(Quality::Auto);
+        let mut state = QualityState::new(Quality::Auto, REFINE_AFTER);
+        let t0 = Instant::now();
         let ms = |n: u64| t0 + Duration::from_millis(n);
         // 1.3 MB exact frames over 20 Mbit/s: 16 frames' budgets each.
-        let plan = plan_at(&mut state, ms(0));
-        sent(&mut state, &plan, 1_300_000, false, ms(0));
-        state.on_ack(&[delivery(1_300_000, ms(0), true)], Duration::ZERO, ms(520));
+        let link = link(2.5e6);
+        let plan = plan_at(&mut state, &link, ms(0));
+        sent(&mut state, &link, &plan, 1_300_000, false, ms(0));
         for n in 0..100 {
-            let plan = plan_at(&mut state, ms(600 + 100 * n));
+            let plan = plan_at(&mut state, &link, ms(600 + 100 * n));
             assert!(plan.quality.is_some() && !state.probing(), "{n}");
         }
     }

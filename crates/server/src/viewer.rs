@@ -1,11 +1,20 @@
 //! One viewer's WebSocket session: sends it the newest frame as a delta
-//! against the last frame it was sent, with at most `window` frames in flight.
+//! against the last frame it was sent, with at most a window of frames in
+//! flight.
 //!
 //! Latest frame wins, nothing queues: while the window is full the viewer is
 //! sent nothing and the frames published meanwhile are skipped; when an ack
 //! opens the window it gets the newest frame, as a delta against the last one
-//! it received. A slow viewer sees fewer frames, never older ones, and holds
+//! it was sent. A slow viewer sees fewer frames, never older ones, and holds
 //! one retained frame (its base) however far behind it is.
+//!
+//! The window is sized from what the viewer's acks measure of its path
+//! ([`crate::link`]): about twice what the path carries in one round trip,
+//! so that across a long path frames flow at the producer's rate, and at
+//! least [`MIN_FRAMES_IN_FLIGHT`] frames, which on loopback is all it
+//! takes. A frame counts as in flight from the moment it is queued for the
+//! viewer ([`Outbox`]) until its ack, so the window bounds every queue on
+//! the way too.
 //!
 //! Each message may carry JPEG tiles where the viewer's link cannot carry
 //! exact ones, and refinements back to exact pixels (see [`crate::quality`]);
@@ -28,7 +37,8 @@ use framecast_codec::{Ack, KeyframeReason, KeyframeRequest};
 
 use crate::events::{self, EventLimiter};
 use crate::limits::Limits;
-use crate::quality::{Delivery, Quality, QualityState};
+use crate::link::{Delivery, LinkMeter, ViewerTimes};
+use crate::quality::{Quality, QualityState};
 use crate::sent::SentMark;
 use crate::session::{
     close, finish, refuse, Heartbeat, Inbox, InboxError, Incoming, NoticeKind, Outbox, Outgoing,
@@ -40,11 +50,24 @@ use crate::stream::{Frame, Presence, Role, Stream};
 /// its fragments counted together; a larger one closes the viewer with 1009.
 pub const MAX_VIEWER_MESSAGE: usize = 64 * 1024;
 
+/// Frames that may always be in flight to a viewer, whatever the window
+/// measures: the whole window before the viewer's path is measured, and on
+/// loopback, where a round trip carries less than a frame.
+pub const MIN_FRAMES_IN_FLIGHT: usize = 2;
+
+/// How much may be in flight to a viewer, past its first
+/// [`MIN_FRAMES_IN_FLIGHT`] frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Window {
+    frames: usize,
+    bytes: usize,
+}
+
 /// A frame sent to the viewer and not yet acknowledged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Sent {
     seq: u64,
-    /// Its size, when it was sent and whether the link was busy then.
+    /// Its size and what its ack is measured against.
     delivery: Delivery,
     /// Whether it counts against the window. Frames sent before a keyframe
     /// request do not: the viewer drops them unacknowledged. An ack for one
@@ -65,6 +88,9 @@ struct FlowState {
     keyframe_due: bool,
     /// The sequence of the keyframe sent and not yet acknowledged.
     keyframe_in_flight: Option<u64>,
+    /// Whether something due waited for the window since the last message:
+    /// the next one is then not app-limited (see [`crate::link`]).
+    held_back: bool,
 }
 
 /// An ack for a frame that is not in flight to this viewer.
@@ -79,17 +105,27 @@ impl FlowState {
         }
     }
 
-    fn window_open(&self, window: usize) -> bool {
-        self.in_flight.iter().filter(|sent| sent.counted).count() < window
+    fn window_open(&self, window: Window) -> bool {
+        let counted = self.in_flight.iter().filter(|sent| sent.counted);
+        let (frames, bytes) = counted.fold((0, 0), |(frames, bytes), sent| {
+            (frames + 1, bytes + sent.delivery.bytes)
+        });
+        frames < MIN_FRAMES_IN_FLIGHT || (frames < window.frames && bytes < window.bytes)
+    }
+
+    /// Whether nothing at all is on its way to the viewer.
+    fn idle(&self) -> bool {
+        self.in_flight.is_empty()
     }
 
     /// The frame to send now, if any: the newest one when the window has room
     /// and the viewer does not have it yet, needs it whole, or is due a
-    /// refinement of it.
+    /// refinement of it. One that is due while the window is full is noted
+    /// as held back.
     fn next_to_send(
-        &self,
+        &mut self,
         newest: Option<&Arc<Frame>>,
-        window: usize,
+        window: Window,
         refine: bool,
     ) -> Option<Arc<Frame>> {
         let newest = newest?;
@@ -97,8 +133,21 @@ impl FlowState {
             .last_sent
             .as_ref()
             .is_none_or(|sent| sent.seq != newest.seq);
-        (self.window_open(window) && (behind || self.keyframe_due || refine))
-            .then(|| Arc::clone(newest))
+        if !(behind || self.keyframe_due || refine) {
+            return None;
+        }
+        if !self.window_open(window) {
+            if !self.held_back {
+                tracing::debug!(
+                    ?window,
+                    in_flight = self.in_flight.len(),
+                    "window full: the next frame waits"
+                );
+            }
+            self.held_back = true;
+            return None;
+        }
+        Some(Arc::clone(newest))
     }
 
     /// The base of the next message: the last frame sent, unless a keyframe
@@ -107,22 +156,16 @@ impl FlowState {
         self.last_sent.as_ref().filter(|_| !self.keyframe_due)
     }
 
-    /// Notes `frame` sent in a message of `bytes` at `now` (a `probe`: see
-    /// [`QualityState::probing`]).
-    fn on_sent(&mut self, frame: Arc<Frame>, bytes: usize, probe: bool, now: Instant) {
+    /// Notes `frame` sent as `delivery`.
+    fn on_sent(&mut self, frame: Arc<Frame>, delivery: Delivery) {
         if self.keyframe_due {
             self.keyframe_due = false;
             self.keyframe_in_flight = Some(frame.seq);
         }
-        let busy = !self.in_flight.is_empty();
+        self.held_back = false;
         self.in_flight.push_back(Sent {
             seq: frame.seq,
-            delivery: Delivery {
-                bytes,
-                sent_at: now,
-                busy,
-                probe,
-            },
+            delivery,
             counted: true,
         });
         self.last_sent = Some(frame);
@@ -221,8 +264,11 @@ pub struct ViewerSession {
     _presence: Presence,
     /// What the viewer is sent waits here; the session never waits for it.
     outbox: Outbox,
-    config: SessionConfig,
     flow: FlowState,
+    /// Its path, as its acks measure it.
+    link: LinkMeter,
+    /// The most [`Window`] may ever be.
+    max_window: Window,
     keyframes: KeyframeLimiter,
     /// Its input events' rate.
     events: EventLimiter,
@@ -270,11 +316,15 @@ impl ViewerSession {
             _presence: presence,
             outbox,
             flow: FlowState::joining(),
+            link: LinkMeter::default(),
+            max_window: Window {
+                frames: limits.max_frames_in_flight,
+                bytes: limits.max_bytes_in_flight,
+            },
             heartbeat: Heartbeat::new(&config),
             producer_online: None,
             told_lossy: None,
             sent,
-            config,
         }
     }
 
@@ -291,7 +341,7 @@ impl ViewerSession {
             if let ControlFlow::Break(reason) = self.send_what_is_due(online, newest).await {
                 break reason;
             }
-            let window_open = self.flow.window_open(self.config.window);
+            let window_open = self.flow.window_open(self.window());
             let refinement = self.quality.next_refinement();
             let refine_at = tokio::time::Instant::from_std(refinement.unwrap_or_else(Instant::now));
             tracing::trace!(
@@ -301,7 +351,9 @@ impl ViewerSession {
                 "loop"
             );
             let step = tokio::select! {
-                _ = frames.changed(), if window_open => GO_ON,
+                // Frames published while the window is full are noted too:
+                // the message that follows was held back by the window.
+                _ = frames.changed() => GO_ON,
                 () = tokio::time::sleep_until(refine_at), if window_open && refinement.is_some() => GO_ON,
                 _ = producers.changed() => GO_ON,
                 message = inbox.next() => self.on_message(message),
@@ -315,6 +367,16 @@ impl ViewerSession {
         };
         finish(self.outbox, inbox, reason, stream.name(), "viewer").await;
         crate::memory::note_released();
+    }
+
+    /// What may be in flight now: what the path carries in a round trip,
+    /// twice, within the limits.
+    fn window(&self) -> Window {
+        let measured = self.link.window_bytes().unwrap_or(0);
+        Window {
+            frames: self.max_window.frames,
+            bytes: measured.min(self.max_window.bytes),
+        }
     }
 
     /// Tells the viewer of a change of producer, then sends the frame that is
@@ -333,25 +395,30 @@ impl ViewerSession {
         }
         let now = Instant::now();
         let refine = self.quality.next_refinement().is_some_and(|due| due <= now);
-        let Some(frame) = self
-            .flow
-            .next_to_send(newest.as_ref(), self.config.window, refine)
-        else {
+        let window = self.window();
+        let Some(frame) = self.flow.next_to_send(newest.as_ref(), window, refine) else {
             return GO_ON;
         };
         let fps = self.stream.fps();
         let frame_bytes = frame.pixel_bytes().len();
         let tiles = fine_tiles(&frame);
-        let plan = self
-            .quality
-            .plan(now, fps, self.stream.quality_cap(), frame_bytes, tiles);
+        let cap = self.stream.quality_cap();
+        let plan = (self.quality).plan(now, &self.link, fps, cap, frame_bytes, tiles);
         let encoded = self.stream.message(&frame, self.flow.base(), &plan).await;
         self.outbox.push(Outgoing::Frame(encoded.bytes.clone()));
         let now = Instant::now();
-        let probe = self.quality.probing();
+        let app_limited = !self.flow.held_back;
+        let delivery = self.link.on_send(
+            encoded.bytes.len(),
+            now,
+            self.flow.idle(),
+            app_limited,
+            self.quality.probing(),
+        );
         self.sent.sent(frame.seq);
-        self.flow.on_sent(frame, encoded.bytes.len(), probe, now);
+        self.flow.on_sent(frame, delivery);
         self.quality.on_sent(
+            &self.link,
             &plan,
             &encoded.stats,
             &encoded.outcome,
@@ -411,13 +478,17 @@ impl ViewerSession {
             seq = ack.seq,
             decode_us = ack.decode_us,
             paint_us = ack.paint_us,
+            hold_us = ack.hold_us,
             "ack"
         );
         match self.flow.on_ack(ack.seq) {
             Ok(delivered) => {
                 let work = u64::from(ack.decode_us) + u64::from(ack.paint_us);
-                let work = Duration::from_micros(work);
-                self.quality.on_ack(&delivered, work, Instant::now());
+                let times = ViewerTimes {
+                    work: Duration::from_micros(work),
+                    hold: Duration::from_micros(u64::from(ack.hold_us)),
+                };
+                self.link.on_ack(&delivered, times, Instant::now());
                 GO_ON
             }
             Err(UnknownAck(seq)) => close(
@@ -510,12 +581,28 @@ mod tests {
             .collect()
     }
 
-    /// Sends what is due, as the session does; returns its sequence.
-    fn send(flow: &mut FlowState, newest: &Arc<Frame>) -> Option<u64> {
-        let frame = flow.next_to_send(Some(newest), 2, false)?;
+    /// A window not measured yet: two frames.
+    const UNMEASURED: Window = Window {
+        frames: 32,
+        bytes: 0,
+    };
+
+    /// A message of 100 bytes.
+    fn delivery() -> Delivery {
+        LinkMeter::default().on_send(100, Instant::now(), true, true, false)
+    }
+
+    /// Sends what is due in `window`, as the session does; returns its
+    /// sequence.
+    fn send_in(flow: &mut FlowState, newest: &Arc<Frame>, window: Window) -> Option<u64> {
+        let frame = flow.next_to_send(Some(newest), window, false)?;
         let seq = frame.seq;
-        flow.on_sent(frame, 100, false, Instant::now());
+        flow.on_sent(frame, delivery());
         Some(seq)
+    }
+
+    fn send(flow: &mut FlowState, newest: &Arc<Frame>) -> Option<u64> {
+        send_in(flow, newest, UNMEASURED)
     }
 
     #[test]
@@ -525,12 +612,38 @@ mod tests {
         assert_eq!(send(&mut flow, &frames[0]), Some(1));
         assert_eq!(send(&mut flow, &frames[1]), Some(2));
         assert_eq!(send(&mut flow, &frames[4]), None, "window of 2 is full");
+        assert!(flow.held_back, "frame 5 waited for the window");
         flow.on_ack(1).unwrap();
         assert_eq!(
             send(&mut flow, &frames[4]),
             Some(5),
             "frames 3 and 4 are skipped"
         );
+    }
+
+    #[test]
+    fn a_measured_window_holds_frames_and_bytes_within_its_limits() {
+        let frames = frames(40);
+        let mut flow = FlowState::joining();
+        // 100-byte messages, 1,000 bytes of window: ten in flight.
+        let window = Window {
+            frames: 32,
+            bytes: 1_000,
+        };
+        for frame in &frames[..10] {
+            assert!(send_in(&mut flow, frame, window).is_some());
+        }
+        assert_eq!(send_in(&mut flow, &frames[10], window), None);
+        // However large the window measures, no more than its frames.
+        let wide = Window {
+            frames: 32,
+            bytes: usize::MAX,
+        };
+        for frame in &frames[10..32] {
+            assert!(send_in(&mut flow, frame, wide).is_some());
+        }
+        assert_eq!(send_in(&mut flow, &frames[32], wide), None);
+        assert_eq!(flow.in_flight.len(), 32);
     }
 
     #[test]
@@ -564,7 +677,10 @@ mod tests {
         send(&mut flow, &frames[1]);
         assert!(flow.on_keyframe_request());
         assert!(!flow.on_keyframe_request(), "one is already due");
-        assert!(flow.window_open(2), "the frame in flight no longer counts");
+        assert!(
+            flow.window_open(UNMEASURED),
+            "the frame in flight no longer counts"
+        );
         assert!(flow.base().is_none(), "the next message is a keyframe");
         assert_eq!(
             send(&mut flow, &frames[1]),
@@ -590,9 +706,11 @@ mod tests {
         let mut flow = FlowState::joining();
         assert_eq!(send(&mut flow, &frames[0]), Some(1));
         assert_eq!(send(&mut flow, &frames[0]), None, "the viewer has it");
-        let refinement = flow.next_to_send(Some(&frames[0]), 2, true).unwrap();
-        flow.on_sent(refinement, 100, false, Instant::now());
-        assert!(!flow.window_open(2), "both count");
+        let refinement = flow
+            .next_to_send(Some(&frames[0]), UNMEASURED, true)
+            .unwrap();
+        flow.on_sent(refinement, delivery());
+        assert!(!flow.window_open(UNMEASURED), "both count");
         assert_eq!(
             flow.on_ack(1).unwrap().len(),
             1,

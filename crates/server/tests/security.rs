@@ -671,3 +671,107 @@ async fn the_compiled_in_page_is_www_as_built_and_nothing_else() {
         assert_eq!(get(path, &[]).await.status, 404, "{path}");
     }
 }
+
+/// What a viewer that acks every frame `delay` after it arrives, claiming
+/// it held none of them (a long, fast path, as far as the server can tell),
+/// had received and not yet acknowledged at most, in frames and bytes, over
+/// `run_for` of frames published every 5 ms by `frame(n)`.
+async fn most_unacknowledged(
+    limits: Limits,
+    frame: impl Fn(u32) -> Vec<u8> + Send + 'static,
+    delay: Duration,
+    run_for: Duration,
+) -> (usize, usize) {
+    let server = start_server_on(Config::default(), Streams::with_limits(limits)).await;
+    let stream = server.streams.get_or_create("far").unwrap();
+    stream
+        .publish(128, 128, PixelFormat::Rgb8, frame(0))
+        .unwrap();
+    let publisher = {
+        let stream = stream.clone();
+        tokio::spawn(async move {
+            for n in 1.. {
+                stream
+                    .publish(128, 128, PixelFormat::Rgb8, frame(n))
+                    .unwrap();
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+    let mut viewer = Viewer::connect(&server, "far").await;
+    let mut unacked: std::collections::VecDeque<(tokio::time::Instant, u64, usize)> =
+        Default::default();
+    let (mut most_frames, mut most_bytes) = (0, 0);
+    let end = tokio::time::Instant::now() + run_for;
+    while tokio::time::Instant::now() < end {
+        let due = unacked.front().map(|&(arrived, ..)| arrived + delay);
+        let wait = due.map_or(Duration::from_millis(50), |due| {
+            due.saturating_duration_since(tokio::time::Instant::now())
+        });
+        if let Some(message) = viewer.next_binary_within(wait).await {
+            let header = framecast_codec::wire::parse_frame(&message).unwrap().header;
+            unacked.push_back((tokio::time::Instant::now(), header.seq, message.len()));
+            most_frames = most_frames.max(unacked.len());
+            most_bytes = most_bytes.max(unacked.iter().map(|&(.., bytes)| bytes).sum());
+        }
+        while let Some(&(arrived, seq, _)) = unacked.front() {
+            if arrived + delay > tokio::time::Instant::now() {
+                break;
+            }
+            unacked.pop_front();
+            viewer
+                .send(|out| {
+                    framecast_codec::Ack {
+                        seq,
+                        decode_us: 0,
+                        paint_us: 0,
+                        hold_us: 0,
+                    }
+                    .write(out)
+                })
+                .await;
+        }
+    }
+    publisher.abort();
+    (most_frames, most_bytes)
+}
+
+/// A 128x128 RGB frame of noise: about 49 KB whatever it is a delta against.
+fn noise(n: u32) -> Vec<u8> {
+    let mut state = 0x9e37_79b9_u32.wrapping_mul(n + 1);
+    (0..128 * 128 * 3)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as u8
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn what_a_viewer_acks_cannot_buy_it_more_in_flight_than_the_limits() {
+    // Acked 150 ms after arrival with no hold: the window measures a path
+    // of 150 ms carrying whatever is sent, which would grow it past any
+    // size; the limits hold it.
+    let limits = Limits {
+        max_frames_in_flight: 6,
+        ..Limits::default()
+    };
+    let shifted = |n: u32| gradient(128, 128, n as u8);
+    let delay = Duration::from_millis(150);
+    let (frames, _) = most_unacknowledged(limits, shifted, delay, Duration::from_secs(2)).await;
+    assert_eq!(
+        frames, 6,
+        "more than the two frames of an unmeasured window, no more than the limit"
+    );
+
+    let limits = Limits {
+        max_bytes_in_flight: 200_000,
+        ..Limits::default()
+    };
+    let (frames, bytes) = most_unacknowledged(limits, noise, delay, Duration::from_secs(2)).await;
+    assert!(frames > 2, "the window grew past two frames: {frames}");
+    let message = 128 * 128 * 3 + 2_000;
+    assert!(bytes < 200_000 + message, "{bytes} bytes unacknowledged");
+}

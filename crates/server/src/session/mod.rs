@@ -20,8 +20,6 @@ pub use outbox::{NoticeKind, Outbox, Outgoing};
 /// Flow-control and liveness settings of WebSocket sessions.
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
-    /// Frames sent to a viewer and not yet acknowledged, at most.
-    pub window: usize,
     /// How often the server pings each peer.
     pub heartbeat_interval: Duration,
     /// A peer silent (no message, not even a pong) for this long is
@@ -35,7 +33,6 @@ pub struct SessionConfig {
 impl Default for SessionConfig {
     fn default() -> Self {
         SessionConfig {
-            window: 2,
             heartbeat_interval: Duration::from_secs(5),
             client_timeout: Duration::from_secs(15),
             refine_after: crate::quality::REFINE_AFTER,
