@@ -153,12 +153,13 @@ pub const MAX_JPEG_QUALITIES: usize = 4;
 pub const MAX_FRAMES_IN_FLIGHT: usize = 32;
 
 /// Bytes of frame messages that may be in flight to one viewer, at most,
-/// whatever its acks say: twice 200 ms of a 640 Mbit/s path. Two frames
-/// may always be in flight, whatever their size (as with a window of two
-/// frames, before the window was measured); past two, the bytes in flight
-/// must be under this, so a viewer holds at most this plus one message, or
-/// two messages.
-pub const MAX_BYTES_IN_FLIGHT: usize = 32 << 20;
+/// whatever its acks say: twice 200 ms of a 320 Mbit/s path (exact
+/// 1000x1000 camera frames at 30 a second across 200 ms need half). Two
+/// frames may always be in flight, whatever their size (as with a window of
+/// two frames, before the window was measured); past two, the bytes in
+/// flight must be under this, so a viewer holds at most this plus one
+/// message, or two messages.
+pub const MAX_BYTES_IN_FLIGHT: usize = 16 << 20;
 
 /// The limits one server enforces.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -197,6 +197,34 @@ async fn malformed_viewer_message_closes_with_the_reason() {
 }
 
 #[tokio::test]
+async fn a_viewer_of_the_previous_protocol_version_is_told_which_the_server_speaks() {
+    let server = start_server().await;
+    let stream = server.streams.get_or_create("old").unwrap();
+    stream
+        .publish(16, 16, PixelFormat::Rgb8, vec![0; 16 * 16 * 3])
+        .unwrap();
+    let mut viewer = Viewer::connect(&server, "old").await;
+    viewer.receive().await;
+    // A version 3 ack: 24 bytes, without hold_us.
+    let mut ack = b"FCST\x03\x02\x00\x00".to_vec();
+    ack.extend_from_slice(&1u64.to_le_bytes());
+    ack.extend_from_slice(&[0; 8]);
+    viewer
+        .socket
+        .send(Message::Binary(ack.into()))
+        .await
+        .unwrap();
+    let close = viewer.next_close().await;
+    assert_eq!(close.code, CloseCode::Invalid);
+    let speaks = format!("speaks version {}", framecast_codec::wire::VERSION);
+    assert!(
+        close.reason.contains("protocol version 3") && close.reason.contains(&speaks),
+        "reason: {}",
+        close.reason
+    );
+}
+
+#[tokio::test]
 async fn silent_viewer_is_closed_after_the_timeout() {
     let server = start_server_with(Config {
         workers: 1,
