@@ -23,6 +23,11 @@
 // namespace of its own (`unshare --net`, root), where an htb class shapes
 // the loopback traffic from each server's port (this kernel has htb and the
 // u32 filter, not netem). The producer-to-server direction stays unlimited.
+// FRAMECAST_LOOP_RTT_MS=100 puts that round-trip time between Chromium and
+// each server: the page's connections go through relay.mjs, which delays
+// each direction by half of it (no netem here), as a remote Jupyter server,
+// a cloud GPU box or a VPN would; with a link limit too, the relay runs in
+// the namespace and the link it crosses is shaped.
 // FRAMECAST_LOOP_RATES=30 sets the paced rates (default 20 and uncapped).
 // On an unlimited link the loop also runs with the server inside the Python
 // process (framecast.serve, tests/loop/serve.py; uncapped, each frame waits
@@ -37,6 +42,7 @@ import { cpuSeconds, launchChromium, treeCpuSeconds } from "./chromium.mjs";
 import { repo, startServer } from "./harness.mjs";
 import { STAMP_READER } from "./stamps.mjs";
 import { limitLink, runInNamespace, shapePort, whyNoNamespace } from "./netns.mjs";
+import { startRelay } from "./relay.mjs";
 
 const framesBin = path.resolve(process.argv[2] ?? path.join(repo, "target/release/framecast-bench-frames"));
 const outPath = path.resolve(process.argv[3] ?? path.join(repo, "target/bench/loop.json"));
@@ -48,6 +54,9 @@ const CLASSES = (process.env.FRAMECAST_LOOP_CLASSES ?? "sprite,scroll,plasma,noi
 const RATES = (process.env.FRAMECAST_LOOP_RATES ?? "20,0").split(",").map(Number);
 /** The server-to-browser link's rate in Mbit/s, or null for unlimited. */
 const LINK_MBIT = process.env.FRAMECAST_LOOP_LINK_MBIT ? Number(process.env.FRAMECAST_LOOP_LINK_MBIT) : null;
+/** The round trip between Chromium and the servers, in ms, or null for
+ * none (no relay). */
+const RTT_MS = process.env.FRAMECAST_LOOP_RTT_MS ? Number(process.env.FRAMECAST_LOOP_RTT_MS) : null;
 
 if (LINK_MBIT !== null && !process.env.FRAMECAST_LOOP_IN_NETNS) {
   // Run again inside a network namespace of our own, whose loopback we may
@@ -56,7 +65,7 @@ if (LINK_MBIT !== null && !process.env.FRAMECAST_LOOP_IN_NETNS) {
   const why = whyNoNamespace();
   if (why) {
     console.log(`loop-bench: skipping the ${LINK_MBIT} Mbit/s link: cannot make a network namespace with tc (${why})`);
-    await writeFile(outPath, JSON.stringify({ link_mbit: LINK_MBIT, skipped: `no network namespace with tc here: ${why}`, results: [] }, null, 2));
+    await writeFile(outPath, JSON.stringify({ link_mbit: LINK_MBIT, rtt_ms: RTT_MS, skipped: `no network namespace with tc here: ${why}`, results: [] }, null, 2));
     process.exit(0);
   }
   const inside = runInNamespace(process.argv[1], process.argv.slice(2), { FRAMECAST_LOOP_IN_NETNS: "1" }, { stdio: "inherit" });
@@ -67,6 +76,13 @@ if (LINK_MBIT !== null) limitLink(LINK_MBIT);
 /** Sends what leaves a server's port through the limited link, if any. */
 function shapeServer(port) {
   if (LINK_MBIT !== null) shapePort(port);
+}
+
+/** Where Chromium opens `url`: through a delay relay when there is a round
+ * trip to put between them. Returns {url, close()}. */
+async function distant(url) {
+  if (RTT_MS === null) return { url, close: async () => {} };
+  return startRelay({ to: url, rttMs: RTT_MS });
 }
 /** Distinct frames of each class, played forwards and backwards. */
 const FRAMES = 60;
@@ -121,7 +137,7 @@ async function measure(chromium, producerPids, serverPid, counters) {
 
 /** One pipeline's result for the report, from a `measure` run and what
  * its page and producer counted over it. */
-function row({ system, name, rate, run: { before, after, elapsed }, shown, sent, latencies, bytesPerFrame }) {
+function row({ system, name, rate, run: { before, after, elapsed }, shown, sent, latencies, bytesPerFrame, exactShare = 0 }) {
   const perShown = (seconds) => (shown ? (seconds * 1000) / shown : null);
   return {
     system,
@@ -132,6 +148,9 @@ function row({ system, name, rate, run: { before, after, elapsed }, shown, sent,
     latency_p50_ms: percentile(latencies, 50),
     latency_p99_ms: percentile(latencies, 99),
     bytes_per_frame: bytesPerFrame,
+    // Frames shown while the server said the picture was exact (MJPEG's
+    // never are).
+    exact_share: exactShare,
     producer_server_cpu_ms_per_frame: perShown(after.producer - before.producer),
     // The server process alone (for MJPEG the Flask process, whose
     // generator is also the producer).
@@ -152,6 +171,7 @@ function pageCounters(chromium, url, stream) {
   return async () => ({
     ...(await chromium.evaluate(() => ({
       painted: window.framecast.frames,
+      exact: window.framecast.exactFrames,
       applied: window.framecast.applied,
       bytes: window.framecast.bytes,
       latencies: window.framecast.latencies.splice(0),
@@ -164,12 +184,14 @@ function pageCounters(chromium, url, stream) {
 function pageRow(system, name, rate, run) {
   const { before, after } = run;
   const applied = after.counters.applied - before.counters.applied;
+  const shown = after.counters.painted - before.counters.painted;
   return row({
     system,
     name,
     rate,
     run,
-    shown: after.counters.painted - before.counters.painted,
+    shown,
+    exactShare: shown ? (after.counters.exact - before.counters.exact) / shown : null,
     sent: after.counters.seq - before.counters.seq,
     latencies: after.counters.latencies,
     bytesPerFrame: applied ? (after.counters.bytes - before.counters.bytes) / applied : null,
@@ -181,18 +203,20 @@ async function runFramecast(name, rate, frames) {
   shapeServer(Number(new URL(server.url).port));
   const stream = `loop-${name}`;
   const producer = spawnPython("publish.py", [frames, server.url, stream, "--fps", String(rate)]);
+  const relay = await distant(server.url);
   let chromium;
   try {
     for (let waited = 0; !(await streamSeq(server.url, stream)); waited += 0.05) {
       if (!producer.alive() || waited > 30) throw new Error(`publish.py published nothing:\n${producer.log()}`);
       await sleep(0.05);
     }
-    chromium = await openPage(server.url, stream);
+    chromium = await openPage(relay.url, stream);
     const run = await measure(chromium, [producer.pid, server.pid], server.pid, pageCounters(chromium, server.url, stream));
     const exactAfterMs = await timeToExact(chromium, producer, server.url, stream);
     return { exact_after_ms: exactAfterMs, ...pageRow("framecast", name, rate, run), browser: chromium.version };
   } finally {
     await chromium?.close();
+    await relay.close();
     await producer.stop();
     await server.stop();
   }
@@ -251,6 +275,7 @@ async function runMjpeg(name, rate, frames) {
   shapeServer(port);
   const server = spawnPython("mjpeg.py", [frames, "--port", String(port), "--fps", String(rate)]);
   const url = `http://127.0.0.1:${port}/`;
+  const relay = await distant(url);
   let chromium;
   try {
     for (let waited = 0; ; waited += 0.1) {
@@ -258,7 +283,7 @@ async function runMjpeg(name, rate, frames) {
       if (!server.alive() || waited > 30) throw new Error(`mjpeg.py did not start:\n${server.log()}`);
       await sleep(0.1);
     }
-    chromium = await launchChromium(url);
+    chromium = await launchChromium(relay.url);
     await chromium.waitFor(() => document.getElementById("view")?.naturalWidth > 0);
     await chromium.evaluate(STAMP_READER);
     const counters = async () => ({
@@ -281,6 +306,7 @@ async function runMjpeg(name, rate, frames) {
     });
   } finally {
     await chromium?.close();
+    await relay.close();
     await server.stop();
   }
 }
@@ -294,7 +320,7 @@ async function sendCost() {
   if (code !== 0) throw new Error(`send_cost.py failed (${code})`);
   return JSON.parse(out);
 }
-const send_cost = LINK_MBIT === null ? await sendCost() : null;
+const send_cost = LINK_MBIT === null && RTT_MS === null ? await sendCost() : null;
 if (send_cost) {
   console.log(`stream.send of a 1000x1000 RGB frame, server in-process: p50 ${send_cost.send_ms_p50.toFixed(3)} ms (CPU ${send_cost.send_cpu_ms_p50.toFixed(3)} ms), p90 ${send_cost.send_ms_p90.toFixed(3)} ms`);
 }
@@ -309,7 +335,7 @@ for (const name of CLASSES) {
   for (const rate of RATES) {
     // The in-process server runs without a link limit only (it is the same
     // server as runFramecast's on the link).
-    const inProcess = LINK_MBIT === null && !process.env.FRAMECAST_LOOP_NO_IN_PROCESS ? [runInProcess] : [];
+    const inProcess = LINK_MBIT === null && RTT_MS === null && !process.env.FRAMECAST_LOOP_NO_IN_PROCESS ? [runInProcess] : [];
     for (const run of [runMjpeg, runFramecast, ...inProcess]) {
       const result = await run(name, rate, frames);
       browser = result.browser ?? browser;
@@ -317,8 +343,8 @@ for (const name of CLASSES) {
       results.push(result);
       const fmt = (v, digits = 1) => (v === null ? "-" : v.toFixed(digits));
       console.log(
-        `${name.padEnd(7)} ${rate ? `${rate}/s` : "uncapped"}${LINK_MBIT === null ? "" : ` at ${LINK_MBIT} Mbit/s`} ${result.system.padEnd(9)} shown ${fmt(result.shown_fps)}/s (sent ${fmt(result.sent_fps)}/s), latency p50 ${fmt(result.latency_p50_ms, 0)} p99 ${fmt(result.latency_p99_ms, 0)} ms, ${fmt(result.bytes_per_frame / 1000)} KB a frame, CPU per frame: producer+server ${fmt(result.producer_server_cpu_ms_per_frame)} ms (server ${fmt(result.server_cpu_ms_per_frame)}), Chromium ${fmt(result.chromium_cpu_ms_per_frame)} ms` +
-          (result.system === "framecast" ? `, exact ${result.exact_after_ms ?? "-"} ms after the last change` : ""),
+        `${name.padEnd(7)} ${rate ? `${rate}/s` : "uncapped"}${RTT_MS === null ? "" : ` at ${RTT_MS} ms`}${LINK_MBIT === null ? "" : ` over ${LINK_MBIT} Mbit/s`} ${result.system.padEnd(9)} shown ${fmt(result.shown_fps)}/s (sent ${fmt(result.sent_fps)}/s), latency p50 ${fmt(result.latency_p50_ms, 0)} p99 ${fmt(result.latency_p99_ms, 0)} ms, ${fmt(result.bytes_per_frame / 1000)} KB a frame, CPU per frame: producer+server ${fmt(result.producer_server_cpu_ms_per_frame)} ms (server ${fmt(result.server_cpu_ms_per_frame)}), Chromium ${fmt(result.chromium_cpu_ms_per_frame)} ms` +
+          (result.system === "framecast" ? `, ${fmt(100 * (result.exact_share ?? 0), 0)}% of frames exact, exact ${result.exact_after_ms ?? "-"} ms after the last change` : ""),
       );
     }
   }
@@ -326,6 +352,6 @@ for (const name of CLASSES) {
 }
 await writeFile(
   outPath,
-  JSON.stringify({ width: 1000, height: 1000, frames: FRAMES, measure_s: MEASURE_S, link_mbit: LINK_MBIT, browser, driven: "launched directly; counters read with Runtime.evaluate only", send_cost, results }, null, 2),
+  JSON.stringify({ width: 1000, height: 1000, frames: FRAMES, measure_s: MEASURE_S, link_mbit: LINK_MBIT, rtt_ms: RTT_MS, browser, driven: "launched directly; counters read with Runtime.evaluate only", send_cost, results }, null, 2),
 );
 console.log(`wrote ${outPath}`);

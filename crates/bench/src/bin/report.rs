@@ -202,6 +202,7 @@ struct Goal {
 const FULL_CHANGE_ENCODE: &str = "Every pixel changes every frame, so all 3 MB are read twice (frame and base), differenced, cut into bit planes and passed through LZ4 (about a third of the time each, from perf), where JPEG transforms chroma-subsampled data and drops most of it. Fusing the difference into the bit-plane pass and skipping LZ4 on planes that are all zero are the next steps.";
 const BROWSER_FULL_CHANGE: &str = "The lossless delta is 0.7-1.2 MB of LZ4 to inflate into 3 MB of bit planes, turn back into bytes, and add into a 4 MB RGBA framebuffer, against a JPEG of 40-50 KB that the browser decodes in native SIMD code: every step is a pass over megabytes in wasm (simd128 where it paid: the bit planes), and LZ4's inflate is the largest.";
 const OVER_A_LINK: &str = "While the picture moves, framecast's natural tiles travel as JPEG at up to quality 90 (cv2's MJPEG is at 95), so the link carries them; the refinement to exact pixels waits until they have been still for 200 ms.";
+const AT_A_DISTANCE: &str = "Each frame's bytes reach the page half a round trip after they are sent, at best: what framecast adds to that is the encode, the page's decode and its wait for an animation frame (up to 16 ms). The window of frames in flight is twice what the path carried in the last round trips, so a producer's frames are not held back by it; it starts at two frames and doubles each round trip while it holds frames back, so the first second of a long path shows fewer.";
 const LINK_SERVER: &str = "framecast's server receives and unmasks the raw 3 MB frame from the producer's WebSocket (about 1 ms; issue #12's in-process server removes it), compares it with the last one and JPEG-encodes every changed natural tile, where the MJPEG process encodes the frame it made in memory.";
 const AGAINST_XOR_ONLY: &str = "The per-tile estimate reads every sixteenth row of each changed tile; on content that stays XOR + LZ4 that is extra work, and at these sub-millisecond times run-to-run noise is of the same size.";
 const LOOP_SERVER: &str = "Per frame, framecast's Publisher copies the 3 MB frame and compares it with the one before, in Python's process beside the server's; a GUI-like change then crosses the socket as a few KB, but natural content and noise go whole, and producer and server copy, mask, send and receive the raw 3 MB frame before any encoding (the in-process server removes all of that: its table below), where MJPEG encodes in the producer's own process; on natural content the lossless encode (bit planes + LZ4, see the server-side goals) then costs more than cv2's JPEG encode.";
@@ -241,6 +242,11 @@ const GOALS: &[Goal] = &[
     Goal { key: "link 100 exact", text: "exact pixels <= 500 ms after motion stops", limit: Limit::AtMost(500.0), bound: OVER_A_LINK },
     Goal { key: "link 100 server", text: "server CPU per frame <= 1x MJPEG's", limit: Limit::AtMost(1.0), bound: LINK_SERVER },
     Goal { key: "link 20 camera", text: "frames shown per second >= 15", limit: Limit::AtLeast(15.0), bound: OVER_A_LINK },
+    Goal { key: "distance shown", text: "frames shown per second >= 0.95x MJPEG's", limit: Limit::AtLeast(0.95), bound: AT_A_DISTANCE },
+    Goal { key: "distance p50", text: "latency p50 <= RTT/2 + 30 ms", limit: Limit::AtMost(30.0), bound: AT_A_DISTANCE },
+    Goal { key: "distance exact", text: "every frame shown exact", limit: Limit::AtLeast(1.0), bound: AT_A_DISTANCE },
+    Goal { key: "distance 50 shown", text: "frames shown per second >= MJPEG's", limit: Limit::AtLeast(1.0), bound: OVER_A_LINK },
+    Goal { key: "distance 50 p50", text: "latency p50 <= 100 ms", limit: Limit::AtMost(100.0), bound: OVER_A_LINK },
     Goal { key: "link sprite", text: "sprite: lossless, <= 8 KB a frame, every frame shown", limit: Limit::AtMost(8_000.0), bound: "" },
     Goal { key: "loop in-process", text: "producer+server CPU per frame, server in-process, <= 1/2 of MJPEG's", limit: Limit::AtMost(0.5), bound: LOOP_IN_PROCESS },
     Goal { key: "send cost", text: "in-process publish of a 1000x1000 frame, before encoding, <= 0.3 ms", limit: Limit::AtMost(0.3), bound: "One copy of the 3 MB array into a fresh buffer: memory bandwidth and the page faults of the new allocation." },
@@ -441,6 +447,8 @@ struct LoopRow {
     chromium_ms: f64,
     /// From the producer's stop to the page showing its last frame exactly.
     exact_after_ms: Option<f64>,
+    /// Of the frames shown, the share the server said were exact.
+    exact_share: Option<f64>,
 }
 
 impl LoopRow {
@@ -464,6 +472,7 @@ impl LoopRow {
             server_ms: row["server_cpu_ms_per_frame"].as_f64(),
             chromium_ms: number("chromium_cpu_ms_per_frame"),
             exact_after_ms: row["exact_after_ms"].as_f64(),
+            exact_share: row["exact_share"].as_f64(),
         })
     }
 
@@ -679,6 +688,94 @@ fn link_tables(paths: &[PathBuf]) -> String {
         }
         md.push('\n');
     }
+    if !goals.is_empty() {
+        md += GOAL_HEADER;
+        md += &goals;
+        md.push('\n');
+    }
+    md
+}
+
+/// The numpy loop at 30 frames/s with a round trip between Chromium and the
+/// servers (`FRAMECAST_LOOP_RTT_MS`: the delay relay), one file a path.
+fn distance_table(paths: &[PathBuf]) -> String {
+    if paths.is_empty() {
+        return String::new();
+    }
+    let mut md = String::from("### At a distance, 30 frames per second\n\nThe same loop at 30 frames/s with Chromium's connections to each server through a relay that delays each direction by half the round-trip time and limits nothing else (`tests/browser/relay.mjs`; this kernel has no netem), and for the last rows also a link limit (htb, as above). The producers are local to their servers, as a remote Jupyter server's or a cloud GPU box's are. framecast sizes each viewer's window of frames in flight from its acks (twice the bandwidth-delay product, `crates/server/src/link.rs`); before, it was two frames, which gave 2/RTT frames a second (17 at 100 ms, 9 at 200 ms). \"exact\" is the share of frames shown while the server said the picture was exact (MJPEG's never are: cv2's JPEG at quality 95).\n\n| path | class | frames shown /s: MJPEG | framecast | latency p50 / p99: MJPEG | framecast | bytes per frame: MJPEG | framecast | framecast frames exact | exact after |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    let mut goals = String::new();
+    for path in paths {
+        let Some(report) = read_json(path) else {
+            continue;
+        };
+        let rtt = report["rtt_ms"].as_f64().unwrap_or(0.0);
+        let mbit = report["link_mbit"].as_f64();
+        let name = match mbit {
+            Some(mbit) => format!("{rtt:.0} ms, {mbit} Mbit/s"),
+            None => format!("{rtt:.0} ms"),
+        };
+        if let Some(skipped) = report["skipped"].as_str() {
+            writeln!(md, "| {name} | not measured ({skipped}) | | | | | | | | |").unwrap();
+            continue;
+        }
+        let (results, classes) = loop_results(&report);
+        for class in &classes {
+            let (Some(mjpeg), Some(framecast)) = (
+                LoopRow::find(&results, "mjpeg", class, 30),
+                LoopRow::find(&results, "framecast", class, 30),
+            ) else {
+                continue;
+            };
+            let share = framecast.exact_share;
+            writeln!(
+                md,
+                "| {name} | {class} | {:.1} | {:.1} | {} | {} | {} | {} | {} | {} |",
+                mjpeg.shown_fps,
+                framecast.shown_fps,
+                mjpeg.latency(),
+                framecast.latency(),
+                fmt_bytes(mjpeg.bytes_per_frame as usize),
+                fmt_bytes(framecast.bytes_per_frame as usize),
+                share.map_or("n/a".into(), |share| format!("{:.0}%", 100.0 * share)),
+                framecast
+                    .exact_after_ms
+                    .map_or("never".into(), |ms| format!("{ms:.0} ms")),
+            )
+            .unwrap();
+            let prefix = format!("{class}, {name}: ");
+            let shown = framecast.shown_fps / mjpeg.shown_fps;
+            let p50 = framecast.latency_p50_ms;
+            let p50_shown = p50.map_or("n/a".into(), |ms| format!("{ms:.0} ms"));
+            match mbit {
+                None => {
+                    goals += &goal(
+                        "distance shown",
+                        &prefix,
+                        Some(shown),
+                        &format!("{shown:.2}x"),
+                    );
+                    let over = p50.map(|ms| ms - rtt / 2.0);
+                    goals += &goal("distance p50", &prefix, over, &p50_shown);
+                    if class == "plasma" || class == "camera" {
+                        let shown_share =
+                            share.map_or("n/a".into(), |s| format!("{:.1}%", 100.0 * s));
+                        goals += &goal("distance exact", &prefix, share, &shown_share);
+                    }
+                }
+                Some(mbit) if mbit == 50.0 => {
+                    goals += &goal(
+                        "distance 50 shown",
+                        &prefix,
+                        Some(shown),
+                        &format!("{shown:.2}x"),
+                    );
+                    goals += &goal("distance 50 p50", &prefix, p50, &p50_shown);
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    md.push('\n');
     if !goals.is_empty() {
         md += GOAL_HEADER;
         md += &goals;
@@ -911,8 +1008,12 @@ fn main() -> std::io::Result<()> {
     let (mjpeg_paths, rest): (Vec<PathBuf>, Vec<PathBuf>) = args
         .map(PathBuf::from)
         .partition(|path| says(path, "mjpeg_route"));
-    let (uplink_paths, link_paths): (Vec<PathBuf>, Vec<PathBuf>) =
+    let (uplink_paths, rest): (Vec<PathBuf>, Vec<PathBuf>) =
         rest.into_iter().partition(|path| says(path, "uplink"));
+    // Runs through the delay relay say their round trip.
+    let (distance_paths, link_paths): (Vec<PathBuf>, Vec<PathBuf>) = rest
+        .into_iter()
+        .partition(|path| read_json(path).is_some_and(|report| report["rtt_ms"].is_number()));
 
     let mut md = String::new();
     writeln!(md, "# framecast benchmarks\n").unwrap();
@@ -923,6 +1024,7 @@ fn main() -> std::io::Result<()> {
     writeln!(md, "- Times are medians per frame in milliseconds, one core (the goals are for one core), except the last column: the same encoder spreading frames whose changes exceed {} KiB over every core, as the server does (the message is the same byte for byte). Bytes are medians per frame. The machine is shared: compare ratios within this file, not with other runs.\n", PARALLEL_MIN_BYTES / 1024).unwrap();
     md += &loop_table(&loop_path);
     md += &link_tables(&link_paths);
+    md += &distance_table(&distance_paths);
     md += &uplink_table(&uplink_paths);
     md += &mjpeg_route_table(&mjpeg_paths);
 
