@@ -30,13 +30,17 @@ async fn main() -> anyhow::Result<()> {
         let Message::Binary(bytes) = message? else {
             continue;
         };
+        let arrived = std::time::Instant::now();
         let info = decoder.apply(&bytes)?;
+        // Decoding is all this viewer does with a frame before acking it.
+        let micros = |d: std::time::Duration| u32::try_from(d.as_micros()).unwrap_or(u32::MAX);
+        let decoded = micros(arrived.elapsed());
         let mut ack = Vec::new();
         Ack {
             seq: info.seq,
-            decode_us: 0,
+            decode_us: decoded,
             paint_us: 0,
-            hold_us: 0,
+            hold_us: decoded,
         }
         .write(&mut ack);
         socket.send(Message::Binary(ack.into())).await?;

@@ -403,7 +403,9 @@ impl ViewerSession {
         let frame_bytes = frame.pixel_bytes().len();
         let tiles = fine_tiles(&frame);
         let cap = self.stream.quality_cap();
-        let plan = (self.quality).plan(now, &self.link, fps, cap, frame_bytes, tiles);
+        let plan = self
+            .quality
+            .plan(now, &self.link, fps, cap, frame_bytes, tiles);
         let encoded = self.stream.message(&frame, self.flow.base(), &plan).await;
         self.outbox.push(Outgoing::Frame(encoded.bytes.clone()));
         let now = Instant::now();

@@ -709,8 +709,13 @@ async fn most_unacknowledged(
             due.saturating_duration_since(tokio::time::Instant::now())
         });
         if let Some(message) = viewer.next_binary_within(wait).await {
-            let header = framecast_codec::wire::parse_frame(&message).unwrap().header;
-            unacked.push_back((tokio::time::Instant::now(), header.seq, message.len()));
+            // Each delta is against the frame the viewer holds when it
+            // arrives, however many are in flight.
+            let info = viewer
+                .decoder
+                .apply(&message)
+                .expect("every message applies");
+            unacked.push_back((tokio::time::Instant::now(), info.seq, message.len()));
             most_frames = most_frames.max(unacked.len());
             most_bytes = most_bytes.max(unacked.iter().map(|&(.., bytes)| bytes).sum());
         }
@@ -733,6 +738,23 @@ async fn most_unacknowledged(
         }
     }
     publisher.abort();
+    // Once everything is acked, the viewer holds the newest frame exactly.
+    while let Some((_, seq, _)) = unacked.pop_front() {
+        viewer.ack(seq).await;
+    }
+    let newest = stream.latest().unwrap();
+    while viewer.decoder.held_seq() != Some(newest.seq) {
+        let message = viewer
+            .next_binary_within(Duration::from_secs(5))
+            .await
+            .expect("the newest frame comes");
+        let info = viewer
+            .decoder
+            .apply(&message)
+            .expect("every message applies");
+        viewer.ack(info.seq).await;
+    }
+    viewer.assert_shows(PixelFormat::Rgb8, &newest.pixel_bytes());
     (most_frames, most_bytes)
 }
 

@@ -17,7 +17,8 @@ use tokio_util::task::TaskTracker;
 pub use inbox::{Inbox, InboxError, Incoming};
 pub use outbox::{NoticeKind, Outbox, Outgoing};
 
-/// Flow-control and liveness settings of WebSocket sessions.
+/// Liveness and refinement settings of WebSocket sessions (what may be in
+/// flight to a viewer is measured: [`crate::link`]).
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
     /// How often the server pings each peer.
