@@ -70,6 +70,12 @@ pub const WARM_UP_ROUND_TRIPS: u32 = 5;
 /// (see [`LinkMeter::rate`]).
 pub const VIEWER_LIMITED: f64 = 0.5;
 
+/// The share of a viewer's recent messages that must have waited for the
+/// window for its path (or the viewer) to be taken as what bounds its
+/// frame rate ([`LinkMeter::window_bound`]), smoothed over about ten
+/// messages.
+pub const WINDOW_BOUND: f64 = 0.5;
+
 /// Delivery-rate samples over less time than this are not taken: timer
 /// and scheduling noise would make them anything.
 const MIN_SAMPLE_INTERVAL: Duration = Duration::from_micros(500);
@@ -183,6 +189,8 @@ pub struct LinkMeter {
     /// The share of the time between acks the viewer spent decoding and
     /// painting, smoothed.
     viewer_share: f64,
+    /// The share of messages sent that waited for the window, smoothed.
+    held_back_share: f64,
     first_ack: Option<Instant>,
 }
 
@@ -197,6 +205,7 @@ impl Default for LinkMeter {
             bandwidth: WindowedExtreme::new(BANDWIDTH_WINDOW, false),
             rate: None,
             viewer_share: 0.0,
+            held_back_share: 0.0,
             first_ack: None,
         }
     }
@@ -217,6 +226,8 @@ impl LinkMeter {
         app_limited: bool,
         probe: bool,
     ) -> Delivery {
+        let held_back = if app_limited { 0.0 } else { 1.0 };
+        self.held_back_share += 0.1 * (held_back - self.held_back_share);
         if idle {
             // Nothing was on its way: the sample of this message starts now.
             self.delivered_at = Some(now);
@@ -330,6 +341,18 @@ impl LinkMeter {
         self.rate
     }
 
+    /// Whether the window, not the producer, has set when most of the
+    /// viewer's messages went lately ([`WINDOW_BOUND`]): its path or the
+    /// viewer itself takes less than the producer makes. While it is not,
+    /// every frame gets through as it is made, and an estimate of the link
+    /// that says otherwise is wrong: a frame held back now and then by a
+    /// hiccup (a page's pause, the relay's timers) is a sample of the
+    /// window at that moment, not of the link (camera frames at 50 ms of
+    /// round trip went JPEG on such samples for a tenth of their frames).
+    pub fn window_bound(&self) -> bool {
+        self.held_back_share >= WINDOW_BOUND
+    }
+
     /// Whether the viewer, not the link, paces the acks lately.
     fn viewer_limited(&self) -> bool {
         self.viewer_share >= VIEWER_LIMITED
@@ -346,12 +369,13 @@ impl LinkMeter {
         self.bandwidth.get()
     }
 
-    /// A meter whose [`LinkMeter::rate`] is `rate`, for tests of what
-    /// reads it.
+    /// A meter whose [`LinkMeter::rate`] is `rate` and whose messages all
+    /// waited for the window, or none did, for tests of what reads it.
     #[cfg(test)]
-    pub(crate) fn measured(rate: f64) -> Self {
+    pub(crate) fn measured(rate: f64, window_bound: bool) -> Self {
         LinkMeter {
             rate: Some(rate),
+            held_back_share: if window_bound { 1.0 } else { 0.0 },
             ..LinkMeter::default()
         }
     }
@@ -488,6 +512,29 @@ mod tests {
         path.ack_until(1600.0, Duration::ZERO);
         assert_eq!(path.meter.min_rtt(), rtt);
         assert!(path.meter.window_bytes().unwrap() >= window);
+    }
+
+    #[test]
+    fn a_stalled_page_is_not_taken_for_a_slow_link() {
+        // 50 KB frames back to back over a 20 ms path that takes one every
+        // 20 ms (2.5 MB/s), each held back by the window.
+        let mut path = Path::new();
+        for n in 0..100 {
+            let ms = f64::from(n) * 20.0;
+            path.send(50_000, ms, false, ms + 20.0);
+            path.ack_until(ms, Duration::ZERO);
+        }
+        path.ack_until(2000.0, Duration::ZERO);
+        let rtt = path.meter.min_rtt();
+        let rate = path.meter.rate().unwrap();
+        assert!((2e6..=3e6).contains(&rate), "{rate}");
+        // The page is hidden for 3 s: the frame in flight arrives, and it
+        // acks it when it is shown again, saying it held it that long.
+        path.send(50_000, 2000.0, false, 2020.0);
+        path.ack_until(2020.0, Duration::from_millis(3000));
+        assert_eq!(path.meter.min_rtt(), rtt);
+        let after = path.meter.rate().unwrap();
+        assert!(after >= 0.9 * rate, "{rate} -> {after}");
     }
 
     #[test]

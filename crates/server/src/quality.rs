@@ -216,7 +216,7 @@ impl QualityState {
         let quality = match self.asked {
             Quality::Lossless => None,
             Quality::Fixed(q) => Some(q),
-            Quality::Auto => self.auto(now, budget),
+            Quality::Auto => self.auto(now, budget, link.window_bound()),
         };
         let quality = match cap {
             Quality::Auto => quality,
@@ -255,8 +255,11 @@ impl QualityState {
 
     /// The JPEG quality [`Quality::Auto`] sends the next frame at given the
     /// frame's `budget`, `None` for exact: JPEG when the predicted exact
-    /// frame outgrows it, but an exact probe now and then.
-    fn auto(&mut self, now: Instant, budget: Option<f64>) -> Option<u8> {
+    /// frame outgrows it and the window holds the viewer's frames back
+    /// (`window_bound`: see [`LinkMeter::window_bound`]), but an exact
+    /// probe now and then. Once on JPEG, only a probe brings exact frames
+    /// back: JPEG frames are small enough to go as they come.
+    fn auto(&mut self, now: Instant, budget: Option<f64>, window_bound: bool) -> Option<u8> {
         self.probing = false;
         let (Some(budget), Some(exact)) = (budget, self.exact_bytes) else {
             self.probes = None;
@@ -264,6 +267,10 @@ impl QualityState {
         };
         if exact <= budget {
             self.probes = None;
+            return None;
+        }
+        if self.probes.is_none() && !window_bound {
+            // Exact frames get through as they are made.
             return None;
         }
         let probes = self.probes.get_or_insert(Probes {
@@ -387,9 +394,10 @@ mod tests {
         }
     }
 
-    /// A link measured at `rate` bytes a second.
+    /// A link measured at `rate` bytes a second, whose window holds the
+    /// viewer's frames back.
     fn link(rate: f64) -> LinkMeter {
-        LinkMeter::measured(rate)
+        LinkMeter::measured(rate, true)
     }
 
     /// The stats of a message whose 256 tiles were all sent, `jpeg` of them
@@ -415,6 +423,24 @@ mod tests {
         state.exact_bytes = Some(1.2e6);
         let plan = state.plan(t0, &link(60e6), 250.0, Quality::Auto, 3_000_000, 256);
         assert_eq!(plan.quality, None);
+    }
+
+    #[test]
+    fn auto_stays_exact_while_exact_frames_go_as_they_come() {
+        // The link measured slow for 1.2 MB frames, but the window has held
+        // back few of them lately: they get through as they are made.
+        let mut state = QualityState::new(Quality::Auto, REFINE_AFTER);
+        state.exact_bytes = Some(1.2e6);
+        let t0 = Instant::now();
+        let flowing = LinkMeter::measured(10e6, false);
+        let plan = state.plan(t0, &flowing, 30.0, Quality::Auto, 3_000_000, 256);
+        assert_eq!(plan.quality, None);
+        let plan = state.plan(t0, &link(10e6), 30.0, Quality::Auto, 3_000_000, 256);
+        assert_eq!(plan.quality, Some(AUTO_QUALITY_START), "held back: JPEG");
+        // Once on JPEG, small frames go as they come; that alone does not
+        // bring exact frames back (a probe does).
+        let plan = state.plan(t0, &flowing, 30.0, Quality::Auto, 3_000_000, 256);
+        assert_eq!(plan.quality, Some(AUTO_QUALITY_START));
     }
 
     #[test]
