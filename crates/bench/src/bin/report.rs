@@ -245,7 +245,7 @@ const GOALS: &[Goal] = &[
     Goal { key: "distance shown", text: "frames shown per second >= 0.95x MJPEG's", limit: Limit::AtLeast(0.95), bound: AT_A_DISTANCE },
     Goal { key: "distance p50", text: "latency p50 <= RTT/2 + 30 ms", limit: Limit::AtMost(30.0), bound: AT_A_DISTANCE },
     Goal { key: "distance exact", text: "every frame shown exact", limit: Limit::AtLeast(1.0), bound: AT_A_DISTANCE },
-    Goal { key: "distance 50 shown", text: "frames shown per second >= MJPEG's", limit: Limit::AtLeast(1.0), bound: OVER_A_LINK },
+    Goal { key: "distance 50 shown", text: "frames shown per second >= MJPEG's", limit: Limit::AtLeast(1.0), bound: "The page paints at most once per animation frame, the newest frame it has decoded: two frames that arrive within one (the link's queue and the relay's timers bunch them now and then) show as one, about one frame in a hundred here; every frame is sent (see the sent rates of the tables above)." },
     Goal { key: "distance 50 p50", text: "latency p50 <= 100 ms", limit: Limit::AtMost(100.0), bound: OVER_A_LINK },
     Goal { key: "link sprite", text: "sprite: lossless, <= 8 KB a frame, every frame shown", limit: Limit::AtMost(8_000.0), bound: "" },
     Goal { key: "loop in-process", text: "producer+server CPU per frame, server in-process, <= 1/2 of MJPEG's", limit: Limit::AtMost(0.5), bound: LOOP_IN_PROCESS },
