@@ -508,6 +508,22 @@ fn loop_row(class: &str, mjpeg: &LoopRow, framecast: &LoopRow) -> String {
     )
 }
 
+/// Per class, MJPEG's and framecast's rows at `rate`, where both ran.
+fn side_by_side<'a>(
+    results: &[serde_json::Value],
+    classes: &'a [String],
+    rate: u64,
+) -> Vec<(&'a str, LoopRow, LoopRow)> {
+    classes
+        .iter()
+        .filter_map(|class| {
+            let mjpeg = LoopRow::find(results, "mjpeg", class, rate)?;
+            let framecast = LoopRow::find(results, "framecast", class, rate)?;
+            Some((class.as_str(), mjpeg, framecast))
+        })
+        .collect()
+}
+
 /// A loop run's results and its classes, in the order they ran.
 fn loop_results(report: &serde_json::Value) -> (Vec<serde_json::Value>, Vec<String>) {
     let results = report["results"].as_array().cloned().unwrap_or_default();
@@ -541,13 +557,7 @@ fn loop_table(path: &Path) -> String {
     ] {
         writeln!(md, "### {title}\n").unwrap();
         md.push_str(LOOP_HEADER);
-        for class in &classes {
-            let (Some(mjpeg), Some(framecast)) = (
-                LoopRow::find(&results, "mjpeg", class, rate),
-                LoopRow::find(&results, "framecast", class, rate),
-            ) else {
-                continue;
-            };
+        for (class, mjpeg, framecast) in side_by_side(&results, &classes, rate) {
             md += &loop_row(class, &mjpeg, &framecast);
             if rate == 20 {
                 let server = framecast.producer_server_ms / mjpeg.producer_server_ms;
@@ -676,13 +686,7 @@ fn link_tables(paths: &[PathBuf]) -> String {
         let (results, classes) = loop_results(&report);
         writeln!(md, "#### {link}\n").unwrap();
         md.push_str(LINK_HEADER);
-        for class in &classes {
-            let (Some(mjpeg), Some(framecast)) = (
-                LoopRow::find(&results, "mjpeg", class, 30),
-                LoopRow::find(&results, "framecast", class, 30),
-            ) else {
-                continue;
-            };
+        for (class, mjpeg, framecast) in side_by_side(&results, &classes, 30) {
             md += &link_row(class, &mjpeg, &framecast);
             goals += &link_goals(mbit, class, &mjpeg, &framecast);
         }
@@ -719,13 +723,7 @@ fn distance_table(paths: &[PathBuf]) -> String {
             continue;
         }
         let (results, classes) = loop_results(&report);
-        for class in &classes {
-            let (Some(mjpeg), Some(framecast)) = (
-                LoopRow::find(&results, "mjpeg", class, 30),
-                LoopRow::find(&results, "framecast", class, 30),
-            ) else {
-                continue;
-            };
+        for (class, mjpeg, framecast) in side_by_side(&results, &classes, 30) {
             let share = framecast.exact_share;
             writeln!(
                 md,
@@ -762,7 +760,7 @@ fn distance_table(paths: &[PathBuf]) -> String {
                         goals += &goal("distance exact", &prefix, share, &shown_share);
                     }
                 }
-                Some(mbit) if mbit == 50.0 => {
+                Some(50.0) => {
                     goals += &goal(
                         "distance 50 shown",
                         &prefix,
