@@ -257,7 +257,6 @@ impl LinkMeter {
         let received = now - times.hold.min(since_sent);
         let rtt = received.saturating_duration_since(newest.sent_at);
         self.min_rtt.update(now, rtt);
-        self.min_rtt.expire(now);
 
         let send_elapsed = newest
             .sent_at

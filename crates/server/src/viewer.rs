@@ -335,13 +335,21 @@ impl ViewerSession {
         let mut frames = stream.subscribe();
         let mut producers = stream.watch_count(Role::Producer);
         tracing::info!(stream = stream.name(), quality = %self.quality.asked(), "viewer connected");
+        let mut window_was_full = false;
         let reason = loop {
+            // A frame published while the window was full waited for it:
+            // the message that follows is not app-limited. (Noted here
+            // rather than by waking for each such frame.)
+            if window_was_full && frames.has_changed().unwrap_or(false) {
+                self.flow.held_back = true;
+            }
             let online = *producers.borrow_and_update() > 0;
             let newest = frames.borrow_and_update().clone();
             if let ControlFlow::Break(reason) = self.send_what_is_due(online, newest).await {
                 break reason;
             }
             let window_open = self.flow.window_open(self.window());
+            window_was_full = !window_open;
             let refinement = self.quality.next_refinement();
             let refine_at = tokio::time::Instant::from_std(refinement.unwrap_or_else(Instant::now));
             tracing::trace!(
@@ -351,9 +359,7 @@ impl ViewerSession {
                 "loop"
             );
             let step = tokio::select! {
-                // Frames published while the window is full are noted too:
-                // the message that follows was held back by the window.
-                _ = frames.changed() => GO_ON,
+                _ = frames.changed(), if window_open => GO_ON,
                 () = tokio::time::sleep_until(refine_at), if window_open && refinement.is_some() => GO_ON,
                 _ = producers.changed() => GO_ON,
                 message = inbox.next() => self.on_message(message),
