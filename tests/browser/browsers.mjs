@@ -8,19 +8,10 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
-
-async function freePort() {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address();
-  server.close();
-  await once(server, "close");
-  return port;
-}
+import { freePort } from "./harness.mjs";
 
 /** Waits until `attempt()` resolves, retrying every 100 ms for `ms`. */
 async function retrying(ms, attempt) {

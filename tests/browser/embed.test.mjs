@@ -9,10 +9,9 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { decodePng, launchBrowser, repo, serveDirectory, startServer } from "./harness.mjs";
+import { decodePng, freePort, launchBrowser, repo, serveDirectory, startServer } from "./harness.mjs";
 
 const python = path.join(repo, "target/venv/bin/python");
 let browser;
@@ -22,15 +21,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-async function freePort() {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address();
-  server.close();
-  await once(server, "close");
-  return port;
-}
 
 /** Runs examples/flask_app.py on `port`, its frames on `framesPort`;
  * resolves once it prints the URL to open. */

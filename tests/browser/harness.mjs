@@ -3,6 +3,7 @@
 
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { inflateSync } from "node:zlib";
@@ -185,4 +186,35 @@ export async function serveDirectory(dir) {
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+/** A TCP port free on loopback just now. */
+export async function freePort() {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address();
+  server.close();
+  await once(server, "close");
+  return port;
+}
+
+/** Runs the Python script `script` of tests/loop with `args` in the test
+ * virtualenv; returns {pid, log(), alive(), stop()} (stop: SIGTERM, then
+ * waits for it to exit). Its standard error is kept for log(). */
+export function spawnLoopScript(script, args) {
+  const loopDir = path.join(repo, "tests/loop");
+  const python = path.join(repo, "target/venv/bin/python");
+  const child = spawn(python, [path.join(loopDir, script), ...args], { cwd: loopDir, stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  child.stderr.on("data", (chunk) => (log += chunk));
+  const exited = once(child, "exit");
+  return {
+    pid: child.pid,
+    log: () => log,
+    alive: () => child.exitCode === null,
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+  };
 }

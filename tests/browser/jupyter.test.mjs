@@ -11,11 +11,10 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { canvasPixels, firstDifference, launchBrowser, repo } from "./harness.mjs";
+import { canvasPixels, firstDifference, freePort, launchBrowser, repo } from "./harness.mjs";
 
 const venv = process.env.FRAMECAST_VENV ?? path.join(repo, "target/venv");
 const FRAMES = 12;
@@ -54,14 +53,6 @@ function notebook(cells) {
     nbformat: 4,
     nbformat_minor: 5,
   };
-}
-
-async function freePort() {
-  const server = createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address();
-  server.close();
-  return port;
 }
 
 async function waitForFile(file, timeout) {

@@ -36,10 +36,9 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { rm, writeFile } from "node:fs/promises";
-import net from "node:net";
 import path from "node:path";
 import { cpuSeconds, launchChromium, treeCpuSeconds } from "./chromium.mjs";
-import { repo, startServer } from "./harness.mjs";
+import { freePort, repo, spawnLoopScript, startServer } from "./harness.mjs";
 import { STAMP_READER } from "./stamps.mjs";
 import { limitLink, runInNamespace, shapePort, whyNoNamespace } from "./netns.mjs";
 import { startRelay } from "./relay.mjs";
@@ -94,30 +93,6 @@ const percentile = (values, p) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] : null;
 };
-
-function spawnPython(script, args) {
-  const child = spawn(python, [path.join(loopDir, script), ...args], { cwd: loopDir, stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  child.stderr.on("data", (chunk) => (log += chunk));
-  const exited = once(child, "exit");
-  return {
-    pid: child.pid,
-    log: () => log,
-    alive: () => child.exitCode === null,
-    async stop() {
-      if (child.exitCode === null) child.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
-
-async function freePort() {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address();
-  server.close();
-  return port;
-}
 
 /** Samples CPU of `producers` (summed) and Chromium and the page's counters
  * over MEASURE_S after WARM_UP_S; returns the differences. */
@@ -202,7 +177,7 @@ async function runFramecast(name, rate, frames) {
   const server = await startServer(["--source", "none"]);
   shapeServer(Number(new URL(server.url).port));
   const stream = `loop-${name}`;
-  const producer = spawnPython("publish.py", [frames, server.url, stream, "--fps", String(rate)]);
+  const producer = spawnLoopScript("publish.py", [frames, server.url, stream, "--fps", String(rate)]);
   const relay = await distant(server.url);
   let chromium;
   try {
@@ -230,7 +205,7 @@ async function runInProcess(name, rate, frames) {
   shapeServer(port);
   const url = `http://127.0.0.1:${port}/`;
   const stream = `loop-${name}`;
-  const producer = spawnPython("serve.py", [frames, stream, "--port", String(port), "--fps", String(rate)]);
+  const producer = spawnLoopScript("serve.py", [frames, stream, "--port", String(port), "--fps", String(rate)]);
   let chromium;
   try {
     for (let waited = 0; !(await streamSeq(url, stream).catch(() => 0)); waited += 0.05) {
@@ -273,7 +248,7 @@ async function streamSeq(url, stream) {
 async function runMjpeg(name, rate, frames) {
   const port = await freePort();
   shapeServer(port);
-  const server = spawnPython("mjpeg.py", [frames, "--port", String(port), "--fps", String(rate)]);
+  const server = spawnLoopScript("mjpeg.py", [frames, "--port", String(port), "--fps", String(rate)]);
   const url = `http://127.0.0.1:${port}/`;
   const relay = await distant(url);
   let chromium;

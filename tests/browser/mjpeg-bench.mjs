@@ -18,16 +18,13 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { rm, writeFile } from "node:fs/promises";
 import http from "node:http";
-import net from "node:net";
 import path from "node:path";
 import { cpuSeconds, launchChromium } from "./chromium.mjs";
-import { repo } from "./harness.mjs";
+import { freePort, repo, spawnLoopScript } from "./harness.mjs";
 import { STAMP_READER } from "./stamps.mjs";
 
 const framesBin = path.resolve(process.argv[2] ?? path.join(repo, "target/release/framecast-bench-frames"));
 const outPath = path.resolve(process.argv[3] ?? path.join(repo, "target/bench/mjpeg.json"));
-const python = path.join(repo, "target/venv/bin/python");
-const loopDir = path.join(repo, "tests/loop");
 const CLASSES = (process.env.FRAMECAST_MJPEG_CLASSES ?? "sprite,plasma,camera").split(",");
 const RATE = 30;
 const QUALITY = 95; // cv2.imencode's default
@@ -41,30 +38,6 @@ const percentile = (values, p) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] : null;
 };
-
-async function freePort() {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address();
-  server.close();
-  return port;
-}
-
-function spawnPython(script, args) {
-  const child = spawn(python, [path.join(loopDir, script), ...args], { cwd: loopDir, stdio: ["ignore", "ignore", "pipe"] });
-  let log = "";
-  child.stderr.on("data", (chunk) => (log += chunk));
-  const exited = once(child, "exit");
-  return {
-    pid: child.pid,
-    log: () => log,
-    alive: () => child.exitCode === null,
-    async stop() {
-      if (child.exitCode === null) child.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
 
 /** `count` HTTP clients of `url` that read everything as it comes; close()
  * ends them. */
@@ -121,7 +94,7 @@ async function streamSeq(url, stream) {
 async function runRoute(name, frames) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/`;
-  const server = spawnPython("serve.py", [frames, "loop", "--port", String(port), "--fps", String(RATE)]);
+  const server = spawnLoopScript("serve.py", [frames, "loop", "--port", String(port), "--fps", String(RATE)]);
   try {
     for (let waited = 0; !(await streamSeq(url, "loop").catch(() => 0)); waited += 0.05) {
       if (!server.alive() || waited > 30) throw new Error(`serve.py published nothing:\n${server.log()}`);
@@ -144,7 +117,7 @@ async function runRoute(name, frames) {
 
 async function runFlask(name, frames) {
   const port = await freePort();
-  const server = spawnPython("mjpeg.py", [frames, "--port", String(port), "--fps", String(RATE)]);
+  const server = spawnLoopScript("mjpeg.py", [frames, "--port", String(port), "--fps", String(RATE)]);
   const url = `http://127.0.0.1:${port}/`;
   try {
     for (let waited = 0; ; waited += 0.1) {
