@@ -7,10 +7,9 @@
 // open with ?token=...: the page keeps the token (localStorage, this origin
 // only) and takes it out of the address bar, so reloads and stream links
 // work without showing it; it hands the token to the element. `?quality=`
-// picks the viewer's quality. window.framecast is the view's state, for
-// tests.
-
-import "./framecast.js";
+// picks the viewer's quality, and `?decode=main` decodes on the page's main
+// thread rather than in a worker (for comparing the two). window.framecast is
+// the view's state, for tests.
 
 const STREAM_LIST_EVERY_MS = 2000;
 const TOKEN_KEY = "framecast-token";
@@ -20,10 +19,15 @@ const picker = document.getElementById("streams");
 const token = keepToken();
 const params = new URL(location.href).searchParams;
 
+// The attributes go on before the element is defined, so that it starts
+// once, with all of them.
+if (token) view.setAttribute("token", token);
+if (params.has("quality")) view.setAttribute("quality", params.get("quality"));
+if (params.has("stream")) view.setAttribute("stream", params.get("stream"));
+if (params.get("decode") === "main") view.setAttribute("main-thread", "");
+await import("./framecast.js");
 window.framecast = view.state;
-if (token) view.token = token;
-if (params.has("quality")) view.quality = params.get("quality");
-if (params.has("stream")) view.stream = params.get("stream");
+
 view.addEventListener("connect", (event) => {
   document.title = `${event.detail.stream} · framecast`;
   refreshPicker();

@@ -7,25 +7,64 @@
 // viewer from the same server (framecast.js); the npm package
 // framecast-view bundles it with the viewer inlined. framecast's own page
 // (app.js) and its notebook widget are users of it, so connecting,
-// reconnecting, tokens, quality and the status line live here once.
+// reconnecting, tokens, quality, zoom and inspection live here once.
 //
-// This module imports nothing, so that it also runs from a blob (the
+// Two halves, in this one module:
+// - A Renderer owns the wasm viewer and the canvas it paints: it decodes
+//   frame messages, acks them, and draws the newest framebuffer scaled and
+//   placed on whole device pixels, with a grid and the values printed on the
+//   pixels when zoomed far in. Where module workers and OffscreenCanvas
+//   exist it runs in a Worker that imports this module (serveWorker), opens
+//   the stream's WebSocket itself and paints the transferred canvas, so a
+//   busy page does not stall frames and frames do not stall the page;
+//   elsewhere (or with the `main-thread` attribute) it runs on the page's
+//   main thread. Either way the element talks to it with the same messages.
+// - The element (FramecastView) owns everything of the page: attributes,
+//   connecting and reconnecting, the status line, the view (zoom and pan),
+//   pointer and keys (to the producer, or to inspection), the readout, the
+//   toolbar and the figures overlay.
+//
+// The module touches no DOM when it is evaluated, so that a worker can
+// import it, and imports nothing, so that it also runs from a blob (the
 // notebook widget loads it from the widget's state): `define()` takes the
-// viewer's loader and registers the element.
+// viewer's loaders and registers the element.
 //
 // Attributes, reflected as properties: server (default: where the module
 // came from), stream (default: the first one listed), token, quality
-// (auto, lossless, 1-100), fit (contain, cover, fill, none, scale-down),
-// interactive
-// (send pointer and keys to the producer), status (show a status line).
-// Methods: snapshot(), pixel(x, y), close(). Properties: stats, connected,
-// statusText, state, transport. Events (bubbling): connect, disconnect,
-// frame, producer, error. PROTOCOL.md says what goes over the wire.
+// (auto, lossless, 1-100), fit (contain, cover, fill, none, scale-down:
+// how the frame fits until zoomed), interactive (pointer, wheel and keys go
+// to the producer; otherwise they zoom, pan and inspect), status (a status
+// line), stats-overlay (the figures of the last second), main-thread
+// (decode and paint on the page's main thread, not in a worker).
+// Methods: zoomTo(scale, x, y, {device}), fitView(), pause(), resume(),
+// snapshot(), pixel(x, y), shown(), close(). Properties: view, paused,
+// stats, connected, statusText, state, worker, transport. Events
+// (bubbling): connect, disconnect, frame, producer, error, viewchange,
+// pointer. PROTOCOL.md says what goes over the wire; README.md shows it in
+// use.
 
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 4000;
 const STATS_EVERY_MS = 1000;
 const LATENCIES_KEPT = 2000;
+/** How long a worker may take to load the viewer before the element gives
+ * up on it and decodes on the main thread. */
+const WORKER_START_MS = 10_000;
+/** What a paused view keeps of the messages that arrive meanwhile (the
+ * server sends at most its window, PROTOCOL.md; these bound a server that
+ * does not). Past either, it drops them and asks for a keyframe on resume. */
+const PAUSED_MESSAGES_MAX = 256;
+const PAUSED_BYTES_MAX = 64 << 20;
+/** Zoom limits, in CSS pixels per image pixel. */
+const ZOOM_MIN = 1 / 64;
+const ZOOM_MAX = 512;
+/** From this many CSS pixels per image pixel a grid separates the pixels,
+ * and from the second their values are printed on them. */
+const GRID_MIN_CSS = 8;
+const VALUES_MIN_CSS = 40;
+/** The wheel's zoom: a factor of e per this many pixels of scrolling. */
+const WHEEL_PIXELS_PER_E = 500;
+const HINT_MS = 1500;
 const FITS = ["contain", "cover", "fill", "none", "scale-down"];
 const QUALITY = /^(auto|lossless|[1-9][0-9]?|100)$/;
 
@@ -42,6 +81,7 @@ export function newState() {
     applied: 0, // frames decoded
     bytes: 0, // bytes of the frames decoded
     latencies: [], // capture-to-paint milliseconds of the newest painted frames
+    dropped: 0, // frames published but never shown (skipped by the server or between paints)
     lastError: null,
     refinements: 0, // messages that refined the frame shown rather than bringing a new one
     producerOnline: null, // null until the server says
@@ -50,28 +90,153 @@ export function newState() {
     lossyTimes: 0, // how often the server said the picture went from exact to holding JPEG tiles
     exactFrames: 0, // paints of a picture the server said was exact
     serverStopped: false, // the server said it was stopping
+    paused: false,
   };
 }
 
+// --- where the frame goes --------------------------------------------------------
+
 /**
- * One stream on one canvas, whatever carries its messages: decodes each
- * frame message with the wasm Viewer into its framebuffer in wasm memory,
- * acks as soon as it is decoded (while the page is visible), paints the
- * newest framebuffer at most once per animation frame, and, while
- * `interactive`, sends what the user does on the canvas as input events.
+ * Where a `frame` {width, height} lands on a canvas of `box` {width, height}
+ * device pixels at `box.dpr` device pixels per CSS pixel, for `view`:
+ * {fit} until zoomed, then {zoom: {scale, x, y}} (CSS pixels per image
+ * pixel, and the image point at the centre). Returns {sx, sy, left, top}:
+ * device pixels per image pixel, and the image's top left corner on whole
+ * device pixels, so that wherever sx and sy are whole every image pixel is
+ * an exact square of device pixels. The renderer draws with it and the
+ * element maps the pointer with it: both compute the same.
  */
-export class View {
-  constructor(viewer, canvas, state, { onBadFrame = () => {}, onPaint = () => {} } = {}) {
-    this.viewer = viewer;
-    this.canvas = canvas;
-    this.state = state;
-    this.onBadFrame = onBadFrame;
-    this.onPaint = onPaint;
-    this.interactive = false;
+export function placement(view, frame, box) {
+  const { dpr } = box;
+  let sx;
+  let sy;
+  let centre;
+  if (view.zoom) {
+    sx = sy = view.zoom.scale * dpr;
+    centre = view.zoom;
+  } else {
+    sx = box.width / frame.width;
+    sy = box.height / frame.height;
+    if (view.fit === "contain") sx = sy = Math.min(sx, sy);
+    else if (view.fit === "cover") sx = sy = Math.max(sx, sy);
+    else if (view.fit === "none") sx = sy = dpr;
+    else if (view.fit === "scale-down") sx = sy = Math.min(dpr, sx, sy);
+    centre = { x: frame.width / 2, y: frame.height / 2 };
+  }
+  return { sx, sy, left: Math.round(box.width / 2 - centre.x * sx), top: Math.round(box.height / 2 - centre.y * sy) };
+}
+
+/** The columns and rows of `frame` that `place` shows on `box`, whole:
+ * {x0, y0, x1, y1}, empty when none. */
+function visibleRect(place, frame, box) {
+  const clamp = (value, max) => Math.min(max, Math.max(0, value));
+  return {
+    x0: clamp(Math.floor(-place.left / place.sx), frame.width),
+    y0: clamp(Math.floor(-place.top / place.sy), frame.height),
+    x1: clamp(Math.ceil((box.width - place.left) / place.sx), frame.width),
+    y1: clamp(Math.ceil((box.height - place.top) / place.sy), frame.height),
+  };
+}
+
+function newCanvas(width, height) {
+  if (typeof OffscreenCanvas === "function") return new OffscreenCanvas(width, height);
+  return Object.assign(document.createElement("canvas"), { width, height });
+}
+
+const nextFrame =
+  typeof requestAnimationFrame === "function" ? (callback) => requestAnimationFrame(callback) : (callback) => setTimeout(callback, 16);
+
+// --- the renderer --------------------------------------------------------------------
+
+/**
+ * One stream on one canvas, in a worker or on the main thread: decodes each
+ * frame message with the wasm Viewer into its framebuffer in wasm memory,
+ * acks as soon as it is decoded (while the page is visible and the view not
+ * paused), and once per animation frame puts what changed onto a canvas of
+ * the frame's size (`source`) and draws that onto `screen`, the element's
+ * canvas, as the view places it.
+ *
+ * It is driven by messages, `handle({type, ...})`, and answers with
+ * `emit(event, transfer)`, so that the element talks to it the same way
+ * wherever it runs. PROTOCOL.md says what the acks carry.
+ */
+export class Renderer {
+  constructor(glue, screen, emit) {
+    this.viewer = new glue.Viewer();
+    this.protocolVersion = glue.protocolVersion();
+    this.screen = screen;
+    this.screenContext = screen.getContext("2d");
+    this.source = newCanvas(1, 1);
+    this.sourceContext = this.source.getContext("2d");
+    this.hasFrame = false; // the source holds a frame
+    this.emit = emit;
+    this.box = { width: screen.width, height: screen.height, dpr: 1 };
+    this.view = { fit: "contain", zoom: null };
+    this.visible = true;
+    this.paused = false;
+    this.held = []; // messages that arrived while paused: [bytes, arrivedAt]
+    this.heldBytes = 0;
+    this.heldOverflow = false;
+    this.socket = null; // the WebSocket this renderer opened, if any
     this.link = null; // the current connection's Link
     this.paintScheduled = false;
-    this.pendingMove = null; // the newest pointer move not yet sent
-    this.listen();
+    this.redraw = false; // the whole screen must be drawn again
+    this.totals = { seq: 0, width: 0, height: 0, applied: 0, bytes: 0, refinements: 0, frames: 0, dropped: 0 };
+    this.received = 0; // frame messages received in all, held while paused or not
+  }
+
+  /** One command from the element. */
+  handle(message) {
+    switch (message.type) {
+      case "open":
+        return this.open(message.id, message.target);
+      case "connect":
+        return this.connect((data) => this.emit({ type: "send", data }));
+      case "frame":
+        return this.frame(message.data, message.arrivedAt - performance.timeOrigin);
+      case "send":
+        return this.link?.send(message.data);
+      case "disconnect":
+        return this.disconnect();
+      case "layout":
+        this.box = message.box;
+        this.screen.width = message.box.width;
+        this.screen.height = message.box.height;
+        return this.requestRedraw();
+      case "view":
+        this.view = message.view;
+        return this.requestRedraw();
+      case "visible":
+        this.visible = message.visible;
+        return this.schedulePaint();
+      case "pause":
+        return message.paused ? this.pause() : this.resume();
+      case "ask":
+        return this.answer(message);
+      default:
+        throw new Error(`the renderer has no command ${message.type}`);
+    }
+  }
+
+  /** Opens the stream's WebSocket here (so that frames never pass through
+   * another thread), reporting open, text messages and close as `socket`
+   * events of connection `id`. */
+  open(id, target) {
+    this.socket?.close();
+    const report = (event) => this.emit({ type: "socket", id, ...event });
+    const socket = webSocketTransport.connect(target, {
+      open: () => {
+        this.connect((data) => socket.send(data));
+        report({ event: "open" });
+      },
+      message: (data, arrivedAt) => (typeof data === "string" ? report({ event: "text", data }) : this.frame(data, arrivedAt)),
+      close: ({ code, reason }) => {
+        if (this.socket === socket) this.socket = null;
+        this.disconnect();
+        report({ event: "close", code, reason });
+      },
+    });
+    this.socket = socket;
   }
 
   /** A new connection, sending with `send(string | Uint8Array)`: the viewer
@@ -79,29 +244,52 @@ export class View {
   connect(send) {
     this.viewer.reset();
     this.link = new Link(send);
-    this.state.connected = true;
-    this.sendResize();
+    this.held = [];
+    this.heldBytes = 0;
+    this.heldOverflow = false;
   }
 
   /** The connection is gone: a frame decoded and not yet painted is still
    * painted, and nothing more is sent. */
   disconnect() {
-    this.state.connected = false;
+    this.socket?.close();
+    this.socket = null;
     if (this.link) this.link.send = () => {};
   }
 
-  /** Applies one binary frame message, which arrived at `arrivedAt` (a
-   * `performance.now()` time). */
+  /** One binary frame message, which arrived at `arrivedAt` (this thread's
+   * performance.now()). */
   frame(data, arrivedAt = performance.now()) {
     const link = this.link;
     if (!link) return;
+    const bytes = new Uint8Array(data.buffer ?? data, data.byteOffset ?? 0, data.byteLength);
+    this.received += 1;
+    if (!link.versionChecked) {
+      link.versionChecked = true;
+      if (bytes[4] !== this.protocolVersion) {
+        this.disconnect();
+        this.emit({ type: "version", theirs: bytes[4], ours: this.protocolVersion });
+        return;
+      }
+    }
+    if (this.paused) return this.hold(bytes, arrivedAt);
+    this.apply(bytes, arrivedAt);
+    // The ack opens the server's window for the next frame, so acking on
+    // decode lets frames arrive faster than the screen refreshes; the paints
+    // stay coalesced. A hidden page acks when it is shown again, so the
+    // server stops sending meanwhile.
+    if (this.visible && link.unacked) this.ack();
+    this.schedulePaint();
+  }
+
+  apply(bytes, arrivedAt) {
+    const link = this.link;
     const start = performance.now();
     let stats;
     try {
-      stats = this.viewer.apply(new Uint8Array(data.buffer ?? data, data.byteOffset ?? 0, data.byteLength));
+      stats = this.viewer.apply(bytes);
     } catch (error) {
-      this.state.lastError = String(error.message ?? error);
-      this.onBadFrame(this.state.lastError);
+      this.emit({ type: "bad-frame", message: String(error.message ?? error) });
       // The viewer holds no frame now: nothing to ack until the keyframe.
       link.unacked = false;
       link.send(this.viewer.keyframe_request(true));
@@ -112,21 +300,15 @@ export class View {
     link.newestArrival = arrivedAt;
     link.unpainted = true;
     link.newestCaptureMs = stats.capture_ms;
-    const state = this.state;
-    state.applied += 1;
-    state.bytes += data.byteLength;
-    state.width = stats.width;
-    state.height = stats.height;
-    if (stats.refinement) state.refinements += 1;
+    const totals = this.totals;
+    totals.applied += 1;
+    totals.bytes += bytes.byteLength;
+    totals.width = stats.width;
+    totals.height = stats.height;
+    if (stats.refinement) totals.refinements += 1;
     else link.window.frames += 1;
-    link.window.bytes += data.byteLength;
+    link.window.bytes += bytes.byteLength;
     stats.free();
-    // The ack opens the server's window for the next frame, so acking on
-    // decode lets frames arrive faster than the screen refreshes; the paints
-    // stay coalesced. A hidden page paints nothing: it acks on its next
-    // paint, so the server stops sending until the page is shown again.
-    if (document.visibilityState === "visible") this.ack();
-    this.schedulePaint();
   }
 
   /** Acks the newest frame decoded, saying how long it was held here since
@@ -137,155 +319,382 @@ export class View {
     const held = performance.now() - link.newestArrival;
     link.send(this.viewer.ack(micros(link.decodeMs), micros(link.paintMs), micros(held)));
     link.window.decodeMs += link.decodeMs;
+    link.window.paintMs += link.paintMs;
     link.decodeMs = 0;
     link.paintMs = 0;
     link.unacked = false;
   }
 
+  // --- pause ---
+
+  /** Freezes the picture: messages that arrive are kept, not applied, and
+   * nothing is acked, so the server stops once its window is full. */
+  pause() {
+    this.paused = true;
+  }
+
+  hold(bytes, arrivedAt) {
+    if (this.heldOverflow) return;
+    this.held.push([bytes, arrivedAt]); // a message's own buffer: nothing reuses it
+    this.heldBytes += bytes.byteLength;
+    if (this.held.length > PAUSED_MESSAGES_MAX || this.heldBytes > PAUSED_BYTES_MAX) {
+      this.held = [];
+      this.heldBytes = 0;
+      this.heldOverflow = true;
+    }
+  }
+
+  /** Applies what arrived while paused and acks the newest, which brings
+   * the newest frame. */
+  resume() {
+    this.paused = false;
+    const link = this.link;
+    if (!link) return;
+    if (this.heldOverflow) {
+      this.heldOverflow = false;
+      link.send(this.viewer.keyframe_request(true));
+    }
+    for (const [bytes, arrivedAt] of this.held) this.apply(bytes, arrivedAt);
+    this.held = [];
+    this.heldBytes = 0;
+    this.schedulePaint();
+  }
+
+  // --- painting ---
+
   schedulePaint() {
     if (!this.paintScheduled) {
       this.paintScheduled = true;
-      requestAnimationFrame(() => this.onAnimationFrame());
+      nextFrame(() => this.onAnimationFrame());
     }
   }
 
-  /** Once per animation frame: the newest pointer move goes out, the newest
-   * framebuffer is painted if a frame came since the last paint, and what is
-   * still unacked is acked. */
+  requestRedraw() {
+    this.redraw = true;
+    this.schedulePaint();
+  }
+
+  /** Once per animation frame: the newest framebuffer is painted if a frame
+   * came since the last paint, the screen drawn where it changed, and what
+   * is still unacked is acked. */
   onAnimationFrame() {
     this.paintScheduled = false;
-    this.flushPointerMove();
     const link = this.link;
-    if (!link) return;
-    if (link.unpainted) {
+    // While paused nothing is applied: a frame still unpainted came before
+    // the pause, and is the one the view freezes on.
+    if (link?.unpainted) {
       const start = performance.now();
-      this.viewer.paint(); // nothing to put when the frames changed nothing
+      const dirty = this.putFrame();
+      this.draw(dirty);
+      dirty?.free();
       link.paintMs += performance.now() - start;
       link.unpainted = false;
-      const state = this.state;
-      state.seq = this.viewer.seq;
-      state.frames += 1;
-      if (!state.lossy) state.exactFrames += 1;
-      if (link.newestCaptureMs) {
-        state.latencies.push(Date.now() - link.newestCaptureMs);
-        if (state.latencies.length > LATENCIES_KEPT) state.latencies.splice(0, state.latencies.length - LATENCIES_KEPT);
-      }
-      this.onPaint();
+      this.painted(link);
+    } else if (this.redraw) {
+      this.draw(null);
     }
-    if (link.unacked) this.ack();
+    if (link?.unacked && this.visible && !this.paused) this.ack();
   }
 
-  /** Frames a second, KB/s and milliseconds to decode a frame since the
-   * last call. */
+  /** Puts what changed in the framebuffer onto `source`; returns the
+   * rectangle (or null when nothing changed). */
+  putFrame() {
+    const dirty = this.viewer.take_dirty();
+    if (!dirty) return null;
+    const image = this.viewer.image();
+    if (this.source.width !== image.width || this.source.height !== image.height) {
+      this.source.width = image.width;
+      this.source.height = image.height;
+      this.redraw = true;
+    }
+    this.sourceContext.putImageData(image, 0, 0, dirty.x, dirty.y, dirty.width, dirty.height);
+    this.hasFrame = true;
+    return dirty;
+  }
+
+  /** Draws `source` onto the screen as the view places it: only the
+   * `dirty` rectangle where that maps exactly onto whole device pixels and
+   * nothing else changed, else all of it. */
+  draw(dirty) {
+    const context = this.screenContext;
+    const box = this.box;
+    const frame = this.source;
+    if (!this.hasFrame) return;
+    const place = placement(this.view, frame, box);
+    const exact = Number.isInteger(place.sx) && Number.isInteger(place.sy);
+    const grid = place.sx >= GRID_MIN_CSS * box.dpr;
+    if (dirty && exact && !grid && !this.redraw) {
+      const [x, y] = [place.left + dirty.x * place.sx, place.top + dirty.y * place.sy];
+      const [width, height] = [dirty.width * place.sx, dirty.height * place.sy];
+      context.clearRect(x, y, width, height);
+      context.drawImage(frame, dirty.x, dirty.y, dirty.width, dirty.height, x, y, width, height);
+      return;
+    }
+    this.redraw = false;
+    context.clearRect(0, 0, box.width, box.height);
+    const shown = visibleRect(place, frame, box);
+    const [columns, rows] = [shown.x1 - shown.x0, shown.y1 - shown.y0];
+    if (columns <= 0 || rows <= 0) return;
+    // Enlarged, nearest-neighbour squares; shrunk, filtered, so that no row
+    // or column is dropped.
+    context.imageSmoothingEnabled = place.sx < 1 || place.sy < 1;
+    context.imageSmoothingQuality = "high";
+    context.drawImage(
+      frame,
+      shown.x0,
+      shown.y0,
+      columns,
+      rows,
+      place.left + shown.x0 * place.sx,
+      place.top + shown.y0 * place.sy,
+      columns * place.sx,
+      rows * place.sy,
+    );
+    if (grid) this.drawGrid(place, shown);
+  }
+
+  /** Lines between the pixels and, further in, each pixel's values printed
+   * on it (as OpenCV's image window does), in black or white, whichever
+   * reads on the pixel. */
+  drawGrid(place, shown) {
+    const context = this.screenContext;
+    const { sx, sy, left, top } = place;
+    const dpr = this.box.dpr;
+    context.fillStyle = "rgb(128 128 128 / 0.55)";
+    const line = Math.max(1, Math.round(dpr));
+    for (let x = shown.x0; x <= shown.x1; x++) context.fillRect(left + x * sx, top + shown.y0 * sy, line, (shown.y1 - shown.y0) * sy);
+    for (let y = shown.y0; y <= shown.y1; y++) context.fillRect(left + shown.x0 * sx, top + y * sy, (shown.x1 - shown.x0) * sx, line);
+    if (sx < VALUES_MIN_CSS * dpr) return;
+    const [columns, rows] = [shown.x1 - shown.x0, shown.y1 - shown.y0];
+    const pixels = this.viewer.region(shown.x0, shown.y0, columns, rows);
+    if (!pixels) return;
+    const channels = this.viewer.format === "rgba8" ? 4 : 3;
+    const size = Math.min(sy / (channels + 1), 13 * dpr);
+    context.font = `${size}px ui-monospace, monospace`;
+    context.textAlign = "center";
+    context.textBaseline = "middle";
+    for (let row = 0; row < rows; row++) {
+      for (let column = 0; column < columns; column++) {
+        const at = (row * columns + column) * 4;
+        const [r, g, b] = pixels.subarray(at, at + 3);
+        context.fillStyle = 0.299 * r + 0.587 * g + 0.114 * b > 140 ? "#000" : "#fff";
+        const cx = left + (shown.x0 + column + 0.5) * sx;
+        const cy = top + (shown.y0 + row + 0.5) * sy;
+        for (let channel = 0; channel < channels; channel++) {
+          context.fillText(String(pixels[at + channel]), cx, cy + (channel - (channels - 1) / 2) * size * 1.15);
+        }
+      }
+    }
+  }
+
+  /** A paint happened: the totals go to the element. */
+  painted(link) {
+    const totals = this.totals;
+    const seq = this.viewer.seq;
+    if (link.paintedSeq && seq > link.paintedSeq + 1) totals.dropped += seq - link.paintedSeq - 1;
+    link.paintedSeq = seq;
+    totals.seq = seq;
+    totals.frames += 1;
+    const latency = link.newestCaptureMs ? Date.now() - link.newestCaptureMs : null;
+    this.emit({ type: "painted", totals: { ...totals }, latency });
+  }
+
+  // --- questions ---
+
+  answer({ id, question, args }) {
+    let value;
+    try {
+      value = this.reply(question, args);
+    } catch (error) {
+      this.emit({ type: "answer", id, error: String(error.message ?? error) });
+      return;
+    }
+    this.emit({ type: "answer", id, value }, value?.buffer instanceof ArrayBuffer ? [value.buffer] : []);
+  }
+
+  reply(question, args) {
+    const viewer = this.viewer;
+    switch (question) {
+      case "pixel": {
+        const rgba = viewer.pixel(args.x, args.y);
+        if (!rgba) return null;
+        return { rgba: [...rgba], channels: viewer.format === "rgba8" ? 4 : 3 };
+      }
+      case "snapshot":
+        return viewer.snapshot_png();
+      case "shown": {
+        if (!this.hasFrame) throw new Error("no frame yet");
+        const { width, height } = this.source;
+        return this.sourceContext.getImageData(0, 0, width, height).data;
+      }
+      case "stats":
+        return this.takeStats();
+      default:
+        throw new Error(`the renderer has no answer to ${question}`);
+    }
+  }
+
+  /** Frames a second, KB/s and milliseconds to decode and to paint a frame
+   * since the last call, and the frame messages received in all. */
   takeStats() {
-    if (!this.link) return { fps: 0, kbps: 0, decode: 0 };
+    const link = this.link;
+    if (!link) return { fps: 0, kbps: 0, decodeMs: 0, paintMs: 0, received: this.received };
     const now = performance.now();
-    const { start, frames, bytes, decodeMs } = this.link.window;
-    this.link.window = { start: now, frames: 0, bytes: 0, decodeMs: 0 };
+    const { start, frames, bytes, decodeMs, paintMs } = link.window;
+    link.window = { start: now, frames: 0, bytes: 0, decodeMs: 0, paintMs: 0 };
     const elapsed = now - start;
     return {
       fps: (frames * 1000) / elapsed,
       kbps: bytes / elapsed, // bytes per ms = KB/s
-      decode: frames ? decodeMs / frames : 0,
+      decodeMs: frames ? decodeMs / frames : 0,
+      paintMs: frames ? paintMs / frames : 0,
+      received: this.received,
     };
-  }
-
-  // --- input events ------------------------------------------------------------
-
-  sendEvent(event) {
-    if (this.interactive) this.link?.send(JSON.stringify(event));
-  }
-
-  /** The pointer's position in frame pixels, wherever `object-fit` put the
-   * frame in the canvas's box. */
-  framePoint(event) {
-    const box = this.canvas.getBoundingClientRect();
-    const { width, height } = this.canvas;
-    const fit = getComputedStyle(this.canvas).objectFit;
-    let sx = box.width / width;
-    let sy = box.height / height;
-    if (fit === "contain") sx = sy = Math.min(sx, sy);
-    else if (fit === "cover") sx = sy = Math.max(sx, sy);
-    else if (fit === "none") sx = sy = 1;
-    else if (fit === "scale-down") sx = sy = Math.min(1, sx, sy);
-    const left = box.left + (box.width - width * sx) / 2;
-    const top = box.top + (box.height - height * sy) / 2;
-    return { x: (event.clientX - left) / sx, y: (event.clientY - top) / sy };
-  }
-
-  // Pointer moves go out at most once per animation frame, the newest one.
-  flushPointerMove() {
-    if (this.pendingMove) this.sendEvent(this.pendingMove);
-    this.pendingMove = null;
-  }
-
-  sendResize() {
-    // An empty canvas (no frame yet) has no size worth telling.
-    const { clientWidth: width, clientHeight: height } = this.canvas;
-    if (width && height) this.sendEvent({ type: "resize", width, height });
-  }
-
-  listen() {
-    const canvas = this.canvas;
-    canvas.addEventListener("pointermove", (event) => {
-      if (!this.interactive) return;
-      this.pendingMove = { type: "pointermove", ...this.framePoint(event), buttons: event.buttons };
-      this.schedulePaint();
-    });
-    for (const type of ["pointerdown", "pointerup"]) {
-      canvas.addEventListener(type, (event) => {
-        if (!this.interactive) return;
-        if (type === "pointerdown") canvas.focus();
-        this.flushPointerMove();
-        this.sendEvent({ type, ...this.framePoint(event), button: event.button, buttons: event.buttons });
-      });
-    }
-    canvas.addEventListener(
-      "wheel",
-      (event) => {
-        if (!this.interactive) return;
-        event.preventDefault();
-        const scale = event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? canvas.height : 1;
-        this.sendEvent({ type: "wheel", ...this.framePoint(event), dx: event.deltaX * scale, dy: event.deltaY * scale });
-      },
-      { passive: false },
-    );
-    for (const type of ["keydown", "keyup"]) {
-      canvas.addEventListener(type, (event) => {
-        if (!this.interactive) return;
-        event.preventDefault();
-        const { key, code, shiftKey: shift, ctrlKey: ctrl, altKey: alt, metaKey: meta } = event;
-        this.sendEvent({ type, key, code, shift, ctrl, alt, meta });
-      });
-    }
-    canvas.addEventListener("contextmenu", (event) => {
-      if (this.interactive) event.preventDefault();
-    });
-    this.resizeObserver = new ResizeObserver(() => this.sendResize());
-    this.resizeObserver.observe(canvas);
-  }
-
-  /** Stops watching the canvas's size (the view is going away). */
-  dispose() {
-    this.disconnect();
-    this.resizeObserver.disconnect();
   }
 }
 
 /** What lives as long as one connection: the frames decoded and not yet
- * acked or painted, and the figures of the status line. A reconnect makes a
- * new one, so nothing carries over but the totals in `state`. */
+ * acked or painted, and the figures of the last second. A reconnect makes
+ * a new one, so nothing carries over but the renderer's totals. */
 class Link {
   constructor(send) {
     this.send = send;
+    this.versionChecked = false; // the first message's protocol version was checked
     this.decodeMs = 0; // decode time since the last ack
     this.paintMs = 0; // paint time since the last ack
     this.unacked = false; // frames applied since the last ack
     this.newestArrival = 0; // when the newest frame applied arrived (performance.now())
     this.unpainted = false; // frames applied since the last paint
     this.newestCaptureMs = 0; // capture time of the newest frame applied
-    this.window = { start: performance.now(), frames: 0, bytes: 0, decodeMs: 0 }; // for the status line
+    this.paintedSeq = 0; // the newest frame painted
+    this.window = { start: performance.now(), frames: 0, bytes: 0, decodeMs: 0, paintMs: 0 }; // for the figures
   }
+}
+
+/**
+ * The worker's side (its script is `import {serveWorker} from this module;
+ * import * as glue from the viewer's JS; serveWorker(self, glue)`): the
+ * first message brings the compiled wasm module, the second the canvas;
+ * every later one is a Renderer command.
+ */
+export function serveWorker(scope, glue) {
+  let renderer = null;
+  scope.onmessage = async ({ data: message }) => {
+    if (message.type === "init") {
+      try {
+        await glue.default({ module_or_path: message.wasm });
+        scope.postMessage({ type: "ready" });
+      } catch (error) {
+        scope.postMessage({ type: "failed", message: String(error.message ?? error) });
+      }
+    } else if (message.type === "canvas") {
+      renderer = new Renderer(glue, message.canvas, (event, transfer = []) => scope.postMessage(event, transfer));
+    } else {
+      renderer?.handle(message);
+    }
+  };
+}
+
+/**
+ * The element's handle on its Renderer, wherever it runs: `post(command)`,
+ * `ask(question, args)` resolving to the answer, and `onEvent(event)` for
+ * what the renderer reports.
+ */
+class RendererClient {
+  #worker = null;
+  #renderer = null;
+  #questions = new Map();
+  #nextQuestion = 1;
+
+  constructor(onEvent) {
+    this.onEvent = onEvent;
+  }
+
+  /** Whether a worker renders. */
+  get inWorker() {
+    return this.#worker !== null;
+  }
+
+  /** Starts the renderer in a worker when `workerSource` gives one that
+   * loads, else on this thread with `loadViewer`; `why` receives the reason
+   * a worker was not used. */
+  async start(canvas, { workerSource, loadViewer, why }) {
+    if (workerSource && typeof OffscreenCanvas === "function" && canvas.transferControlToOffscreen) {
+      try {
+        this.#worker = await startWorker(await workerSource());
+        const offscreen = canvas.transferControlToOffscreen();
+        this.#worker.onmessage = ({ data }) => this.#receive(data);
+        this.#worker.postMessage({ type: "canvas", canvas: offscreen }, [offscreen]);
+        return;
+      } catch (error) {
+        why(`decoding on the main thread: ${error.message}`);
+      }
+    }
+    const glue = await loadViewer();
+    this.#renderer = new Renderer(glue, canvas, (event) => this.#receive(event));
+  }
+
+  post(command, transfer = []) {
+    if (this.#worker) this.#worker.postMessage(command, transfer);
+    else this.#renderer?.handle(command);
+  }
+
+  ask(question, args = {}) {
+    const id = this.#nextQuestion++;
+    return new Promise((resolve, reject) => {
+      this.#questions.set(id, { resolve, reject });
+      this.post({ type: "ask", id, question, args });
+    });
+  }
+
+  #receive(event) {
+    if (event.type !== "answer") return this.onEvent(event);
+    const question = this.#questions.get(event.id);
+    this.#questions.delete(event.id);
+    if (event.error !== undefined) question?.reject(new Error(event.error));
+    else question?.resolve(event.value);
+  }
+
+  /** Ends the worker (the element is gone for good). */
+  terminate() {
+    this.#worker?.terminate();
+  }
+}
+
+/** A module worker running serveWorker with `sources` {element, glue: URLs
+ * it can import, wasm: the compiled WebAssembly.Module}; resolves once it
+ * has instantiated the viewer. */
+function startWorker(sources) {
+  const script = [
+    `import { serveWorker } from ${JSON.stringify(String(sources.element))};`,
+    `import * as glue from ${JSON.stringify(String(sources.glue))};`,
+    "serveWorker(self, glue);",
+  ].join("\n");
+  const url = URL.createObjectURL(new Blob([script], { type: "text/javascript" }));
+  return new Promise((resolve, reject) => {
+    let worker;
+    const fail = (message) => {
+      clearTimeout(timer);
+      worker?.terminate();
+      reject(new Error(message));
+    };
+    const timer = setTimeout(() => fail(`the worker did not start in ${WORKER_START_MS / 1000} s`), WORKER_START_MS);
+    try {
+      worker = new Worker(url, { type: "module", name: "framecast-view" });
+    } catch (error) {
+      return fail(`no worker (${error.message})`);
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+    worker.onerror = (event) => fail(`the worker failed to load (${event.message || "blocked or unreachable"})`);
+    worker.onmessage = ({ data }) => {
+      if (data.type === "failed") return fail(`the worker could not load the viewer (${data.message})`);
+      clearTimeout(timer);
+      worker.onerror = null;
+      resolve(worker);
+    };
+    worker.postMessage({ type: "init", wasm: sources.wasm });
+  });
 }
 
 // --- transports ----------------------------------------------------------------
@@ -296,7 +705,8 @@ class Link {
  * `handlers` = {open(), message(data: ArrayBuffer | string, arrivedAt?:
  * the performance.now() time it arrived, now if not given), close({code,
  * reason})}, returning {send(data), close()}. The default opens the
- * server's WebSocket; the notebook widget relays over its comm.
+ * server's WebSocket (in the renderer's worker, where there is one); the
+ * notebook widget relays over its comm.
  */
 export const webSocketTransport = {
   connect({ server, stream, token, quality }, handlers) {
@@ -327,47 +737,95 @@ class ViewError extends Error {}
 // --- the element -----------------------------------------------------------------
 
 const STYLE = `
-:host { display: inline-block; position: relative; line-height: 0; background: #000; overflow: hidden; }
+:host { display: inline-block; position: relative; line-height: 0; background: #000; overflow: hidden;
+  width: var(--framecast-frame-width, 300px); aspect-ratio: var(--framecast-frame-aspect, 2 / 1);
+  font: 12px/1.5 system-ui, sans-serif; }
 :host([hidden]) { display: none; }
-canvas { display: block; width: 100%; height: 100%; object-fit: contain; image-rendering: pixelated; outline: none; touch-action: none; }
-.status { position: absolute; left: 0; right: 0; bottom: 0; margin: 0; padding: 2px 6px;
-  font: 12px/1.5 system-ui, sans-serif; color: #ddd; background: rgb(0 0 0 / 0.6);
-  white-space: pre; overflow: hidden; text-overflow: ellipsis; font-variant-numeric: tabular-nums; pointer-events: none; }
+canvas { display: block; width: 100%; height: 100%; outline: none; touch-action: none; }
+canvas.inspect { cursor: crosshair; }
+canvas.dragging { cursor: grabbing; }
+.status, .readout, .figures, .hint { position: absolute; margin: 0; padding: 2px 6px; color: #ddd;
+  background: rgb(0 0 0 / 0.6); white-space: pre; font-variant-numeric: tabular-nums; pointer-events: none; line-height: 1.5; }
+.status { left: 0; right: 0; bottom: 0; overflow: hidden; text-overflow: ellipsis; }
 .status[data-state="connected"]::before { content: "● "; color: #5c5; }
 .status[data-state="reconnecting"]::before, .status[data-state="connecting"]::before { content: "● "; color: #ca3; }
 .status[data-state="error"]::before, .status[data-state="offline"]::before { content: "● "; color: #d44; }
-.status[data-lossy="true"] { color: #eb8; }
+.status[data-lossy="true"], .readout[data-exact="false"] { color: #eb8; }
+.readout { left: 0; top: 0; font-family: ui-monospace, monospace; }
+.figures { right: 0; bottom: 1.8em; font-family: ui-monospace, monospace; text-align: right; }
+.hint { left: 50%; top: 50%; transform: translate(-50%, -50%); border-radius: 4px; }
+.toolbar { position: absolute; top: 4px; right: 4px; display: flex; gap: 2px; line-height: 1.2;
+  opacity: 0; transition: opacity 0.15s; }
+:host(:hover) .toolbar, .toolbar:focus-within { opacity: 1; }
+.toolbar button { font: inherit; color: #eee; background: rgb(30 30 30 / 0.85); border: 1px solid #555;
+  border-radius: 3px; padding: 1px 6px; cursor: pointer; }
+.toolbar button[aria-pressed="true"] { background: #2d5d8a; border-color: #6a9fd0; }
+.toolbar button:focus-visible { outline: 2px solid #6a9fd0; outline-offset: 1px; }
+[hidden] { display: none !important; }
 `;
 
 /** Options of `define()`: `loadViewer()` resolves to the initialized
- * wasm-bindgen module of the viewer ({Viewer, protocolVersion}); `server`
- * is the default of the `server` attribute (none: it must be given). */
-const options = { loadViewer: null, server: null };
-let viewerModule = null;
+ * wasm-bindgen module of the viewer ({Viewer, protocolVersion}), for the
+ * main thread; `workerSource()`, where given, resolves to {element, glue,
+ * wasm}: URLs a worker can import this module and the viewer's JS from, and
+ * the compiled WebAssembly.Module; `server` is the default of the `server`
+ * attribute (none: it must be given). */
+const options = { loadViewer: null, workerSource: null, server: null };
 
 function loadViewer() {
   if (!options.loadViewer) return Promise.reject(new ViewError("no viewer to load: define() was not given one"));
-  viewerModule ??= options.loadViewer();
-  return viewerModule;
+  options.viewer ??= options.loadViewer();
+  return options.viewer;
 }
 
-export class FramecastView extends HTMLElement {
-  static observedAttributes = ["server", "stream", "token", "quality", "fit", "interactive", "status"];
+/** The toolbar's buttons: [name, text, label for screen readers, pressed
+ * state or null for a plain button]. */
+const TOOLS = [
+  ["inspect", "Inspect", "Inspect: the pointer zooms, pans and reads pixel values (off: it goes to the program)", true],
+  ["fit", "Fit", "Fit the frame to the view (key 0)", null],
+  ["actual", "1:1", "One image pixel per screen pixel (key 1)", null],
+  ["pause", "Pause", "Pause: freeze the picture while the stream goes on", true],
+  ["snapshot", "PNG", "Save the frame shown as a PNG file, exactly", null],
+  ["fullscreen", "Full", "Full screen", true],
+  ["figures", "Stats", "Show frame rate, bandwidth, decode and paint times, latency", true],
+];
+
+export class FramecastView extends (globalThis.HTMLElement ?? Object) {
+  static observedAttributes = ["server", "stream", "token", "quality", "fit", "interactive", "status", "stats-overlay"];
 
   #canvas;
   #statusLine;
+  #readout;
+  #figures;
+  #hint;
+  #buttons = {};
   #state = newState();
-  #view = null;
-  #viewer = null;
-  #connection = null; // the transport's link of the current connection
+  #renderer = null; // a RendererClient, once started
+  #rendererReady = null; // resolves when the renderer has started
+  #connection = null; // {send(data), close()} of the current connection
   #generation = 0; // bumped by every (re)start; older loops stop
   #reconnectDelay = RECONNECT_MIN_MS;
   #reconnectTimer = null;
   #statsTimer = null;
-  #stats = { fps: 0, kbps: 0, decodeMs: 0, latencyMs: null, lossy: false };
+  #stats = { fps: 0, kbps: 0, decodeMs: 0, paintMs: 0, latencyMs: null, dropped: 0, received: 0, lossy: false };
   #statusText = "";
   #restartQueued = false;
   #wasConnected = false;
+  #sockets = new Map(); // connection id -> handlers, for sockets the renderer opened
+  #nextSocket = 1;
+  #box = { width: 0, height: 0, dpr: 1 }; // the canvas in device pixels
+  #zoom = null; // {scale, x, y} once zoomed; null: the frame fits as `fit` says
+  #pointers = new Map(); // pointerId -> {x, y} client coordinates, while pressed in inspect mode
+  #gesture = null; // a drag or pinch in progress
+  #armed = false; // a click in the view lets the wheel zoom until the pointer leaves
+  #hover = null; // the pointer's client position over the canvas, for the readout
+  #readoutBusy = false;
+  #readoutAgain = false;
+  #pendingMove = null; // the newest pointer move for the producer, not yet sent
+  #moveScheduled = false;
+  #hintTimer = null;
+  #resizeObserver = null;
+  #dprQuery = null;
   /** How the element reaches the server; see webSocketTransport. */
   transport = null;
 
@@ -378,11 +836,39 @@ export class FramecastView extends HTMLElement {
     style.textContent = STYLE;
     this.#canvas = document.createElement("canvas");
     this.#canvas.part = "canvas";
-    this.#statusLine = document.createElement("p");
-    this.#statusLine.className = "status";
-    this.#statusLine.part = "status";
-    this.#statusLine.hidden = true;
-    root.append(style, this.#canvas, this.#statusLine);
+    this.#canvas.tabIndex = 0;
+    this.#canvas.setAttribute("role", "img");
+    this.#canvas.setAttribute("aria-label", "live frames");
+    const overlay = (className, tag = "p") => {
+      const element = document.createElement(tag);
+      element.className = className;
+      element.part = className;
+      element.hidden = true;
+      return element;
+    };
+    this.#statusLine = overlay("status");
+    this.#readout = overlay("readout");
+    this.#readout.setAttribute("aria-live", "off");
+    this.#figures = overlay("figures", "pre");
+    this.#hint = overlay("hint");
+    const toolbar = document.createElement("div");
+    toolbar.className = "toolbar";
+    toolbar.part = "toolbar";
+    toolbar.setAttribute("role", "toolbar");
+    toolbar.setAttribute("aria-label", "view");
+    for (const [name, text, label, toggle] of TOOLS) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = text;
+      button.title = label;
+      button.setAttribute("aria-label", label);
+      if (toggle) button.setAttribute("aria-pressed", "false");
+      button.addEventListener("click", () => this.#tool(name));
+      this.#buttons[name] = button;
+      toolbar.append(button);
+    }
+    root.append(style, this.#canvas, this.#readout, this.#figures, this.#hint, this.#statusLine, toolbar);
+    this.#listen();
   }
 
   // --- attributes, reflected ---
@@ -431,6 +917,12 @@ export class FramecastView extends HTMLElement {
   set status(value) {
     this.toggleAttribute("status", Boolean(value));
   }
+  get statsOverlay() {
+    return this.hasAttribute("stats-overlay");
+  }
+  set statsOverlay(value) {
+    this.toggleAttribute("stats-overlay", Boolean(value));
+  }
 
   // --- what it shows ---
 
@@ -444,9 +936,16 @@ export class FramecastView extends HTMLElement {
     return this.#state;
   }
 
-  /** Figures of the last second: frames shown a second, KB/s, decode
-   * milliseconds a frame, latency p50 (capture to paint, where the
-   * producer stamps frames), and whether JPEG pixels are shown. */
+  /** Whether a worker decodes and paints (false before the first start, and
+   * where workers, OffscreenCanvas or the worker's script are not to be had). */
+  get worker() {
+    return this.#renderer?.inWorker ?? false;
+  }
+
+  /** Figures of the last second: frames shown a second, KB/s, decode and
+   * paint milliseconds a frame, latency p50 (capture to paint, where the
+   * producer stamps frames), frames dropped and frame messages received in
+   * all, and whether JPEG pixels are shown. */
   get stats() {
     return { ...this.#stats };
   }
@@ -456,21 +955,32 @@ export class FramecastView extends HTMLElement {
     return this.#statusText;
   }
 
-  /** The frame shown, exactly, as a PNG Blob of its own size and format. */
+  /** The frame shown, exactly, as a PNG Blob of its own size and format
+   * (while paused, the frame it froze on). */
   async snapshot() {
-    if (!this.#viewer || !this.#state.seq) throw new Error("no frame yet");
-    return new Blob([this.#viewer.snapshot_png()], { type: "image/png" });
+    if (!this.#renderer || !this.#state.seq) throw new Error("no frame yet");
+    await this.#rendererReady;
+    return new Blob([await this.#renderer.ask("snapshot")], { type: "image/png" });
   }
 
   /** The pixel at image column `x`, row `y`: {rgba, values, exact}, or null
    * outside the frame. `values` are the frame's own channels; `exact` is
    * false while the picture shows JPEG pixels not yet refined. */
   async pixel(x, y) {
-    if (!this.#viewer || !Number.isInteger(x) || !Number.isInteger(y) || x < 0 || y < 0) return null;
-    const rgba = this.#viewer.pixel(x, y);
-    if (!rgba) return null;
-    const channels = this.#viewer.format === "rgba8" ? 4 : 3;
-    return { rgba: [...rgba], values: [...rgba.slice(0, channels)], exact: !this.#state.lossy };
+    if (!this.#renderer || !Number.isInteger(x) || !Number.isInteger(y) || x < 0 || y < 0) return null;
+    await this.#rendererReady;
+    const answer = await this.#renderer.ask("pixel", { x, y });
+    if (!answer) return null;
+    return { rgba: answer.rgba, values: answer.rgba.slice(0, answer.channels), exact: !this.#state.lossy };
+  }
+
+  /** The picture as painted, at the frame's own size: {width, height,
+   * data} with data RGBA (a canvas round trip: alpha premultiplied). */
+  async shown() {
+    if (!this.#renderer || !this.#state.seq) throw new Error("no frame yet");
+    await this.#rendererReady;
+    const data = await this.#renderer.ask("shown");
+    return { width: this.#state.width, height: this.#state.height, data: new Uint8ClampedArray(data.buffer ?? data) };
   }
 
   /** Closes the connection for good (until the element is added again). */
@@ -478,26 +988,79 @@ export class FramecastView extends HTMLElement {
     this.#stop();
   }
 
+  // --- zoom and pan ---
+
+  /** Where the frame is: {scale: CSS pixels per image pixel, x, y: the image
+   * point at the centre of the view, fitted: whether it follows `fit`}.
+   * The frame's corner lands on the device pixel nearest to where these
+   * put it (see placement()). */
+  get view() {
+    if (this.#zoom) return { ...this.#zoom, fitted: false };
+    const frame = this.#frameSize();
+    if (!frame || !this.#box.width) return { scale: 1, x: 0, y: 0, fitted: true };
+    const place = placement(this.#viewSpec(), frame, this.#box);
+    return { scale: place.sx / this.#box.dpr, x: frame.width / 2, y: frame.height / 2, fitted: true };
+  }
+
+  /** Zooms to `scale` CSS pixels per image pixel (device pixels with
+   * {device: true}: 1 is one image pixel per screen pixel at any
+   * devicePixelRatio), centred on image point `x`, `y` (default: the
+   * centre now). Fires `viewchange`. */
+  zoomTo(scale, x, y, { device = false } = {}) {
+    const now = this.view;
+    const cssScale = device ? scale / this.#box.dpr : scale;
+    if (!(cssScale > 0)) throw new RangeError(`zoomTo: scale must be a positive number, not ${scale}`);
+    this.#setZoom({ scale: cssScale, x: x ?? now.x, y: y ?? now.y });
+  }
+
+  /** Back to fitting the frame as `fit` says. Fires `viewchange`. */
+  fitView() {
+    this.#setZoom(null);
+  }
+
+  /** Whether the picture is frozen (see pause()). */
+  get paused() {
+    return this.#state.paused;
+  }
+
+  /** Freezes the picture while the stream goes on: the view shows, and
+   * pixel() and snapshot() answer from, the frame it froze on; it stops
+   * acking, so the server sends no more than it may have in flight. */
+  pause() {
+    this.#setPaused(true);
+  }
+
+  /** Shows the newest frame again, and goes on. */
+  resume() {
+    this.#setPaused(false);
+  }
+
   // --- lifecycle ---
 
   connectedCallback() {
-    this.#applyFit();
     this.#statusLine.hidden = !this.status;
+    this.#figures.hidden = !this.statsOverlay;
+    this.#applyMode();
+    this.#observeSize();
     this.#start();
   }
 
   disconnectedCallback() {
     this.#stop();
+    this.#resizeObserver?.disconnect();
+    this.#dprQuery?.removeEventListener("change", this.#onDprChange);
   }
 
   attributeChangedCallback(name, old, value) {
     if (old === value) return;
-    if (name === "fit") this.#applyFit();
+    if (name === "fit") this.#sendView();
     else if (name === "status") this.#statusLine.hidden = value === null;
-    else if (name === "interactive") {
-      if (this.#view) this.#view.interactive = value !== null;
-      this.#canvas.tabIndex = value === null ? -1 : 0;
-    } else if (this.isConnected && !this.#restartQueued) {
+    else if (name === "stats-overlay") {
+      this.#figures.hidden = value === null;
+      this.#buttons.figures.setAttribute("aria-pressed", String(value !== null));
+      this.#showFigures();
+    } else if (name === "interactive") this.#applyMode();
+    else if (this.isConnected && !this.#restartQueued) {
       // Several attributes set together restart once.
       this.#restartQueued = true;
       queueMicrotask(() => {
@@ -507,10 +1070,6 @@ export class FramecastView extends HTMLElement {
     }
   }
 
-  #applyFit() {
-    this.#canvas.style.objectFit = this.fit;
-  }
-
   #stop() {
     this.#generation += 1;
     clearTimeout(this.#reconnectTimer);
@@ -518,7 +1077,8 @@ export class FramecastView extends HTMLElement {
     this.#statsTimer = null;
     this.#connection?.close();
     this.#connection = null;
-    this.#view?.disconnect();
+    this.#sockets.clear();
+    this.#renderer?.post({ type: "disconnect" });
     this.#state.connected = false;
   }
 
@@ -528,28 +1088,28 @@ export class FramecastView extends HTMLElement {
     this.#reconnectDelay = RECONNECT_MIN_MS;
     this.#statsTimer = setInterval(() => this.#updateStats(), STATS_EVERY_MS);
     this.#show("connecting", "connecting…");
-    let module;
     try {
-      module = await loadViewer();
+      if (!this.#renderer) {
+        this.#renderer = new RendererClient((event) => this.#onRendererEvent(event));
+        const start = this.#renderer.start(this.#canvas, {
+          workerSource: this.hasAttribute("main-thread") ? null : options.workerSource,
+          loadViewer,
+          why: (message) => console.info(`framecast-view: ${message}`),
+        });
+        this.#rendererReady = start;
+        await start;
+        this.#sendLayout();
+        this.#sendView();
+        this.#renderer.post({ type: "visible", visible: document.visibilityState === "visible" });
+      }
+      await this.#rendererReady;
     } catch (error) {
-      this.#fail(`cannot load the wasm viewer: ${error.message}`);
+      if (generation === this.#generation) this.#fail(`cannot load the wasm viewer: ${error.message}`);
       return;
     }
     if (generation !== this.#generation) return;
-    if (!this.#view) {
-      this.#viewer = new module.Viewer(this.#canvas);
-      this.#view = new View(this.#viewer, this.#canvas, this.#state, {
-        onBadFrame: (error) => this.#show("error", `bad frame: ${error}; asking for a keyframe`),
-        onPaint: () => this.#emit("frame", { seq: this.#state.seq, width: this.#state.width, height: this.#state.height, exact: !this.#state.lossy }),
-      });
-      this.#view.interactive = this.interactive;
-      this.#canvas.tabIndex = this.interactive ? 0 : -1;
-    }
-    this.#protocolVersion = module.protocolVersion();
     this.#connect(generation);
   }
-
-  #protocolVersion = 0;
 
   async #connect(generation) {
     if (generation !== this.#generation) return;
@@ -565,35 +1125,27 @@ export class FramecastView extends HTMLElement {
     if (generation !== this.#generation) return;
     this.#state.stream = target.stream;
     this.#state.lossy = false;
-    let first = true;
-    const connection = (this.transport ?? webSocketTransport).connect(target, {
-      open: () => {
+    const handlers = {
+      open: ({ relayed }) => {
         if (generation !== this.#generation) return;
-        this.#view.connect((data) => connection.send(data));
+        // Relayed frames come through this thread: the renderer starts a
+        // connection that sends its acks back here.
+        if (relayed) this.#renderer.post({ type: "connect" });
+        this.#state.connected = true;
         this.#state.serverStopped = false;
         this.#reconnectDelay = RECONNECT_MIN_MS;
         this.#wasConnected = true;
         this.#show("connected", "connected, waiting for a frame");
+        this.#sendResize();
         this.#emit("connect", { stream: target.stream });
       },
-      message: (data, arrivedAt = performance.now()) => {
-        if (generation !== this.#generation) return;
-        if (typeof data === "string") return this.#onText(data);
-        if (first) {
-          first = false;
-          const version = new Uint8Array(data.buffer ?? data, data.byteOffset ?? 0, 5)[4];
-          if (version !== this.#protocolVersion) {
-            const message = `the server speaks framecast protocol version ${version} and this viewer speaks ${this.#protocolVersion}: load the viewer from that server (its /framecast.js), or update it`;
-            this.#emit("error", { message });
-            this.#fail(message);
-            return;
-          }
-        }
-        this.#view.frame(data, arrivedAt);
+      text: (text) => {
+        if (generation === this.#generation) this.#onText(text);
       },
       close: ({ code, reason }) => {
         if (generation !== this.#generation) return;
-        this.#view.disconnect();
+        this.#state.connected = false;
+        this.#renderer.post({ type: "disconnect" });
         if (code === 1001 && reason === "server stopping") this.#state.serverStopped = true;
         const why = this.#state.serverStopped ? "the server stopped" : reason || "connection closed";
         if (this.#wasConnected) {
@@ -602,8 +1154,32 @@ export class FramecastView extends HTMLElement {
         }
         this.#retry(generation, why);
       },
-    });
-    this.#connection = connection;
+    };
+    if (this.transport) {
+      // Frames come to this thread and go on to the renderer.
+      const connection = this.transport.connect(target, {
+        open: () => handlers.open({ relayed: true }),
+        message: (data, arrivedAt = performance.now()) => {
+          if (generation !== this.#generation) return;
+          if (typeof data === "string") return handlers.text(data);
+          this.#renderer.post({ type: "frame", data, arrivedAt: performance.timeOrigin + arrivedAt });
+        },
+        close: handlers.close,
+      });
+      this.#connection = connection;
+    } else {
+      // The renderer opens the socket itself, in its worker where it has one.
+      const id = this.#nextSocket++;
+      this.#sockets.set(id, handlers);
+      this.#renderer.post({ type: "open", id, target });
+      this.#connection = {
+        send: (data) => this.#renderer.post({ type: "send", data }),
+        close: () => {
+          this.#sockets.delete(id);
+          this.#renderer.post({ type: "disconnect" });
+        },
+      };
+    }
   }
 
   /** Where to connect: the server, the stream (the first listed when none is
@@ -665,6 +1241,46 @@ export class FramecastView extends HTMLElement {
     this.#show("error", message);
   }
 
+  #onRendererEvent(event) {
+    const state = this.#state;
+    switch (event.type) {
+      case "socket": {
+        const handlers = this.#sockets.get(event.id);
+        if (!handlers) return;
+        if (event.event === "open") handlers.open({ relayed: false });
+        else if (event.event === "text") handlers.text(event.data);
+        else {
+          this.#sockets.delete(event.id);
+          handlers.close(event);
+        }
+        return;
+      }
+      case "send":
+        return this.#connection?.send(event.data);
+      case "painted": {
+        const resized = event.totals.width !== state.width || event.totals.height !== state.height;
+        Object.assign(state, event.totals);
+        if (!state.lossy) state.exactFrames += 1;
+        if (event.latency !== null) {
+          state.latencies.push(event.latency);
+          if (state.latencies.length > LATENCIES_KEPT) state.latencies.splice(0, state.latencies.length - LATENCIES_KEPT);
+        }
+        if (resized) this.#onFrameSize();
+        if (this.#hover) this.#updateReadout();
+        this.#emit("frame", { seq: state.seq, width: state.width, height: state.height, exact: !state.lossy });
+        return;
+      }
+      case "bad-frame":
+        state.lastError = event.message;
+        return this.#show("error", `bad frame: ${event.message}; asking for a keyframe`);
+      case "version": {
+        const message = `the server speaks framecast protocol version ${event.theirs} and this viewer speaks ${event.ours}: load the viewer from that server (its /framecast.js), or update it`;
+        this.#emit("error", { message });
+        return this.#fail(message);
+      }
+    }
+  }
+
   #onText(text) {
     const message = JSON.parse(text);
     const state = this.#state;
@@ -677,21 +1293,23 @@ export class FramecastView extends HTMLElement {
       if (message.lossy && !state.lossy) state.lossyTimes += 1;
       state.lossy = message.lossy;
       this.#showConnected();
+      if (this.#hover) this.#updateReadout();
     }
   }
 
-  #updateStats() {
-    if (!this.#view || !this.#state.connected) return;
-    const { fps, kbps, decode } = this.#view.takeStats();
-    const latencies = this.#state.latencies.slice(-Math.max(1, Math.round(fps))).sort((a, b) => a - b);
+  async #updateStats() {
+    if (!this.#renderer || !this.#state.connected) return;
+    const figures = await this.#renderer.ask("stats").catch(() => null);
+    if (!figures) return;
+    const latencies = this.#state.latencies.slice(-Math.max(1, Math.round(figures.fps))).sort((a, b) => a - b);
     this.#stats = {
-      fps,
-      kbps,
-      decodeMs: decode,
+      ...figures,
       latencyMs: latencies.length ? latencies[Math.floor(latencies.length / 2)] : null,
+      dropped: this.#state.dropped,
       lossy: this.#state.lossy,
     };
     this.#showConnected();
+    this.#showFigures();
   }
 
   #showConnected() {
@@ -704,9 +1322,22 @@ export class FramecastView extends HTMLElement {
     // JPEG tiles are shown while the picture moves faster than the link
     // carries exactly; the server refines them once they are still.
     const quality = `  ·  ${state.quality}${state.lossy ? ", refining…" : ""}`;
+    const paused = state.paused ? "  ·  paused" : "";
     const producer = state.producerOnline === false ? "  ·  producer offline, showing its last frame" : "";
     this.#statusLine.dataset.lossy = state.lossy;
-    this.#show(state.producerOnline === false ? "offline" : "connected", figures + quality + producer);
+    this.#show(state.producerOnline === false ? "offline" : "connected", figures + quality + paused + producer);
+  }
+
+  #showFigures() {
+    if (this.#figures.hidden) return;
+    const state = this.#state;
+    const s = this.#stats;
+    this.#figures.textContent = [
+      `${state.width}×${state.height}  ${s.fps.toFixed(1)} fps  ${s.kbps.toFixed(0)} KB/s`,
+      `decode ${s.decodeMs.toFixed(2)} ms  paint ${s.paintMs.toFixed(2)} ms`,
+      `latency p50 ${s.latencyMs === null ? "–" : `${Math.round(s.latencyMs)} ms`}  dropped ${state.dropped}`,
+      `${state.paused ? "paused" : state.lossy ? "refining JPEG tiles" : "exact"}  ·  ${this.worker ? "worker" : "main thread"}`,
+    ].join("\n");
   }
 
   #show(kind, text) {
@@ -718,13 +1349,382 @@ export class FramecastView extends HTMLElement {
   #emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
   }
+
+  // --- size and view ---
+
+  #frameSize() {
+    const { width, height } = this.#state;
+    return width && height ? { width, height } : null;
+  }
+
+  #viewSpec() {
+    return { fit: this.fit, zoom: this.#zoom };
+  }
+
+  #sendView() {
+    this.#renderer?.post({ type: "view", view: this.#viewSpec() });
+  }
+
+  /** A new frame size: the element's own size follows it (where the page
+   * does not size the element), and a zoom that no longer lands on the
+   * frame fits again. */
+  #onFrameSize() {
+    const { width, height } = this.#state;
+    this.style.setProperty("--framecast-frame-width", `${width}px`);
+    this.style.setProperty("--framecast-frame-aspect", `${width} / ${height}`);
+    if (this.#zoom && (this.#zoom.x > width || this.#zoom.y > height)) this.#setZoom(null);
+    else this.#emit("viewchange", this.view);
+  }
+
+  #setZoom(zoom) {
+    const frame = this.#frameSize();
+    if (zoom) {
+      zoom = {
+        scale: Math.min(ZOOM_MAX, Math.max(ZOOM_MIN, zoom.scale)),
+        x: frame ? Math.min(frame.width, Math.max(0, zoom.x)) : zoom.x,
+        y: frame ? Math.min(frame.height, Math.max(0, zoom.y)) : zoom.y,
+      };
+    }
+    this.#zoom = zoom;
+    this.#sendView();
+    this.#emit("viewchange", this.view);
+    if (this.#hover) this.#updateReadout();
+  }
+
+  /** Zooms by `factor` keeping the image point under client position
+   * (`clientX`, `clientY`) where it is. */
+  #zoomAround(factor, clientX, clientY) {
+    const now = this.view;
+    const scale = Math.min(ZOOM_MAX, Math.max(ZOOM_MIN, now.scale * factor));
+    const at = this.#imagePoint(clientX, clientY);
+    const box = this.#canvas.getBoundingClientRect();
+    // The point's offset from the centre, in CSS pixels, stays.
+    const dx = clientX - (box.left + box.width / 2);
+    const dy = clientY - (box.top + box.height / 2);
+    this.#setZoom({ scale, x: at.x - dx / scale, y: at.y - dy / scale });
+  }
+
+  /** The image point (fractional) under a client position. */
+  #imagePoint(clientX, clientY) {
+    const frame = this.#frameSize() ?? { width: 1, height: 1 };
+    const box = this.#canvas.getBoundingClientRect();
+    const place = placement(this.#viewSpec(), frame, this.#box);
+    const toDevice = this.#box.width / (box.width || 1);
+    return {
+      x: ((clientX - box.left) * toDevice - place.left) / place.sx,
+      y: ((clientY - box.top) * toDevice - place.top) / place.sy,
+    };
+  }
+
+  /** The canvas's size in whole device pixels, from the browser where it
+   * says (device-pixel-content-box), else from its CSS size and the ratio. */
+  #observeSize() {
+    if (this.#resizeObserver) return;
+    this.#resizeObserver = new ResizeObserver(([entry]) => {
+      const dpr = devicePixelRatio || 1;
+      const device = entry.devicePixelContentBoxSize?.[0];
+      const width = device ? device.inlineSize : Math.round(entry.contentRect.width * dpr);
+      const height = device ? device.blockSize : Math.round(entry.contentRect.height * dpr);
+      this.#box = { width, height, dpr };
+      this.#sendLayout();
+      this.#sendResize();
+      this.#emit("viewchange", this.view);
+    });
+    try {
+      this.#resizeObserver.observe(this.#canvas, { box: "device-pixel-content-box" });
+    } catch {
+      this.#resizeObserver.observe(this.#canvas);
+    }
+    this.#watchDpr();
+  }
+
+  // A new devicePixelRatio (a zoomed page, another screen) that changes no
+  // device-pixel size still changes the CSS size of a device pixel.
+  #onDprChange = () => {
+    this.#watchDpr();
+    const rect = this.#canvas.getBoundingClientRect();
+    const dpr = devicePixelRatio || 1;
+    if (dpr === this.#box.dpr) return;
+    this.#box = { width: Math.round(rect.width * dpr), height: Math.round(rect.height * dpr), dpr };
+    this.#sendLayout();
+  };
+
+  #watchDpr() {
+    this.#dprQuery?.removeEventListener("change", this.#onDprChange);
+    this.#dprQuery = matchMedia(`(resolution: ${devicePixelRatio || 1}dppx)`);
+    this.#dprQuery.addEventListener("change", this.#onDprChange);
+  }
+
+  #sendLayout() {
+    if (this.#box.width && this.#box.height) this.#renderer?.post({ type: "layout", box: { ...this.#box } });
+  }
+
+  // --- pause, snapshot, full screen ---
+
+  #setPaused(paused) {
+    if (this.#state.paused === paused) return;
+    this.#state.paused = paused;
+    this.#buttons.pause.setAttribute("aria-pressed", String(paused));
+    this.#buttons.pause.textContent = paused ? "Resume" : "Pause";
+    this.#renderer?.post({ type: "pause", paused });
+    this.#showConnected();
+  }
+
+  async #download() {
+    try {
+      const blob = await this.snapshot();
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = `${this.#state.stream ?? "frame"}-${this.#state.seq}.png`;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+    } catch (error) {
+      this.#flashHint(`no snapshot: ${error.message}`);
+    }
+  }
+
+  #toggleFullscreen() {
+    if (document.fullscreenElement === this) document.exitFullscreen();
+    else this.requestFullscreen?.().catch((error) => this.#flashHint(`no full screen: ${error.message}`));
+  }
+
+  #tool(name) {
+    if (name === "inspect") this.interactive = !this.interactive;
+    else if (name === "fit") this.fitView();
+    else if (name === "actual") this.zoomTo(1, undefined, undefined, { device: true });
+    else if (name === "pause") this.#setPaused(!this.paused);
+    else if (name === "snapshot") this.#download();
+    else if (name === "fullscreen") this.#toggleFullscreen();
+    else if (name === "figures") this.statsOverlay = !this.statsOverlay;
+  }
+
+  #flashHint(text) {
+    this.#hint.textContent = text;
+    this.#hint.hidden = false;
+    clearTimeout(this.#hintTimer);
+    this.#hintTimer = setTimeout(() => (this.#hint.hidden = true), HINT_MS);
+  }
+
+  // --- the pointer: to the producer, or to inspection ---
+
+  #applyMode() {
+    const inspect = !this.interactive;
+    this.#canvas.classList.toggle("inspect", inspect);
+    this.#buttons.inspect.setAttribute("aria-pressed", String(inspect));
+    this.#gesture = null;
+    this.#pointers.clear();
+  }
+
+  #sendEvent(event) {
+    if (this.interactive) this.#connection?.send(JSON.stringify(event));
+  }
+
+  #sendResize() {
+    // An empty canvas (no frame yet) has no size worth telling.
+    const { clientWidth: width, clientHeight: height } = this.#canvas;
+    if (width && height) this.#sendEvent({ type: "resize", width, height });
+  }
+
+  /** What the producer is told: image coordinates, at any zoom. */
+  #framePoint(event) {
+    return this.#imagePoint(event.clientX, event.clientY);
+  }
+
+  // Pointer moves go to the producer at most once per animation frame, the newest one.
+  #queueMove(move) {
+    this.#pendingMove = move;
+    if (this.#moveScheduled) return;
+    this.#moveScheduled = true;
+    requestAnimationFrame(() => {
+      this.#moveScheduled = false;
+      this.#flushMove();
+    });
+  }
+
+  #flushMove() {
+    if (this.#pendingMove) this.#sendEvent(this.#pendingMove);
+    this.#pendingMove = null;
+  }
+
+  /** The readout and the `pointer` event for the pixel under the pointer,
+   * one question to the renderer at a time. */
+  async #updateReadout() {
+    if (this.#readoutBusy) {
+      this.#readoutAgain = true;
+      return;
+    }
+    this.#readoutBusy = true;
+    try {
+      do {
+        this.#readoutAgain = false;
+        const hover = this.#hover;
+        if (!hover) break;
+        const point = this.#imagePoint(hover.x, hover.y);
+        const [x, y] = [Math.floor(point.x), Math.floor(point.y)];
+        const pixel = await this.pixel(x, y).catch(() => null);
+        if (!this.#hover) break;
+        if (!pixel) {
+          this.#readout.hidden = true;
+          continue;
+        }
+        const names = pixel.values.length === 4 ? "RGBA" : "RGB";
+        const values = pixel.values.map((value, n) => `${names[n]} ${String(value).padStart(3)}`).join("  ");
+        this.#readout.textContent = `x ${x}  y ${y}   ${values}${pixel.exact ? "" : "   JPEG, not exact yet"}`;
+        this.#readout.dataset.exact = pixel.exact;
+        this.#readout.hidden = false;
+        this.#emit("pointer", { x, y, ...pixel });
+      } while (this.#readoutAgain);
+    } finally {
+      this.#readoutBusy = false;
+    }
+  }
+
+  #listen() {
+    const canvas = this.#canvas;
+    canvas.addEventListener("pointermove", (event) => {
+      this.#hover = { x: event.clientX, y: event.clientY };
+      this.#updateReadout();
+      if (this.interactive) {
+        this.#queueMove({ type: "pointermove", ...this.#framePoint(event), buttons: event.buttons });
+      } else if (this.#pointers.has(event.pointerId)) {
+        this.#pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+        this.#onGesture();
+      }
+    });
+    canvas.addEventListener("pointerleave", () => {
+      this.#hover = null;
+      this.#armed = false;
+      this.#readout.hidden = true;
+    });
+    canvas.addEventListener("pointerdown", (event) => {
+      canvas.focus();
+      if (this.interactive) {
+        this.#flushMove();
+        this.#sendEvent({ type: "pointerdown", ...this.#framePoint(event), button: event.button, buttons: event.buttons });
+        return;
+      }
+      this.#armed = true;
+      if (event.button !== 0 && event.pointerType === "mouse") return;
+      canvas.setPointerCapture(event.pointerId);
+      this.#pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+      this.#gesture = null; // starts again from the pointers now down
+      this.#onGesture();
+    });
+    const release = (event) => {
+      if (this.interactive) {
+        if (event.type === "pointerup") {
+          this.#flushMove();
+          this.#sendEvent({ type: "pointerup", ...this.#framePoint(event), button: event.button, buttons: event.buttons });
+        }
+        return;
+      }
+      this.#pointers.delete(event.pointerId);
+      this.#gesture = null;
+      canvas.classList.remove("dragging");
+      if (this.#pointers.size) this.#onGesture();
+    };
+    canvas.addEventListener("pointerup", release);
+    canvas.addEventListener("pointercancel", release);
+    canvas.addEventListener("dblclick", (event) => {
+      if (this.interactive) return;
+      if (this.#zoom) this.fitView();
+      else {
+        const at = this.#imagePoint(event.clientX, event.clientY);
+        this.zoomTo(1, at.x, at.y, { device: true });
+      }
+    });
+    canvas.addEventListener(
+      "wheel",
+      (event) => {
+        const pixels = event.deltaY * (event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? canvas.clientHeight : 1);
+        if (this.interactive) {
+          event.preventDefault();
+          const dx = event.deltaX * (event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? canvas.clientWidth : 1);
+          this.#sendEvent({ type: "wheel", ...this.#framePoint(event), dx, dy: pixels });
+          return;
+        }
+        // As map widgets do: the page scrolls on by, unless a modifier is
+        // held (trackpads pinch as ctrl + wheel) or the view was clicked.
+        if (!(event.ctrlKey || event.metaKey || this.#armed)) {
+          this.#flashHint("Ctrl + wheel zooms (or click the view first)");
+          return;
+        }
+        event.preventDefault();
+        this.#zoomAround(Math.exp(-pixels / WHEEL_PIXELS_PER_E), event.clientX, event.clientY);
+      },
+      { passive: false },
+    );
+    for (const type of ["keydown", "keyup"]) {
+      canvas.addEventListener(type, (event) => {
+        if (this.interactive) {
+          event.preventDefault();
+          const { key, code, shiftKey: shift, ctrlKey: ctrl, altKey: alt, metaKey: meta } = event;
+          this.#sendEvent({ type, key, code, shift, ctrl, alt, meta });
+        } else if (type === "keydown" && !event.ctrlKey && !event.metaKey && !event.altKey && this.#inspectKey(event.key)) {
+          event.preventDefault();
+        }
+      });
+    }
+    canvas.addEventListener("contextmenu", (event) => {
+      if (this.interactive) event.preventDefault();
+    });
+    document.addEventListener("visibilitychange", () => {
+      this.#renderer?.post({ type: "visible", visible: document.visibilityState === "visible" });
+    });
+    document.addEventListener("fullscreenchange", () => {
+      this.#buttons.fullscreen.setAttribute("aria-pressed", String(document.fullscreenElement === this));
+    });
+  }
+
+  /** Inspection's keys; returns whether `key` was one. */
+  #inspectKey(key) {
+    const view = this.view;
+    const step = 64 / view.scale; // image pixels: 64 CSS pixels
+    const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+    if (key === "+" || key === "=") this.zoomTo(view.scale * 2);
+    else if (key === "-" || key === "_") this.zoomTo(view.scale / 2);
+    else if (key === "0") this.fitView();
+    else if (key === "1") this.zoomTo(1, undefined, undefined, { device: true });
+    else if (moves[key]) this.zoomTo(view.scale, view.x + moves[key][0], view.y + moves[key][1]);
+    else return false;
+    return true;
+  }
+
+  /** A drag pans; two pointers pinch (zoom about their midpoint) and pan. */
+  #onGesture() {
+    const points = [...this.#pointers.values()];
+    if (!points.length) return;
+    const mid = {
+      x: points.reduce((sum, p) => sum + p.x, 0) / points.length,
+      y: points.reduce((sum, p) => sum + p.y, 0) / points.length,
+    };
+    const spread = points.length > 1 ? Math.hypot(points[0].x - points[1].x, points[0].y - points[1].y) : 0;
+    if (!this.#gesture) {
+      const view = this.view;
+      this.#gesture = { mid, spread, scale: view.scale, x: view.x, y: view.y, moved: false };
+      return;
+    }
+    const start = this.#gesture;
+    const scale = start.spread && spread ? start.scale * (spread / start.spread) : start.scale;
+    // The image point under the starting midpoint follows the midpoint.
+    const box = this.#canvas.getBoundingClientRect();
+    const [cx, cy] = [box.left + box.width / 2, box.top + box.height / 2];
+    const anchor = { x: start.x + (start.mid.x - cx) / start.scale, y: start.y + (start.mid.y - cy) / start.scale };
+    if (!start.moved && Math.hypot(mid.x - start.mid.x, mid.y - start.mid.y) < 3 && scale === start.scale) return;
+    start.moved = true;
+    this.#canvas.classList.add("dragging");
+    this.#setZoom({ scale, x: anchor.x - (mid.x - cx) / scale, y: anchor.y - (mid.y - cy) / scale });
+  }
 }
 
 /** Registers `<framecast-view>` (once: a second call changes nothing but
  * the options it was not given before). `loadViewer()` resolves to the
- * wasm viewer's module, initialized; `server` is the default server. */
-export function define({ loadViewer, server } = {}) {
+ * wasm viewer's module, initialized, for the main thread; `workerSource()`
+ * to what a worker needs to load it (see `options`); `server` is the
+ * default server. */
+export function define({ loadViewer, workerSource, server } = {}) {
   options.loadViewer ??= loadViewer ?? null;
+  options.workerSource ??= workerSource ?? null;
   options.server ??= server ?? null;
   if (!customElements.get("framecast-view")) customElements.define("framecast-view", FramecastView);
   return FramecastView;

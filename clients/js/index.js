@@ -6,14 +6,23 @@
 //   <framecast-view server="http://127.0.0.1:8080" stream="sim"></framecast-view>
 
 import { define } from "./element.js";
+import * as sources from "./sources.js";
 import init, * as viewer from "./viewer.js";
 import wasm from "./wasm.js";
 
+/** The viewer's wasm, compiled once for the page and its workers. */
+let compiled = null;
+const compile = () => (compiled ??= WebAssembly.compile(wasm()));
+const moduleUrl = (source) => URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+
 define({
   async loadViewer() {
-    await init({ module_or_path: wasm() });
+    await init({ module_or_path: await compile() });
     return viewer;
+  },
+  async workerSource() {
+    return { element: moduleUrl(sources.element), glue: moduleUrl(sources.viewer), wasm: await compile() };
   },
 });
 
-export { define, FramecastView, newState, View, webSocketTransport } from "./element.js";
+export { define, FramecastView, newState, placement, Renderer, webSocketTransport } from "./element.js";

@@ -2,6 +2,31 @@
 /* eslint-disable */
 
 /**
+ * A rectangle of the framebuffer, in pixels.
+ */
+export class DirtyRect {
+    private constructor();
+    free(): void;
+    [Symbol.dispose](): void;
+    /**
+     * Height in pixels.
+     */
+    height: number;
+    /**
+     * Width in pixels.
+     */
+    width: number;
+    /**
+     * Left column.
+     */
+    x: number;
+    /**
+     * Top row.
+     */
+    y: number;
+}
+
+/**
  * What one [`Viewer::apply`] did; small and copied into JavaScript.
  */
 export class FrameStats {
@@ -40,7 +65,7 @@ export class FrameStats {
 }
 
 /**
- * Decodes frame messages into a framebuffer and paints it onto a canvas.
+ * Decodes frame messages into a framebuffer and says what to paint.
  */
 export class Viewer {
     free(): void;
@@ -59,23 +84,31 @@ export class Viewer {
      */
     apply(message: Uint8Array | number[]): FrameStats;
     /**
+     * An `ImageData` whose pixels are the framebuffer in wasm memory (not a
+     * copy): put it onto a canvas at once, since applying the next message
+     * may move the framebuffer. Made once, remade only when the
+     * framebuffer or wasm memory moved. Throws when no frame is held.
+     */
+    image(): ImageData;
+    /**
      * A keyframe request; `after_error` says a message failed to decode.
      */
     keyframe_request(after_error: boolean): Uint8Array;
     /**
-     * A viewer painting onto `canvas`, holding no frame yet.
+     * A viewer holding no frame yet.
      */
-    constructor(canvas: HTMLCanvasElement);
-    /**
-     * Paints what changed since the last paint; returns whether anything was
-     * painted.
-     */
-    paint(): boolean;
+    constructor();
     /**
      * The pixel at column `x`, row `y` of the frame held, as R, G, B, A;
      * `undefined` outside it or before the first keyframe.
      */
     pixel(x: number, y: number): Uint8Array | undefined;
+    /**
+     * The pixels of `width` x `height` at column `x`, row `y`, as R, G, B, A
+     * row by row (a copy: for the values printed on a zoomed view);
+     * `undefined` unless the rectangle lies within the frame held.
+     */
+    region(x: number, y: number, width: number, height: number): Uint8Array | undefined;
     /**
      * Forgets the frame held (for a new connection); the canvas keeps
      * showing it until the next keyframe.
@@ -87,6 +120,12 @@ export class Viewer {
      * would not keep). Throws when no frame is held.
      */
     snapshot_png(): Uint8Array;
+    /**
+     * The part of the framebuffer changed since the last call, to put onto
+     * the canvas from [`image`](Self::image); `undefined` when nothing
+     * changed (or no frame is held).
+     */
+    take_dirty(): DirtyRect | undefined;
     /**
      * The source format of the frame held: `"rgb8"`, `"rgba8"`, or `""`
      * before the first keyframe.
@@ -109,7 +148,12 @@ export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembl
 
 export interface InitOutput {
     readonly memory: WebAssembly.Memory;
+    readonly __wbg_dirtyrect_free: (a: number, b: number) => void;
     readonly __wbg_framestats_free: (a: number, b: number) => void;
+    readonly __wbg_get_dirtyrect_height: (a: number) => number;
+    readonly __wbg_get_dirtyrect_width: (a: number) => number;
+    readonly __wbg_get_dirtyrect_x: (a: number) => number;
+    readonly __wbg_get_dirtyrect_y: (a: number) => number;
     readonly __wbg_get_framestats_capture_ms: (a: number) => number;
     readonly __wbg_get_framestats_height: (a: number) => number;
     readonly __wbg_get_framestats_keyframe: (a: number) => number;
@@ -117,6 +161,10 @@ export interface InitOutput {
     readonly __wbg_get_framestats_seq: (a: number) => number;
     readonly __wbg_get_framestats_tiles: (a: number) => number;
     readonly __wbg_get_framestats_width: (a: number) => number;
+    readonly __wbg_set_dirtyrect_height: (a: number, b: number) => void;
+    readonly __wbg_set_dirtyrect_width: (a: number, b: number) => void;
+    readonly __wbg_set_dirtyrect_x: (a: number, b: number) => void;
+    readonly __wbg_set_dirtyrect_y: (a: number, b: number) => void;
     readonly __wbg_set_framestats_capture_ms: (a: number, b: number) => void;
     readonly __wbg_set_framestats_height: (a: number, b: number) => void;
     readonly __wbg_set_framestats_keyframe: (a: number, b: number) => void;
@@ -129,16 +177,18 @@ export interface InitOutput {
     readonly viewer_ack: (a: number, b: number, c: number, d: number) => [number, number];
     readonly viewer_apply: (a: number, b: number, c: number) => [number, number, number];
     readonly viewer_format: (a: number) => [number, number];
+    readonly viewer_image: (a: number) => [number, number, number];
     readonly viewer_keyframe_request: (a: number, b: number) => [number, number];
-    readonly viewer_new: (a: any) => [number, number, number];
-    readonly viewer_paint: (a: number) => [number, number, number];
+    readonly viewer_new: () => number;
     readonly viewer_pixel: (a: number, b: number, c: number) => [number, number];
+    readonly viewer_region: (a: number, b: number, c: number, d: number, e: number) => [number, number];
     readonly viewer_reset: (a: number) => void;
     readonly viewer_seq: (a: number) => number;
     readonly viewer_snapshot_png: (a: number) => [number, number, number, number];
+    readonly viewer_take_dirty: (a: number) => number;
+    readonly __wbindgen_exn_store: (a: number) => void;
     readonly __externref_table_alloc: () => number;
     readonly __wbindgen_externrefs: WebAssembly.Table;
-    readonly __wbindgen_exn_store: (a: number) => void;
     readonly __wbindgen_free: (a: number, b: number, c: number) => void;
     readonly __wbindgen_malloc: (a: number, b: number) => number;
     readonly __externref_table_dealloc: (a: number) => void;

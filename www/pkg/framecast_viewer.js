@@ -1,6 +1,89 @@
 /* @ts-self-types="./framecast_viewer.d.ts" */
 
 /**
+ * A rectangle of the framebuffer, in pixels.
+ */
+export class DirtyRect {
+    static __wrap(ptr) {
+        const obj = Object.create(DirtyRect.prototype);
+        obj.__wbg_ptr = ptr;
+        DirtyRectFinalization.register(obj, obj.__wbg_ptr, obj);
+        return obj;
+    }
+    __destroy_into_raw() {
+        const ptr = this.__wbg_ptr;
+        this.__wbg_ptr = 0;
+        DirtyRectFinalization.unregister(this);
+        return ptr;
+    }
+    free() {
+        const ptr = this.__destroy_into_raw();
+        wasm.__wbg_dirtyrect_free(ptr, 0);
+    }
+    /**
+     * Height in pixels.
+     * @returns {number}
+     */
+    get height() {
+        const ret = wasm.__wbg_get_dirtyrect_height(this.__wbg_ptr);
+        return ret >>> 0;
+    }
+    /**
+     * Width in pixels.
+     * @returns {number}
+     */
+    get width() {
+        const ret = wasm.__wbg_get_dirtyrect_width(this.__wbg_ptr);
+        return ret >>> 0;
+    }
+    /**
+     * Left column.
+     * @returns {number}
+     */
+    get x() {
+        const ret = wasm.__wbg_get_dirtyrect_x(this.__wbg_ptr);
+        return ret >>> 0;
+    }
+    /**
+     * Top row.
+     * @returns {number}
+     */
+    get y() {
+        const ret = wasm.__wbg_get_dirtyrect_y(this.__wbg_ptr);
+        return ret >>> 0;
+    }
+    /**
+     * Height in pixels.
+     * @param {number} arg0
+     */
+    set height(arg0) {
+        wasm.__wbg_set_dirtyrect_height(this.__wbg_ptr, arg0);
+    }
+    /**
+     * Width in pixels.
+     * @param {number} arg0
+     */
+    set width(arg0) {
+        wasm.__wbg_set_dirtyrect_width(this.__wbg_ptr, arg0);
+    }
+    /**
+     * Left column.
+     * @param {number} arg0
+     */
+    set x(arg0) {
+        wasm.__wbg_set_dirtyrect_x(this.__wbg_ptr, arg0);
+    }
+    /**
+     * Top row.
+     * @param {number} arg0
+     */
+    set y(arg0) {
+        wasm.__wbg_set_dirtyrect_y(this.__wbg_ptr, arg0);
+    }
+}
+if (Symbol.dispose) DirtyRect.prototype[Symbol.dispose] = DirtyRect.prototype.free;
+
+/**
  * What one [`Viewer::apply`] did; small and copied into JavaScript.
  */
 export class FrameStats {
@@ -131,7 +214,7 @@ export class FrameStats {
 if (Symbol.dispose) FrameStats.prototype[Symbol.dispose] = FrameStats.prototype.free;
 
 /**
- * Decodes frame messages into a framebuffer and paints it onto a canvas.
+ * Decodes frame messages into a framebuffer and says what to paint.
  */
 export class Viewer {
     __destroy_into_raw() {
@@ -194,6 +277,20 @@ export class Viewer {
         }
     }
     /**
+     * An `ImageData` whose pixels are the framebuffer in wasm memory (not a
+     * copy): put it onto a canvas at once, since applying the next message
+     * may move the framebuffer. Made once, remade only when the
+     * framebuffer or wasm memory moved. Throws when no frame is held.
+     * @returns {ImageData}
+     */
+    image() {
+        const ret = wasm.viewer_image(this.__wbg_ptr);
+        if (ret[2]) {
+            throw takeFromExternrefTable0(ret[1]);
+        }
+        return takeFromExternrefTable0(ret[0]);
+    }
+    /**
      * A keyframe request; `after_error` says a message failed to decode.
      * @param {boolean} after_error
      * @returns {Uint8Array}
@@ -205,29 +302,13 @@ export class Viewer {
         return v1;
     }
     /**
-     * A viewer painting onto `canvas`, holding no frame yet.
-     * @param {HTMLCanvasElement} canvas
+     * A viewer holding no frame yet.
      */
-    constructor(canvas) {
-        const ret = wasm.viewer_new(canvas);
-        if (ret[2]) {
-            throw takeFromExternrefTable0(ret[1]);
-        }
-        this.__wbg_ptr = ret[0];
+    constructor() {
+        const ret = wasm.viewer_new();
+        this.__wbg_ptr = ret;
         ViewerFinalization.register(this, this.__wbg_ptr, this);
         return this;
-    }
-    /**
-     * Paints what changed since the last paint; returns whether anything was
-     * painted.
-     * @returns {boolean}
-     */
-    paint() {
-        const ret = wasm.viewer_paint(this.__wbg_ptr);
-        if (ret[2]) {
-            throw takeFromExternrefTable0(ret[1]);
-        }
-        return ret[0] !== 0;
     }
     /**
      * The pixel at column `x`, row `y` of the frame held, as R, G, B, A;
@@ -238,6 +319,25 @@ export class Viewer {
      */
     pixel(x, y) {
         const ret = wasm.viewer_pixel(this.__wbg_ptr, x, y);
+        let v1;
+        if (ret[0] !== 0) {
+            v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
+            wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
+        }
+        return v1;
+    }
+    /**
+     * The pixels of `width` x `height` at column `x`, row `y`, as R, G, B, A
+     * row by row (a copy: for the values printed on a zoomed view);
+     * `undefined` unless the rectangle lies within the frame held.
+     * @param {number} x
+     * @param {number} y
+     * @param {number} width
+     * @param {number} height
+     * @returns {Uint8Array | undefined}
+     */
+    region(x, y, width, height) {
+        const ret = wasm.viewer_region(this.__wbg_ptr, x, y, width, height);
         let v1;
         if (ret[0] !== 0) {
             v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
@@ -275,6 +375,16 @@ export class Viewer {
         wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
         return v1;
     }
+    /**
+     * The part of the framebuffer changed since the last call, to put onto
+     * the canvas from [`image`](Self::image); `undefined` when nothing
+     * changed (or no frame is held).
+     * @returns {DirtyRect | undefined}
+     */
+    take_dirty() {
+        const ret = wasm.viewer_take_dirty(this.__wbg_ptr);
+        return ret === 0 ? undefined : DirtyRect.__wrap(ret);
+    }
 }
 if (Symbol.dispose) Viewer.prototype[Symbol.dispose] = Viewer.prototype.free;
 
@@ -306,10 +416,6 @@ function __wbg_get_imports() {
             const ret = arg0.buffer;
             return ret;
         },
-        __wbg_getContext_d93f904b714852ae: function() { return handleError(function (arg0, arg1, arg2) {
-            const ret = arg0.getContext(getStringFromWasm0(arg1, arg2));
-            return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
-        }, arguments); },
         __wbg_is_2248ff2b575d60c7: function(arg0, arg1) {
             const ret = Object.is(arg0, arg1);
             return ret;
@@ -318,15 +424,6 @@ function __wbg_get_imports() {
             const ret = new ImageData(getClampedArrayU8FromWasm0(arg0, arg1), arg2 >>> 0, arg3 >>> 0);
             return ret;
         }, arguments); },
-        __wbg_putImageData_b49be7f87378ca74: function() { return handleError(function (arg0, arg1, arg2, arg3, arg4, arg5, arg6, arg7) {
-            arg0.putImageData(arg1, arg2, arg3, arg4, arg5, arg6, arg7);
-        }, arguments); },
-        __wbg_set_height_ae0610d318c3428c: function(arg0, arg1) {
-            arg0.height = arg1 >>> 0;
-        },
-        __wbg_set_width_5f89a551b5472887: function(arg0, arg1) {
-            arg0.width = arg1 >>> 0;
-        },
         __wbindgen_init_externref_table: function() {
             const table = wasm.__wbindgen_externrefs;
             table.set(0, undefined);
@@ -342,6 +439,9 @@ function __wbg_get_imports() {
     };
 }
 
+const DirtyRectFinalization = (typeof FinalizationRegistry === 'undefined')
+    ? { register: () => {}, unregister: () => {} }
+    : new FinalizationRegistry(ptr => wasm.__wbg_dirtyrect_free(ptr, 1));
 const FrameStatsFinalization = (typeof FinalizationRegistry === 'undefined')
     ? { register: () => {}, unregister: () => {} }
     : new FinalizationRegistry(ptr => wasm.__wbg_framestats_free(ptr, 1));
@@ -393,10 +493,6 @@ function handleError(f, args) {
         const idx = addToExternrefTable0(e);
         wasm.__wbindgen_exn_store(idx);
     }
-}
-
-function isLikeNone(x) {
-    return x === undefined || x === null;
 }
 
 function passArray8ToWasm0(arg, malloc) {

@@ -1,21 +1,22 @@
 //! framecast's browser side: [`Viewer`] applies frame messages to an RGBA
-//! framebuffer in wasm memory (with `framecast-codec`'s decoder) and paints
-//! the changed part of it onto a canvas.
+//! framebuffer in wasm memory (with `framecast-codec`'s decoder) and says
+//! which part of it changed.
 //!
-//! The framebuffer never crosses into JavaScript as a value: the canvas is
-//! painted through an `ImageData` whose pixels are a view of wasm memory, and
-//! only the dirty rectangle is put. JavaScript gets small results
-//! ([`FrameStats`]) and the few bytes of acks to send back.
+//! The framebuffer never crosses into JavaScript as a value: [`Viewer::image`]
+//! is an `ImageData` whose pixels are a view of wasm memory, and JavaScript
+//! puts only the rectangle [`Viewer::take_dirty`] names onto its canvas (a
+//! page's canvas or a worker's `OffscreenCanvas`: the viewer holds no canvas,
+//! so it runs in either). JavaScript gets small results ([`FrameStats`]) and
+//! the few bytes of acks to send back.
 //!
-//! The page (`www/app.js`) owns the WebSocket: it passes each binary message
-//! to [`Viewer::apply`], sends [`Viewer::ack`] as soon as the frame is
-//! decoded, and calls [`Viewer::paint`] at most once per animation frame,
-//! for the newest framebuffer.
+//! The element (`www/element.js`) passes each binary message to
+//! [`Viewer::apply`], sends [`Viewer::ack`] as soon as the frame is decoded,
+//! and paints at most once per animation frame, for the newest framebuffer.
 
 use framecast_codec::{Ack, Decoder, FrameRef, KeyframeReason, KeyframeRequest, PixelFormat, Rect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{Clamped, JsCast};
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+use web_sys::ImageData;
 
 /// The protocol version this viewer speaks (PROTOCOL.md): the element refuses
 /// a server that speaks another, with a message, rather than decoding
@@ -46,14 +47,27 @@ pub struct FrameStats {
     pub refinement: bool,
 }
 
-/// Decodes frame messages into a framebuffer and paints it onto a canvas.
+/// A rectangle of the framebuffer, in pixels.
 #[wasm_bindgen]
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirtyRect {
+    /// Left column.
+    pub x: u32,
+    /// Top row.
+    pub y: u32,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+/// Decodes frame messages into a framebuffer and says what to paint.
+#[wasm_bindgen]
+#[derive(Debug, Default)]
 pub struct Viewer {
     decoder: Decoder,
-    canvas: HtmlCanvasElement,
-    context: CanvasRenderingContext2d,
-    /// Union of the rectangles changed since the last paint.
+    /// Union of the rectangles changed since the last
+    /// [`take_dirty`](Self::take_dirty).
     dirty: Rect,
     /// Newest frame applied, for acks.
     applied_seq: u64,
@@ -73,22 +87,10 @@ struct FramebufferImage {
 
 #[wasm_bindgen]
 impl Viewer {
-    /// A viewer painting onto `canvas`, holding no frame yet.
+    /// A viewer holding no frame yet.
     #[wasm_bindgen(constructor)]
-    pub fn new(canvas: HtmlCanvasElement) -> Result<Viewer, JsError> {
-        let context = canvas
-            .get_context("2d")
-            .map_err(|_| JsError::new("the canvas has no 2d context"))?
-            .ok_or_else(|| JsError::new("the canvas has no 2d context"))?
-            .unchecked_into::<CanvasRenderingContext2d>();
-        Ok(Viewer {
-            decoder: Decoder::new(),
-            canvas,
-            context,
-            dirty: Rect::default(),
-            applied_seq: 0,
-            image: None,
-        })
+    pub fn new() -> Viewer {
+        Viewer::default()
     }
 
     /// Applies one frame message to the framebuffer; paints nothing.
@@ -100,12 +102,7 @@ impl Viewer {
             .decoder
             .apply(message)
             .map_err(|error| JsError::new(&error.to_string()))?;
-        if info.resized {
-            self.canvas.set_width(info.width);
-            self.canvas.set_height(info.height);
-            self.dirty = Rect::default();
-        }
-        if info.base_seq == 0 {
+        if info.base_seq == 0 || info.resized {
             // A keyframe redraws everything, whatever its tiles cover.
             self.dirty = Rect {
                 x: 0,
@@ -128,26 +125,53 @@ impl Viewer {
         })
     }
 
-    /// Paints what changed since the last paint; returns whether anything was
-    /// painted.
-    pub fn paint(&mut self) -> Result<bool, JsError> {
+    /// The part of the framebuffer changed since the last call, to put onto
+    /// the canvas from [`image`](Self::image); `undefined` when nothing
+    /// changed (or no frame is held).
+    pub fn take_dirty(&mut self) -> Option<DirtyRect> {
         let dirty = std::mem::take(&mut self.dirty);
         if dirty.is_empty() || self.decoder.held_seq().is_none() {
-            return Ok(false);
+            return None;
         }
-        let image = self.framebuffer_image()?;
-        self.context
-            .put_image_data_with_dirty_x_and_dirty_y_and_dirty_width_and_dirty_height(
-                &image,
-                0.0,
-                0.0,
-                f64::from(dirty.x),
-                f64::from(dirty.y),
-                f64::from(dirty.width),
-                f64::from(dirty.height),
+        Some(DirtyRect {
+            x: dirty.x,
+            y: dirty.y,
+            width: dirty.width,
+            height: dirty.height,
+        })
+    }
+
+    /// An `ImageData` whose pixels are the framebuffer in wasm memory (not a
+    /// copy): put it onto a canvas at once, since applying the next message
+    /// may move the framebuffer. Made once, remade only when the
+    /// framebuffer or wasm memory moved. Throws when no frame is held.
+    pub fn image(&mut self) -> Result<ImageData, JsError> {
+        if self.decoder.held_seq().is_none() {
+            return Err(JsError::new("no frame yet"));
+        }
+        let framebuffer = self.decoder.framebuffer();
+        let (ptr, len) = (framebuffer.as_ptr() as usize, framebuffer.len());
+        let buffer = wasm_bindgen::memory()
+            .unchecked_into::<js_sys::WebAssembly::Memory>()
+            .buffer();
+        let fresh = self.image.as_ref().is_some_and(|cached| {
+            cached.ptr == ptr && cached.len == len && js_sys::Object::is(&cached.buffer, &buffer)
+        });
+        if !fresh {
+            let image = ImageData::new_with_u8_clamped_array_and_sh(
+                Clamped(framebuffer),
+                self.decoder.width(),
+                self.decoder.height(),
             )
-            .map_err(|_| JsError::new("putImageData failed"))?;
-        Ok(true)
+            .map_err(|_| JsError::new("cannot make an ImageData over the framebuffer"))?;
+            self.image = Some(FramebufferImage {
+                image,
+                buffer,
+                ptr,
+                len,
+            });
+        }
+        Ok(self.image.as_ref().expect("just made").image.clone())
     }
 
     /// The ack message for the newest frame applied, with the time spent
@@ -180,10 +204,7 @@ impl Viewer {
     /// Forgets the frame held (for a new connection); the canvas keeps
     /// showing it until the next keyframe.
     pub fn reset(&mut self) {
-        self.decoder = Decoder::new();
-        self.dirty = Rect::default();
-        self.applied_seq = 0;
-        self.image = None;
+        *self = Viewer::default();
     }
 
     /// Sequence number of the frame held, or 0.
@@ -240,39 +261,33 @@ impl Viewer {
         let at = (y as usize * self.decoder.width() as usize + x as usize) * 4;
         Some(self.decoder.framebuffer()[at..at + 4].to_vec())
     }
+
+    /// The pixels of `width` x `height` at column `x`, row `y`, as R, G, B, A
+    /// row by row (a copy: for the values printed on a zoomed view);
+    /// `undefined` unless the rectangle lies within the frame held.
+    pub fn region(&self, x: u32, y: u32, width: u32, height: u32) -> Option<Vec<u8>> {
+        let inside = x
+            .checked_add(width)
+            .is_some_and(|right| right <= self.decoder.width())
+            && y.checked_add(height)
+                .is_some_and(|bottom| bottom <= self.decoder.height());
+        if self.decoder.held_seq().is_none() || !inside {
+            return None;
+        }
+        let framebuffer = self.decoder.framebuffer();
+        let row_bytes = self.decoder.width() as usize * 4;
+        let (x, y, width, height) = (x as usize, y as usize, width as usize, height as usize);
+        let mut pixels = Vec::with_capacity(width * height * 4);
+        for row in framebuffer.chunks_exact(row_bytes).skip(y).take(height) {
+            pixels.extend_from_slice(&row[x * 4..(x + width) * 4]);
+        }
+        Some(pixels)
+    }
 }
 
 impl Viewer {
     /// The framebuffer, as Rust sees it (for tests).
     pub fn framebuffer(&self) -> &[u8] {
         self.decoder.framebuffer()
-    }
-
-    /// An `ImageData` whose pixels are a view of the framebuffer in wasm
-    /// memory: made once, remade only when the framebuffer or memory moved.
-    fn framebuffer_image(&mut self) -> Result<ImageData, JsError> {
-        let framebuffer = self.decoder.framebuffer();
-        let (ptr, len) = (framebuffer.as_ptr() as usize, framebuffer.len());
-        let buffer = wasm_bindgen::memory()
-            .unchecked_into::<js_sys::WebAssembly::Memory>()
-            .buffer();
-        let fresh = self.image.as_ref().is_some_and(|cached| {
-            cached.ptr == ptr && cached.len == len && js_sys::Object::is(&cached.buffer, &buffer)
-        });
-        if !fresh {
-            let image = ImageData::new_with_u8_clamped_array_and_sh(
-                Clamped(framebuffer),
-                self.decoder.width(),
-                self.decoder.height(),
-            )
-            .map_err(|_| JsError::new("cannot make an ImageData over the framebuffer"))?;
-            self.image = Some(FramebufferImage {
-                image,
-                buffer,
-                ptr,
-                len,
-            });
-        }
-        Ok(self.image.as_ref().expect("just made").image.clone())
     }
 }

@@ -1,6 +1,7 @@
 //! The viewer in a real headless Chromium (wasm-bindgen-test): frames encoded
-//! with framecast-codec, decoded in wasm, painted onto a canvas and read back
-//! with getImageData must equal the source pixels exactly.
+//! with framecast-codec, decoded in wasm, painted onto a canvas as the element
+//! paints them (the dirty rectangle of the framebuffer's `ImageData`) and read
+//! back with getImageData must equal the source pixels exactly.
 #![cfg(target_arch = "wasm32")]
 
 use framecast_codec::{Encoder, FrameRef, PixelFormat};
@@ -19,6 +20,33 @@ fn canvas() -> HtmlCanvasElement {
         .create_element("canvas")
         .unwrap()
         .unchecked_into()
+}
+
+/// Puts what changed onto `canvas` as the element does, sizing the canvas to
+/// the frame; returns whether anything was put.
+fn paint(viewer: &mut Viewer, canvas: &HtmlCanvasElement) -> bool {
+    let Some(dirty) = viewer.take_dirty() else {
+        return false;
+    };
+    let image = viewer.image().unwrap();
+    if (canvas.width(), canvas.height()) != (image.width(), image.height()) {
+        canvas.set_width(image.width());
+        canvas.set_height(image.height());
+    }
+    let context: CanvasRenderingContext2d =
+        canvas.get_context("2d").unwrap().unwrap().unchecked_into();
+    context
+        .put_image_data_with_dirty_x_and_dirty_y_and_dirty_width_and_dirty_height(
+            &image,
+            0.0,
+            0.0,
+            f64::from(dirty.x),
+            f64::from(dirty.y),
+            f64::from(dirty.width),
+            f64::from(dirty.height),
+        )
+        .unwrap();
+    true
 }
 
 fn canvas_pixels(canvas: &HtmlCanvasElement) -> Vec<u8> {
@@ -53,7 +81,7 @@ fn pattern(width: u32, height: u32, shift: u32) -> Vec<u8> {
 fn keyframe_then_delta_paint_exact_pixels() {
     let (width, height) = (150, 90);
     let canvas = canvas();
-    let mut viewer = Viewer::new(canvas.clone()).unwrap();
+    let mut viewer = Viewer::new();
     let mut encoder = Encoder::default();
 
     let first = pattern(width, height, 0);
@@ -70,7 +98,7 @@ fn keyframe_then_delta_paint_exact_pixels() {
         (stats.width, stats.height, stats.seq, stats.capture_ms),
         (width, height, 1.0, 5.0)
     );
-    assert!(viewer.paint().unwrap());
+    assert!(paint(&mut viewer, &canvas));
     assert_eq!((canvas.width(), canvas.height()), (width, height));
     assert_eq!(canvas_pixels(&canvas), rgba(&first));
 
@@ -92,8 +120,8 @@ fn keyframe_then_delta_paint_exact_pixels() {
     let stats = viewer.apply(&message).unwrap();
     assert!(!stats.keyframe);
     assert_eq!(stats.tiles, 1);
-    assert!(viewer.paint().unwrap());
-    assert!(!viewer.paint().unwrap(), "nothing left to paint");
+    assert!(paint(&mut viewer, &canvas));
+    assert!(!paint(&mut viewer, &canvas), "nothing left to paint");
     assert_eq!(canvas_pixels(&canvas), rgba(&second));
     assert_eq!(viewer.framebuffer(), &rgba(&second)[..]);
 }
@@ -101,7 +129,7 @@ fn keyframe_then_delta_paint_exact_pixels() {
 #[wasm_bindgen_test]
 fn memory_growth_and_resize_rebuild_the_view() {
     let canvas = canvas();
-    let mut viewer = Viewer::new(canvas.clone()).unwrap();
+    let mut viewer = Viewer::new();
     let mut encoder = Encoder::default();
     let mut message = Vec::new();
     // Small, then much larger (the framebuffer moves and wasm memory grows,
@@ -116,14 +144,14 @@ fn memory_growth_and_resize_rebuild_the_view() {
             &mut message,
         );
         viewer.apply(&message).unwrap();
-        viewer.paint().unwrap();
+        paint(&mut viewer, &canvas);
         assert_eq!(canvas_pixels(&canvas), rgba(&pixels), "{width}x{height}");
     }
 }
 
 #[wasm_bindgen_test]
 fn malformed_message_throws_and_needs_a_keyframe() {
-    let mut viewer = Viewer::new(canvas()).unwrap();
+    let mut viewer = Viewer::new();
     let truncated = [&b"FCST"[..], &[framecast_codec::wire::VERSION, 1, 0, 0]].concat();
     assert!(viewer.apply(&truncated).is_err());
     assert_eq!(viewer.seq(), 0.0);
@@ -139,7 +167,7 @@ fn a_snapshot_is_the_frame_exactly_in_its_own_format_and_pixels_read_back() {
         let source: Vec<u8> = (0..width * height * channels)
             .map(|i| ((i * 53 + 7) % 256) as u8)
             .collect();
-        let mut viewer = Viewer::new(canvas()).unwrap();
+        let mut viewer = Viewer::new();
         assert!(viewer.snapshot_png().is_err(), "no frame yet");
         assert_eq!(viewer.pixel(0, 0), None);
         let mut message = Vec::new();
@@ -163,7 +191,26 @@ fn a_snapshot_is_the_frame_exactly_in_its_own_format_and_pixels_read_back() {
             PixelFormat::Rgb8 => vec![source[at], source[at + 1], source[at + 2], 255],
             PixelFormat::Rgba8 => source[at..at + 4].to_vec(),
         };
-        assert_eq!(viewer.pixel(x, y), Some(expected));
+        assert_eq!(viewer.pixel(x, y), Some(expected.clone()));
         assert_eq!(viewer.pixel(width, 0), None, "outside");
+
+        // A region is rows of pixels, each as pixel() reads it.
+        let region = viewer.region(x - 1, y, 2, 3).unwrap();
+        assert_eq!(region.len(), 2 * 3 * 4);
+        assert_eq!(
+            &region[4..8],
+            &expected[..],
+            "second pixel of the first row"
+        );
+        for (n, pixel) in region.chunks_exact(4).enumerate() {
+            let (px, py) = (x - 1 + n as u32 % 2, y + n as u32 / 2);
+            assert_eq!(viewer.pixel(px, py).as_deref(), Some(pixel), "{px},{py}");
+        }
+        assert_eq!(
+            viewer.region(width - 1, 0, 2, 1),
+            None,
+            "past the right edge"
+        );
+        assert_eq!(viewer.region(0, u32::MAX, 1, 2), None, "overflowing");
     }
 }

@@ -13,19 +13,25 @@ const OPEN_RETRY_MS = 1000;
 /** The element's module, defined with the widget's viewer, once per page. */
 let element = null;
 
-function importSource(source) {
-  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
-  return import(url).finally(() => URL.revokeObjectURL(url));
+/** A URL for a module's source; kept for the page's life, since the
+ * element's worker imports the same two modules. */
+function moduleUrl(source) {
+  return URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
 }
 
 function load(model) {
   element ??= (async () => {
-    const [viewer, module] = await Promise.all([importSource(model.get("_viewer_js")), importSource(model.get("_element_js"))]);
-    const wasm = model.get("_viewer_wasm"); // a DataView
+    const urls = { glue: moduleUrl(model.get("_viewer_js")), element: moduleUrl(model.get("_element_js")) };
+    const [viewer, module] = await Promise.all([import(urls.glue), import(urls.element)]);
+    const bytes = model.get("_viewer_wasm"); // a DataView
+    const wasm = WebAssembly.compile(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     module.define({
       async loadViewer() {
-        await viewer.default({ module_or_path: new Uint8Array(wasm.buffer, wasm.byteOffset, wasm.byteLength) });
+        await viewer.default({ module_or_path: await wasm });
         return viewer;
+      },
+      async workerSource() {
+        return { ...urls, wasm: await wasm };
       },
     });
     return module;
