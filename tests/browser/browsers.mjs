@@ -3,7 +3,7 @@
 // --remote-debugging-port), WebKitGTK's MiniBrowser through WebKitWebDriver
 // under a virtual X server. Each gives a page with `goto(url)` and
 // `evaluate(expression)` (an async function's body, its value returned as
-// JSON), which is all the tests need.
+// JSON), which is all the tests need, and Firefox `screenshot(box)`.
 
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -96,6 +96,11 @@ export async function launchFirefox() {
       const result = await send("script.evaluate", { expression, target: { context }, awaitPromise: true });
       if (result.type === "exception") throw new Error(`in Firefox: ${result.exceptionDetails.text}`);
       return JSON.parse(result.result.value ?? "null");
+    },
+    /** A PNG of the CSS-pixel box {x, y, width, height} of the page. */
+    async screenshot(clip) {
+      const { data } = await send("browsingContext.captureScreenshot", { context, clip: { type: "box", ...clip } });
+      return Buffer.from(data, "base64");
     },
     async close() {
       await send("session.end", {}).catch(() => {});

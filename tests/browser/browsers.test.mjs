@@ -1,9 +1,9 @@
 // The element in the other engines users have: Firefox ESR and WebKit
 // (Safari's engine), as a user's own page has it: examples/embed.html from a
 // static server of another origin, which the framecast server allows,
-// loading the element from the server. On a finite demo the view's canvas
-// must equal the last published frame exactly, and its snapshot decode to
-// it.
+// loading the element from the server. On a finite demo the view, which
+// decodes in a worker there too, must show the last published frame exactly,
+// and its snapshot decode to it.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -22,15 +22,14 @@ const READ_VIEW = `
     if (Date.now() > deadline) return { seq: view()?.state?.seq ?? null, status: view()?.statusText };
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const canvas = view().shadowRoot.querySelector("canvas");
-  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  const { data } = await view().shown();
   const base64 = (bytes) => {
     let binary = "";
     for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
     return btoa(binary);
   };
   const png = new Uint8Array(await (await view().snapshot()).arrayBuffer());
-  return { seq: view().state.seq, canvas: base64(data), png: base64(png) };
+  return { seq: view().state.seq, worker: view().worker, canvas: base64(data), png: base64(png) };
 `;
 
 for (const [name, launch] of [
@@ -45,6 +44,7 @@ for (const [name, launch] of [
       await browser.goto(`${site.url}embed.html?server=${encodeURIComponent(server.url)}&streams=demo,demo`);
       const shown = await browser.evaluate(READ_VIEW);
       assert.equal(shown.seq, FRAMES, `the view got to frame ${FRAMES}: ${JSON.stringify(shown)}`);
+      assert.equal(shown.worker, true, "the element decodes in a worker");
       const published = await publishedFrame(server.url, "demo");
       const differs = firstDifference(Buffer.from(shown.canvas, "base64"), published.rgba);
       assert.equal(differs, -1, `canvas pixel ${differs} differs from the published frame`);

@@ -120,9 +120,8 @@ export async function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** CPU seconds of a process and all its descendants alive now (Chromium's
- * browser, zygotes, renderer, GPU and utility processes). */
-export async function treeCpuSeconds(rootPid) {
+/** A process and all its descendants alive now, pids. */
+async function descendants(rootPid) {
   const children = new Map();
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -135,15 +134,53 @@ export async function treeCpuSeconds(rootPid) {
       // exited while we looked
     }
   }
-  let total = 0;
+  const found = [];
   for (const queue = [rootPid]; queue.length; ) {
     const pid = queue.pop();
+    found.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return found;
+}
+
+/** CPU seconds of a process and all its descendants alive now (Chromium's
+ * browser, zygotes, renderer, GPU and utility processes). */
+export async function treeCpuSeconds(rootPid) {
+  let total = 0;
+  for (const pid of await descendants(rootPid)) {
     try {
       total += await cpuSeconds(pid);
     } catch {
-      continue;
+      // exited while we looked
     }
-    queue.push(...(children.get(pid) ?? []));
   }
   return total;
+}
+
+/** CPU seconds of Chromium's renderer main threads (a renderer process's
+ * main thread has its pid as thread id) and of its dedicated workers'
+ * threads (named "DedicatedWorker"), summed over every renderer below
+ * `rootPid`: what the page's own thread spends, read from /proc without
+ * asking the browser anything. */
+export async function rendererThreadSeconds(rootPid) {
+  const totals = { main: 0, worker: 0 };
+  const threadSeconds = async (pid, tid) => {
+    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+  for (const pid of await descendants(rootPid)) {
+    try {
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8");
+      if (!cmdline.includes("--type=renderer")) continue;
+      totals.main += await threadSeconds(pid, pid);
+      for (const tid of await readdir(`/proc/${pid}/task`)) {
+        const name = (await readFile(`/proc/${pid}/task/${tid}/comm`, "utf8")).trim();
+        if (name.startsWith("DedicatedWorker")) totals.worker += await threadSeconds(pid, tid);
+      }
+    } catch {
+      // exited while we looked
+    }
+  }
+  return totals;
 }

@@ -60,14 +60,14 @@ export async function waitForState(page, predicate, arg, timeout = 30_000) {
   return page.evaluate(() => ({ ...window.framecast }));
 }
 
-/** The pixels of the canvas of the `<framecast-view>` that `selector` picks
- * or holds (the page's by default), RGBA, as a Buffer. */
+/** The picture painted by the `<framecast-view>` that `selector` picks or
+ * holds (the page's by default), at the frame's size, RGBA, as a Buffer
+ * (its `shown()`: what the renderer put on its canvas, in a worker or not). */
 export async function canvasPixels(page, selector = "#view") {
-  const base64 = await page.evaluate((selector) => {
+  const base64 = await page.evaluate(async (selector) => {
     const found = document.querySelector(selector);
     const view = found?.matches("framecast-view") ? found : found?.querySelector("framecast-view");
-    const canvas = view?.shadowRoot.querySelector("canvas") ?? found;
-    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+    const { data } = await view.shown();
     let binary = "";
     for (let i = 0; i < data.length; i += 0x8000) {
       binary += String.fromCharCode.apply(null, data.subarray(i, i + 0x8000));

@@ -32,12 +32,17 @@
 // On an unlimited link the loop also runs with the server inside the Python
 // process (framecast.serve, tests/loop/serve.py; uncapped, each frame waits
 // for stream.flush), unless FRAMECAST_LOOP_NO_IN_PROCESS is set.
+// FRAMECAST_LOOP_DECODE=both runs framecast's page a second time with the
+// view decoding on the page's main thread (`?decode=main`, system
+// "framecast-main-thread"), for what the worker takes off the main thread:
+// every row has the CPU per frame shown of the renderer's main threads and
+// of its workers' threads, read from /proc.
 
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { cpuSeconds, launchChromium, treeCpuSeconds } from "./chromium.mjs";
+import { cpuSeconds, launchChromium, rendererThreadSeconds, treeCpuSeconds } from "./chromium.mjs";
 import { freePort, repo, spawnLoopScript, startServer } from "./harness.mjs";
 import { STAMP_READER } from "./stamps.mjs";
 import { limitLink, runInNamespace, shapePort, whyNoNamespace } from "./netns.mjs";
@@ -56,6 +61,8 @@ const LINK_MBIT = process.env.FRAMECAST_LOOP_LINK_MBIT ? Number(process.env.FRAM
 /** The round trip between Chromium and the servers, in ms, or null for
  * none (no relay). */
 const RTT_MS = process.env.FRAMECAST_LOOP_RTT_MS ? Number(process.env.FRAMECAST_LOOP_RTT_MS) : null;
+/** Whether framecast's page also runs decoding on its main thread. */
+const MAIN_THREAD_TOO = process.env.FRAMECAST_LOOP_DECODE === "both";
 
 if (LINK_MBIT !== null && !process.env.FRAMECAST_LOOP_IN_NETNS) {
   // Run again inside a network namespace of our own, whose loopback we may
@@ -102,7 +109,8 @@ async function measure(chromium, producerPids, serverPid, counters) {
     let producer = 0;
     for (const pid of producerPids) producer += await cpuSeconds(pid);
     const server = await cpuSeconds(serverPid);
-    return { producer, server, chromium: await treeCpuSeconds(chromium.pid), counters: await counters(), at: performance.now() };
+    const threads = await rendererThreadSeconds(chromium.pid);
+    return { producer, server, chromium: await treeCpuSeconds(chromium.pid), threads, counters: await counters(), at: performance.now() };
   };
   const before = await sample();
   await sleep(MEASURE_S);
@@ -131,12 +139,17 @@ function row({ system, name, rate, run: { before, after, elapsed }, shown, sent,
     // generator is also the producer).
     server_cpu_ms_per_frame: perShown(after.server - before.server),
     chromium_cpu_ms_per_frame: perShown(after.chromium - before.chromium),
+    // The page's main thread, and its workers' threads (framecast's view
+    // decodes and paints in one unless told not to).
+    main_thread_cpu_ms_per_frame: perShown(after.threads.main - before.threads.main),
+    worker_cpu_ms_per_frame: perShown(after.threads.worker - before.threads.worker),
   };
 }
 
-/** framecast's page on `stream`, showing a frame. */
-async function openPage(url, stream) {
-  const chromium = await launchChromium(new URL(`/?stream=${stream}`, url).href);
+/** framecast's page on `stream`, showing a frame; `decode` "main" has the
+ * view decode on the page's main thread. */
+async function openPage(url, stream, decode = "worker") {
+  const chromium = await launchChromium(new URL(`/?stream=${stream}${decode === "main" ? "&decode=main" : ""}`, url).href);
   await chromium.waitFor(() => window.framecast?.seq > 0);
   return chromium;
 }
@@ -173,7 +186,7 @@ function pageRow(system, name, rate, run) {
   });
 }
 
-async function runFramecast(name, rate, frames) {
+async function runFramecast(name, rate, frames, decode = "worker") {
   const server = await startServer(["--source", "none"]);
   shapeServer(Number(new URL(server.url).port));
   const stream = `loop-${name}`;
@@ -185,10 +198,11 @@ async function runFramecast(name, rate, frames) {
       if (!producer.alive() || waited > 30) throw new Error(`publish.py published nothing:\n${producer.log()}`);
       await sleep(0.05);
     }
-    chromium = await openPage(relay.url, stream);
+    chromium = await openPage(relay.url, stream, decode);
     const run = await measure(chromium, [producer.pid, server.pid], server.pid, pageCounters(chromium, server.url, stream));
     const exactAfterMs = await timeToExact(chromium, producer, server.url, stream);
-    return { exact_after_ms: exactAfterMs, ...pageRow("framecast", name, rate, run), browser: chromium.version };
+    const system = decode === "main" ? "framecast-main-thread" : "framecast";
+    return { exact_after_ms: exactAfterMs, ...pageRow(system, name, rate, run), browser: chromium.version };
   } finally {
     await chromium?.close();
     await relay.close();
@@ -311,15 +325,16 @@ for (const name of CLASSES) {
     // The in-process server runs without a link limit only (it is the same
     // server as runFramecast's on the link).
     const inProcess = LINK_MBIT === null && RTT_MS === null && !process.env.FRAMECAST_LOOP_NO_IN_PROCESS ? [runInProcess] : [];
-    for (const run of [runMjpeg, runFramecast, ...inProcess]) {
+    const mainThread = MAIN_THREAD_TOO ? [(...args) => runFramecast(...args, "main")] : [];
+    for (const run of [runMjpeg, runFramecast, ...mainThread, ...inProcess]) {
       const result = await run(name, rate, frames);
       browser = result.browser ?? browser;
       delete result.browser;
       results.push(result);
       const fmt = (v, digits = 1) => (v === null ? "-" : v.toFixed(digits));
       console.log(
-        `${name.padEnd(7)} ${rate ? `${rate}/s` : "uncapped"}${RTT_MS === null ? "" : ` at ${RTT_MS} ms`}${LINK_MBIT === null ? "" : ` over ${LINK_MBIT} Mbit/s`} ${result.system.padEnd(9)} shown ${fmt(result.shown_fps)}/s (sent ${fmt(result.sent_fps)}/s), latency p50 ${fmt(result.latency_p50_ms, 0)} p99 ${fmt(result.latency_p99_ms, 0)} ms, ${fmt(result.bytes_per_frame / 1000)} KB a frame, CPU per frame: producer+server ${fmt(result.producer_server_cpu_ms_per_frame)} ms (server ${fmt(result.server_cpu_ms_per_frame)}), Chromium ${fmt(result.chromium_cpu_ms_per_frame)} ms` +
-          (result.system === "framecast" ? `, ${fmt(100 * (result.exact_share ?? 0), 0)}% of frames exact, exact ${result.exact_after_ms ?? "-"} ms after the last change` : ""),
+        `${name.padEnd(7)} ${rate ? `${rate}/s` : "uncapped"}${RTT_MS === null ? "" : ` at ${RTT_MS} ms`}${LINK_MBIT === null ? "" : ` over ${LINK_MBIT} Mbit/s`} ${result.system.padEnd(21)} shown ${fmt(result.shown_fps)}/s (sent ${fmt(result.sent_fps)}/s), latency p50 ${fmt(result.latency_p50_ms, 0)} p99 ${fmt(result.latency_p99_ms, 0)} ms, ${fmt(result.bytes_per_frame / 1000)} KB a frame, CPU per frame: producer+server ${fmt(result.producer_server_cpu_ms_per_frame)} ms (server ${fmt(result.server_cpu_ms_per_frame)}), Chromium ${fmt(result.chromium_cpu_ms_per_frame)} ms (main thread ${fmt(result.main_thread_cpu_ms_per_frame, 2)}, workers ${fmt(result.worker_cpu_ms_per_frame, 2)})` +
+          (result.system.startsWith("framecast") ? `, ${fmt(100 * (result.exact_share ?? 0), 0)}% of frames exact, exact ${result.exact_after_ms ?? "-"} ms after the last change` : ""),
       );
     }
   }
