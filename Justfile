@@ -45,7 +45,7 @@ bench: (setup "--bench") wasm
     cargo build --release -p framecast-bench --bin framecast-bench-frames --bin framecast-bench-publish
     target/venv/bin/pip install --quiet --disable-pip-version-check ./clients/python
     cd tests/browser && node loop-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/loop.json
-    cd tests/browser && FRAMECAST_LOOP_RATES=30 FRAMECAST_LOOP_CLASSES=sprite,plasma,camera node loop-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/loop-30fps.json
+    cd tests/browser && FRAMECAST_LOOP_RATES=30 FRAMECAST_LOOP_DECODE=both node loop-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/loop-30fps.json
     for mbit in 100 20; do (cd tests/browser && FRAMECAST_LOOP_LINK_MBIT=$mbit FRAMECAST_LOOP_RATES=30 FRAMECAST_LOOP_CLASSES=sprite,plasma,camera node loop-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/loop-${mbit}mbit.json); done
     for rtt in 0 50 100 200; do (cd tests/browser && FRAMECAST_LOOP_RTT_MS=$rtt FRAMECAST_LOOP_RATES=30 FRAMECAST_LOOP_CLASSES=sprite,plasma,camera node loop-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/loop-rtt-${rtt}.json); done
     for mbit in 50 20; do (cd tests/browser && FRAMECAST_LOOP_RTT_MS=100 FRAMECAST_LOOP_LINK_MBIT=$mbit FRAMECAST_LOOP_RATES=30 FRAMECAST_LOOP_CLASSES=sprite,plasma,camera node loop-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/loop-rtt-100-${mbit}mbit.json); done

@@ -449,6 +449,10 @@ struct LoopRow {
     exact_after_ms: Option<f64>,
     /// Of the frames shown, the share the server said were exact.
     exact_share: Option<f64>,
+    /// CPU per frame shown of the renderer's main thread, and of its
+    /// workers' threads; absent from runs before they were measured.
+    main_thread_ms: Option<f64>,
+    worker_ms: Option<f64>,
 }
 
 impl LoopRow {
@@ -473,6 +477,8 @@ impl LoopRow {
             chromium_ms: number("chromium_cpu_ms_per_frame"),
             exact_after_ms: row["exact_after_ms"].as_f64(),
             exact_share: row["exact_share"].as_f64(),
+            main_thread_ms: row["main_thread_cpu_ms_per_frame"].as_f64(),
+            worker_ms: row["worker_cpu_ms_per_frame"].as_f64(),
         })
     }
 
@@ -695,6 +701,71 @@ fn link_tables(paths: &[PathBuf]) -> String {
     if !goals.is_empty() {
         md += GOAL_HEADER;
         md += &goals;
+        md.push('\n');
+    }
+    md
+}
+
+/// What decoding in a worker takes off the page's main thread: the loop's
+/// runs where framecast's page also ran with the view on its main thread
+/// (`FRAMECAST_LOOP_DECODE=both`), with the CPU per frame shown of the
+/// renderer's main thread and of its workers' threads (from /proc).
+fn main_thread_table(paths: &[PathBuf]) -> String {
+    let mut md = String::new();
+    for path in paths {
+        let Some(report) = read_json(path) else {
+            continue;
+        };
+        let (results, classes) = loop_results(&report);
+        let link = report["link_mbit"]
+            .as_f64()
+            .map_or("unlimited loopback".into(), |mbit| format!("{mbit} Mbit/s"));
+        let mut rows = String::new();
+        for class in &classes {
+            let rate = 30;
+            let (Some(mjpeg), Some(worker), Some(main)) = (
+                LoopRow::find(&results, "mjpeg", class, rate),
+                LoopRow::find(&results, "framecast", class, rate),
+                LoopRow::find(&results, "framecast-main-thread", class, rate),
+            ) else {
+                continue;
+            };
+            let ms = |value: Option<f64>| value.map_or("n/a".into(), |ms| format!("{ms:.2} ms"));
+            let ratio = match (worker.main_thread_ms, main.main_thread_ms) {
+                (Some(worker), Some(main)) if main > 0.0 => format!("{:.2}x", worker / main),
+                _ => "n/a".into(),
+            };
+            writeln!(
+                rows,
+                "| {class} | {} | {} | {} | {ratio} | {} | {:.1} ms | {:.1} ms | {:.1} | {:.1} | {:.1} |",
+                ms(mjpeg.main_thread_ms),
+                ms(main.main_thread_ms),
+                ms(worker.main_thread_ms),
+                ms(worker.worker_ms),
+                main.chromium_ms,
+                worker.chromium_ms,
+                mjpeg.shown_fps,
+                main.shown_fps,
+                worker.shown_fps,
+            )
+            .unwrap();
+        }
+        if rows.is_empty() {
+            continue;
+        }
+        writeln!(
+            md,
+            "### Decoding off the page's main thread, {link}, 30 frames per second
+"
+        )
+        .unwrap();
+        md.push_str("framecast's page with the view decoding and painting in its worker (the default), and on the page's main thread (`?decode=main`, the element's `main-thread` attribute), in the same run of the loop. CPU per frame shown of the renderer process's main thread (where a host page's own scripts, layout and input run) and of its dedicated workers' threads, read from /proc (a thread's CPU, sampled in 10 ms ticks, over the measured 10 s); Chromium is every process. MJPEG's page has no script: its main thread only lays out and paints the `<img>`.
+
+");
+        md.push_str("| class | main thread CPU per frame: MJPEG | framecast, on the main thread | framecast, in a worker | worker vs main thread | the worker's thread | Chromium CPU per frame: on the main thread | in a worker | frames shown /s: MJPEG | on the main thread | in a worker |
+|---|---|---|---|---|---|---|---|---|---|---|
+");
+        md += &rows;
         md.push('\n');
     }
     md
@@ -1023,6 +1094,7 @@ fn main() -> std::io::Result<()> {
     md += &loop_table(&loop_path);
     md += &link_tables(&link_paths);
     md += &distance_table(&distance_paths);
+    md += &main_thread_table(&link_paths);
     md += &uplink_table(&uplink_paths);
     md += &mjpeg_route_table(&mjpeg_paths);
 
