@@ -11,6 +11,7 @@
 
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
 import { chromium } from "playwright-core";
 import WebSocket from "ws";
@@ -325,7 +326,7 @@ test("interact mode: a click on a zoomed view reaches the producer in image coor
   }
 });
 
-test("pause: the server sends nothing, the view answers from the frame it froze on; resume shows the newest frame exactly", async () => {
+test("pause (the toolbar's button): the server sends nothing, the view answers and saves the frame it froze on; resume shows the newest frame exactly", async () => {
   const browser = await chromiumAt(1);
   const published = new Map(); // seq -> pixels
   let shift = 1;
@@ -339,7 +340,8 @@ test("pause: the server sends nothing, the view answers from the frame it froze 
   })();
   try {
     const page = await openView(browser, { stream: "moving" });
-    await page.evaluate(() => document.getElementById("inspected").pause());
+    await page.locator("#inspected button", { hasText: "Pause" }).click();
+    assert.equal(await page.evaluate(() => document.getElementById("inspected").paused), true);
     // What was in flight arrives; then nothing more.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const frozen = await page.evaluate(() => document.getElementById("inspected").state.seq);
@@ -352,6 +354,9 @@ test("pause: the server sends nothing, the view answers from the frame it froze 
 
     const png = decodePng(Buffer.from(await page.evaluate(async () => [...new Uint8Array(await (await document.getElementById("inspected").snapshot()).arrayBuffer())])));
     assert.ok(png.pixels.equals(published.get(frozen)), "the snapshot is the frame it froze on");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.locator("#inspected button", { hasText: "PNG" }).click()]);
+    assert.equal(download.suggestedFilename(), `moving-${frozen}.png`);
+    assert.ok(decodePng(await readFile(await download.path())).pixels.equals(published.get(frozen)), "the PNG button saves that frame");
     const pixel = await page.evaluate(() => document.getElementById("inspected").pixel(5, 7));
     const i = (7 * W + 5) * 3;
     assert.deepEqual(pixel.values, [...published.get(frozen).subarray(i, i + 3)]);
