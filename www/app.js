@@ -11,6 +11,8 @@
 // thread rather than in a worker (for comparing the two). window.framecast is
 // the view's state, for tests.
 
+import "./framecast.js";
+
 const STREAM_LIST_EVERY_MS = 2000;
 const TOKEN_KEY = "framecast-token";
 
@@ -19,14 +21,13 @@ const picker = document.getElementById("streams");
 const token = keepToken();
 const params = new URL(location.href).searchParams;
 
-// The attributes go on before the element is defined, so that it starts
-// once, with all of them.
-if (token) view.setAttribute("token", token);
-if (params.has("quality")) view.setAttribute("quality", params.get("quality"));
-if (params.has("stream")) view.setAttribute("stream", params.get("stream"));
-if (params.get("decode") === "main") view.setAttribute("main-thread", "");
-await import("./framecast.js");
+// The element starts once this module has run (it waits a microtask), with
+// all of these.
 window.framecast = view.state;
+if (token) view.token = token;
+if (params.has("quality")) view.quality = params.get("quality");
+if (params.has("stream")) view.stream = params.get("stream");
+if (params.get("decode") === "main") view.setAttribute("main-thread", "");
 
 view.addEventListener("connect", (event) => {
   document.title = `${event.detail.stream} · framecast`;

@@ -213,6 +213,11 @@ export class Renderer {
         return message.paused ? this.pause() : this.resume();
       case "ask":
         return this.answer(message);
+      case "dispose":
+        this.disconnect();
+        this.link = null;
+        this.viewer.free();
+        return;
       default:
         throw new Error(`the renderer has no command ${message.type}`);
     }
@@ -639,7 +644,13 @@ class RendererClient {
     else this.#renderer?.handle(command);
   }
 
+  /** Whether it still renders (dispose() ends that). */
+  get alive() {
+    return this.#worker !== null || this.#renderer !== null;
+  }
+
   ask(question, args = {}) {
+    if (!this.alive) return Promise.reject(new Error("the view was removed"));
     const id = this.#nextQuestion++;
     return new Promise((resolve, reject) => {
       this.#questions.set(id, { resolve, reject });
@@ -655,9 +666,15 @@ class RendererClient {
     else question?.resolve(event.value);
   }
 
-  /** Ends the worker (the element is gone for good). */
-  terminate() {
-    this.#worker?.terminate();
+  /** Ends the renderer, its worker and the memory they hold (the element
+   * is gone for good). */
+  dispose() {
+    if (this.#worker) this.#worker.terminate();
+    else this.#renderer?.handle({ type: "dispose" });
+    this.#worker = null;
+    this.#renderer = null;
+    for (const { reject } of this.#questions.values()) reject(new Error("the view was removed"));
+    this.#questions.clear();
   }
 }
 
@@ -741,9 +758,11 @@ const STYLE = `
   width: var(--framecast-frame-width, 300px); aspect-ratio: var(--framecast-frame-aspect, 2 / 1);
   font: 12px/1.5 system-ui, sans-serif; }
 :host([hidden]) { display: none; }
-canvas { display: block; width: 100%; height: 100%; outline: none; touch-action: none; }
-canvas.inspect { cursor: crosshair; }
-canvas.dragging { cursor: grabbing; }
+.surface { position: absolute; inset: 0; outline: none; touch-action: none; }
+.surface:focus-visible { box-shadow: inset 0 0 0 2px #6a9fd0; }
+.surface.inspect { cursor: crosshair; }
+.surface.dragging { cursor: grabbing; }
+canvas { display: block; width: 100%; height: 100%; }
 .status, .readout, .figures, .hint { position: absolute; margin: 0; padding: 2px 6px; color: #ddd;
   background: rgb(0 0 0 / 0.6); white-space: pre; font-variant-numeric: tabular-nums; pointer-events: none; line-height: 1.5; }
 .status { left: 0; right: 0; bottom: 0; overflow: hidden; text-overflow: ellipsis; }
@@ -793,7 +812,8 @@ const TOOLS = [
 export class FramecastView extends (globalThis.HTMLElement ?? Object) {
   static observedAttributes = ["server", "stream", "token", "quality", "fit", "interactive", "status", "stats-overlay"];
 
-  #canvas;
+  #surface; // the canvas's box: it takes the pointer, the wheel and the keys
+  #canvas; // transferred to the renderer's worker, so replaced with the renderer
   #statusLine;
   #readout;
   #figures;
@@ -834,11 +854,13 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
     const root = this.attachShadow({ mode: "open" });
     const style = document.createElement("style");
     style.textContent = STYLE;
-    this.#canvas = document.createElement("canvas");
-    this.#canvas.part = "canvas";
-    this.#canvas.tabIndex = 0;
-    this.#canvas.setAttribute("role", "img");
-    this.#canvas.setAttribute("aria-label", "live frames");
+    this.#surface = document.createElement("div");
+    this.#surface.className = "surface";
+    this.#surface.part = "surface";
+    this.#surface.tabIndex = 0;
+    this.#surface.setAttribute("role", "img");
+    this.#surface.setAttribute("aria-label", "live frames");
+    this.#canvas = this.#newCanvas();
     const overlay = (className, tag = "p") => {
       const element = document.createElement(tag);
       element.className = className;
@@ -867,8 +889,18 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
       this.#buttons[name] = button;
       toolbar.append(button);
     }
-    root.append(style, this.#canvas, this.#readout, this.#figures, this.#hint, this.#statusLine, toolbar);
+    root.append(style, this.#surface, this.#readout, this.#figures, this.#hint, this.#statusLine, toolbar);
+    this.#resizeObserver = new ResizeObserver(([entry]) => this.#onResize(entry));
     this.#listen();
+  }
+
+  /** A canvas in the surface, in place of the one before (which a worker
+   * may have taken). */
+  #newCanvas() {
+    const canvas = document.createElement("canvas");
+    canvas.part = "canvas";
+    this.#surface.replaceChildren(canvas);
+    return canvas;
   }
 
   // --- attributes, reflected ---
@@ -958,9 +990,8 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
   /** The frame shown, exactly, as a PNG Blob of its own size and format
    * (while paused, the frame it froze on). */
   async snapshot() {
-    if (!this.#renderer || !this.#state.seq) throw new Error("no frame yet");
-    await this.#rendererReady;
-    return new Blob([await this.#renderer.ask("snapshot")], { type: "image/png" });
+    if (!this.#state.seq) throw new Error("no frame yet");
+    return new Blob([await this.#ask("snapshot")], { type: "image/png" });
   }
 
   /** The pixel at image column `x`, row `y`: {rgba, values, exact}, or null
@@ -968,8 +999,7 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
    * false while the picture shows JPEG pixels not yet refined. */
   async pixel(x, y) {
     if (!this.#renderer || !Number.isInteger(x) || !Number.isInteger(y) || x < 0 || y < 0) return null;
-    await this.#rendererReady;
-    const answer = await this.#renderer.ask("pixel", { x, y });
+    const answer = await this.#ask("pixel", { x, y });
     if (!answer) return null;
     return { rgba: answer.rgba, values: answer.rgba.slice(0, answer.channels), exact: !this.#state.lossy };
   }
@@ -977,10 +1007,16 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
   /** The picture as painted, at the frame's own size: {width, height,
    * data} with data RGBA (a canvas round trip: alpha premultiplied). */
   async shown() {
-    if (!this.#renderer || !this.#state.seq) throw new Error("no frame yet");
-    await this.#rendererReady;
-    const data = await this.#renderer.ask("shown");
+    if (!this.#state.seq) throw new Error("no frame yet");
+    const data = await this.#ask("shown");
     return { width: this.#state.width, height: this.#state.height, data: new Uint8ClampedArray(data.buffer ?? data) };
+  }
+
+  /** A question to the renderer, once it has started. */
+  async #ask(question, args) {
+    await this.#rendererReady;
+    if (!this.#renderer) throw new Error("the view is not in a page");
+    return this.#renderer.ask(question, args);
   }
 
   /** Closes the connection for good (until the element is added again). */
@@ -1042,32 +1078,59 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
     this.#figures.hidden = !this.statsOverlay;
     this.#applyMode();
     this.#observeSize();
-    this.#start();
+    document.addEventListener("visibilitychange", this.#onVisibility);
+    document.addEventListener("fullscreenchange", this.#onFullscreen);
+    this.#queueStart();
   }
 
   disconnectedCallback() {
     this.#stop();
-    this.#resizeObserver?.disconnect();
+    this.#resizeObserver.disconnect();
     this.#dprQuery?.removeEventListener("change", this.#onDprChange);
+    document.removeEventListener("visibilitychange", this.#onVisibility);
+    document.removeEventListener("fullscreenchange", this.#onFullscreen);
+    // Moved elsewhere in the page, it is back before this runs; removed, its
+    // worker (or its framebuffer on this thread) goes, and a new one starts
+    // if it is added again.
+    setTimeout(() => {
+      if (!this.isConnected && this.#renderer) {
+        this.#renderer.dispose();
+        this.#renderer = null;
+        this.#rendererReady = null;
+        this.#canvas = this.#newCanvas();
+      }
+    });
   }
+
+  #onVisibility = () => this.#renderer?.post({ type: "visible", visible: document.visibilityState === "visible" });
+
+  #onFullscreen = () => this.#buttons.fullscreen.setAttribute("aria-pressed", String(document.fullscreenElement === this));
 
   attributeChangedCallback(name, old, value) {
     if (old === value) return;
-    if (name === "fit") this.#sendView();
+    if (name === "fit") {
+      this.#sendView();
+      this.#emit("viewchange", this.view);
+    }
     else if (name === "status") this.#statusLine.hidden = value === null;
     else if (name === "stats-overlay") {
       this.#figures.hidden = value === null;
       this.#buttons.figures.setAttribute("aria-pressed", String(value !== null));
       this.#showFigures();
     } else if (name === "interactive") this.#applyMode();
-    else if (this.isConnected && !this.#restartQueued) {
-      // Several attributes set together restart once.
-      this.#restartQueued = true;
-      queueMicrotask(() => {
-        this.#restartQueued = false;
-        if (this.isConnected) this.#start();
-      });
-    }
+    else if (this.isConnected) this.#queueStart();
+  }
+
+  /** (Re)starts once the current task's attribute changes are done: an
+   * element added with its attributes, or several set together, start
+   * once, with all of them (main-thread among them). */
+  #queueStart() {
+    if (this.#restartQueued) return;
+    this.#restartQueued = true;
+    queueMicrotask(() => {
+      this.#restartQueued = false;
+      if (this.isConnected) this.#start();
+    });
   }
 
   #stop() {
@@ -1299,7 +1362,7 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
 
   async #updateStats() {
     if (!this.#renderer || !this.#state.connected) return;
-    const figures = await this.#renderer.ask("stats").catch(() => null);
+    const figures = await this.#ask("stats").catch(() => null);
     if (!figures) return;
     const latencies = this.#state.latencies.slice(-Math.max(1, Math.round(figures.fps))).sort((a, b) => a - b);
     this.#stats = {
@@ -1419,23 +1482,24 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
   /** The canvas's size in whole device pixels, from the browser where it
    * says (device-pixel-content-box), else from its CSS size and the ratio. */
   #observeSize() {
-    if (this.#resizeObserver) return;
-    this.#resizeObserver = new ResizeObserver(([entry]) => {
-      const dpr = devicePixelRatio || 1;
-      const device = entry.devicePixelContentBoxSize?.[0];
-      const width = device ? device.inlineSize : Math.round(entry.contentRect.width * dpr);
-      const height = device ? device.blockSize : Math.round(entry.contentRect.height * dpr);
-      this.#box = { width, height, dpr };
-      this.#sendLayout();
-      this.#sendResize();
-      this.#emit("viewchange", this.view);
-    });
     try {
       this.#resizeObserver.observe(this.#canvas, { box: "device-pixel-content-box" });
     } catch {
       this.#resizeObserver.observe(this.#canvas);
     }
     this.#watchDpr();
+  }
+
+  #onResize(entry) {
+    const dpr = devicePixelRatio || 1;
+    const device = entry.devicePixelContentBoxSize?.[0];
+    const width = device ? device.inlineSize : Math.round(entry.contentRect.width * dpr);
+    const height = device ? device.blockSize : Math.round(entry.contentRect.height * dpr);
+    if (width === this.#box.width && height === this.#box.height && dpr === this.#box.dpr) return;
+    this.#box = { width, height, dpr };
+    this.#sendLayout();
+    this.#sendResize();
+    this.#emit("viewchange", this.view);
   }
 
   // A new devicePixelRatio (a zoomed page, another screen) that changes no
@@ -1509,7 +1573,7 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
 
   #applyMode() {
     const inspect = !this.interactive;
-    this.#canvas.classList.toggle("inspect", inspect);
+    this.#surface.classList.toggle("inspect", inspect);
     this.#buttons.inspect.setAttribute("aria-pressed", String(inspect));
     this.#gesture = null;
     this.#pointers.clear();
@@ -1521,7 +1585,7 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
 
   #sendResize() {
     // An empty canvas (no frame yet) has no size worth telling.
-    const { clientWidth: width, clientHeight: height } = this.#canvas;
+    const { clientWidth: width, clientHeight: height } = this.#surface;
     if (width && height) this.#sendEvent({ type: "resize", width, height });
   }
 
@@ -1580,8 +1644,8 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
   }
 
   #listen() {
-    const canvas = this.#canvas;
-    canvas.addEventListener("pointermove", (event) => {
+    const surface = this.#surface;
+    surface.addEventListener("pointermove", (event) => {
       this.#hover = { x: event.clientX, y: event.clientY };
       this.#updateReadout();
       if (this.interactive) {
@@ -1591,21 +1655,21 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
         this.#onGesture();
       }
     });
-    canvas.addEventListener("pointerleave", () => {
+    surface.addEventListener("pointerleave", () => {
       this.#hover = null;
       this.#armed = false;
       this.#readout.hidden = true;
     });
-    canvas.addEventListener("pointerdown", (event) => {
-      canvas.focus();
+    surface.addEventListener("pointerdown", (event) => {
+      surface.focus();
+      this.#armed = true;
       if (this.interactive) {
         this.#flushMove();
         this.#sendEvent({ type: "pointerdown", ...this.#framePoint(event), button: event.button, buttons: event.buttons });
         return;
       }
-      this.#armed = true;
       if (event.button !== 0 && event.pointerType === "mouse") return;
-      canvas.setPointerCapture(event.pointerId);
+      surface.setPointerCapture(event.pointerId);
       this.#pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
       this.#gesture = null; // starts again from the pointers now down
       this.#onGesture();
@@ -1620,12 +1684,12 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
       }
       this.#pointers.delete(event.pointerId);
       this.#gesture = null;
-      canvas.classList.remove("dragging");
+      surface.classList.remove("dragging");
       if (this.#pointers.size) this.#onGesture();
     };
-    canvas.addEventListener("pointerup", release);
-    canvas.addEventListener("pointercancel", release);
-    canvas.addEventListener("dblclick", (event) => {
+    surface.addEventListener("pointerup", release);
+    surface.addEventListener("pointercancel", release);
+    surface.addEventListener("dblclick", (event) => {
       if (this.interactive) return;
       if (this.#zoom) this.fitView();
       else {
@@ -1633,29 +1697,29 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
         this.zoomTo(1, at.x, at.y, { device: true });
       }
     });
-    canvas.addEventListener(
+    surface.addEventListener(
       "wheel",
       (event) => {
-        const pixels = event.deltaY * (event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? canvas.clientHeight : 1);
-        if (this.interactive) {
-          event.preventDefault();
-          const dx = event.deltaX * (event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? canvas.clientWidth : 1);
-          this.#sendEvent({ type: "wheel", ...this.#framePoint(event), dx, dy: pixels });
-          return;
-        }
-        // As map widgets do: the page scrolls on by, unless a modifier is
-        // held (trackpads pinch as ctrl + wheel) or the view was clicked.
+        // As map widgets do: the page (or the notebook) scrolls on by,
+        // unless a modifier is held (trackpads pinch as ctrl + wheel) or the
+        // view was clicked since the pointer came in.
         if (!(event.ctrlKey || event.metaKey || this.#armed)) {
-          this.#flashHint("Ctrl + wheel zooms (or click the view first)");
+          this.#flashHint(this.interactive ? "Click the view to send it the wheel" : "Ctrl + wheel zooms (or click the view first)");
           return;
         }
         event.preventDefault();
-        this.#zoomAround(Math.exp(-pixels / WHEEL_PIXELS_PER_E), event.clientX, event.clientY);
+        const pixels = event.deltaY * (event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? surface.clientHeight : 1);
+        if (this.interactive) {
+          const dx = event.deltaX * (event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? surface.clientWidth : 1);
+          this.#sendEvent({ type: "wheel", ...this.#framePoint(event), dx, dy: pixels });
+        } else {
+          this.#zoomAround(Math.exp(-pixels / WHEEL_PIXELS_PER_E), event.clientX, event.clientY);
+        }
       },
       { passive: false },
     );
     for (const type of ["keydown", "keyup"]) {
-      canvas.addEventListener(type, (event) => {
+      surface.addEventListener(type, (event) => {
         if (this.interactive) {
           event.preventDefault();
           const { key, code, shiftKey: shift, ctrlKey: ctrl, altKey: alt, metaKey: meta } = event;
@@ -1665,14 +1729,8 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
         }
       });
     }
-    canvas.addEventListener("contextmenu", (event) => {
+    surface.addEventListener("contextmenu", (event) => {
       if (this.interactive) event.preventDefault();
-    });
-    document.addEventListener("visibilitychange", () => {
-      this.#renderer?.post({ type: "visible", visible: document.visibilityState === "visible" });
-    });
-    document.addEventListener("fullscreenchange", () => {
-      this.#buttons.fullscreen.setAttribute("aria-pressed", String(document.fullscreenElement === this));
     });
   }
 
@@ -1712,7 +1770,7 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
     const anchor = { x: start.x + (start.mid.x - cx) / start.scale, y: start.y + (start.mid.y - cy) / start.scale };
     if (!start.moved && Math.hypot(mid.x - start.mid.x, mid.y - start.mid.y) < 3 && scale === start.scale) return;
     start.moved = true;
-    this.#canvas.classList.add("dragging");
+    this.#surface.classList.add("dragging");
     this.#setZoom({ scale, x: anchor.x - (mid.x - cx) / scale, y: anchor.y - (mid.y - cy) / scale });
   }
 }

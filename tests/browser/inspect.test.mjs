@@ -287,7 +287,7 @@ test("the wheel zooms about the pointer only with ctrl or after a click, a drag 
   }
 });
 
-test("interact mode: a click on a zoomed view reaches the producer in image coordinates", async () => {
+test("interact mode: a click on a zoomed view reaches the producer in image coordinates, and the wheel only after a click", async () => {
   const socket = new WebSocket(new URL("/ingest/clicks", server.url.replace("http", "ws")));
   const received = [];
   socket.on("message", (data, binary) => !binary && received.push(JSON.parse(data.toString())));
@@ -304,13 +304,25 @@ test("interact mode: a click on a zoomed view reaches the producer in image coor
     await page.waitForFunction(() => window.framecast.seq > 0);
     assert.equal(await page.evaluate(() => document.getElementById("view").interactive), true, "the page's view starts interactive");
     await page.evaluate(() => document.getElementById("view").zoomTo(4, 40, 30));
+    const arrived = async (type) => {
+      const deadline = Date.now() + 10_000;
+      while (!received.some((event) => event.type === type) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      return received.find((event) => event.type === type);
+    };
+    // Before a click, the wheel is the page's, not the producer's.
+    await page.mouse.move(128, 96);
+    await page.mouse.wheel(0, 100);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(received.filter((event) => event.type === "wheel"), [], "no wheel before a click");
+
     // Image point (41.25, 30.5): 1.25 and 0.5 image pixels right of and below the centre.
     await page.mouse.click(128 + 1.25 * 4, 96 + 0.5 * 4);
-    const deadline = Date.now() + 10_000;
-    while (!received.some((event) => event.type === "pointerdown") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    const down = received.find((event) => event.type === "pointerdown");
+    const down = await arrived("pointerdown");
     assert.ok(down, `the producer got a pointerdown: ${JSON.stringify(received)}`);
     assert.ok(Math.abs(down.x - 41.25) < 1e-6 && Math.abs(down.y - 30.5) < 1e-6, JSON.stringify(down));
+    await page.mouse.wheel(0, 100);
+    const wheel = await arrived("wheel");
+    assert.ok(wheel && wheel.dy === 100 && Math.abs(wheel.x - 41.25) < 1e-6, `after the click the wheel goes to the producer: ${JSON.stringify(wheel)}`);
 
     // The toolbar's toggle switches to inspecting: clicks go to nobody.
     await page.mouse.move(200, 20);
@@ -375,7 +387,7 @@ test("pause (the toolbar's button): the server sends nothing, the view answers a
   }
 });
 
-test("with the worker and without it (main-thread), frames are exact and pixel() answers", async () => {
+test("with the worker and without it (main-thread), frames are exact, pixel() answers, and a view removed and added again comes back", async () => {
   const browser = await chromiumAt(1);
   try {
     for (const attributes of [{ stream: "lines" }, { stream: "lines", "main-thread": "" }]) {
@@ -386,6 +398,19 @@ test("with the worker and without it (main-thread), frames are exact and pixel()
       assert.equal(firstDifference(shown, (await publishedFrame(server.url, "lines")).rgba), -1, `exact, worker: ${worker}`);
       assert.deepEqual(await page.evaluate(() => document.getElementById("inspected").pixel(501, 0)), { rgba: [255, 255, 255, 255], values: [255, 255, 255], exact: true });
       assert.deepEqual((await page.evaluate(() => document.getElementById("inspected").pixel(500, 0))).values, [0, 0, 0]);
+
+      // Removed, its renderer goes; added again, a new one shows the frame.
+      const again = await page.evaluate(async () => {
+        const view = document.getElementById("inspected");
+        view.remove();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const shown = new Promise((resolve) => view.addEventListener("frame", resolve, { once: true }));
+        document.body.append(view);
+        await shown;
+        return view.worker;
+      });
+      assert.equal(again, worker);
+      assert.equal(firstDifference(await canvasPixels(page, "#inspected"), (await publishedFrame(server.url, "lines")).rgba), -1, "exact after coming back");
       await page.close();
     }
   } finally {
