@@ -610,6 +610,7 @@ class RendererClient {
   #renderer = null;
   #questions = new Map();
   #nextQuestion = 1;
+  #disposed = false;
 
   constructor(onEvent) {
     this.onEvent = onEvent;
@@ -626,7 +627,9 @@ class RendererClient {
   async start(canvas, { workerSource, loadViewer, why }) {
     if (workerSource && typeof OffscreenCanvas === "function" && canvas.transferControlToOffscreen) {
       try {
-        this.#worker = await startWorker(await workerSource());
+        const worker = await startWorker(await workerSource());
+        if (this.#disposed) return worker.terminate();
+        this.#worker = worker;
         const offscreen = canvas.transferControlToOffscreen();
         this.#worker.onmessage = ({ data }) => this.#receive(data);
         this.#worker.postMessage({ type: "canvas", canvas: offscreen }, [offscreen]);
@@ -636,6 +639,7 @@ class RendererClient {
       }
     }
     const glue = await loadViewer();
+    if (this.#disposed) return;
     this.#renderer = new Renderer(glue, canvas, (event) => this.#receive(event));
   }
 
@@ -669,6 +673,7 @@ class RendererClient {
   /** Ends the renderer, its worker and the memory they hold (the element
    * is gone for good). */
   dispose() {
+    this.#disposed = true;
     if (this.#worker) this.#worker.terminate();
     else this.#renderer?.handle({ type: "dispose" });
     this.#worker = null;
@@ -1045,8 +1050,10 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
   zoomTo(scale, x, y, { device = false } = {}) {
     const now = this.view;
     const cssScale = device ? scale / this.#box.dpr : scale;
-    if (!(cssScale > 0)) throw new RangeError(`zoomTo: scale must be a positive number, not ${scale}`);
-    this.#setZoom({ scale: cssScale, x: x ?? now.x, y: y ?? now.y });
+    if (!(cssScale > 0 && Number.isFinite(cssScale))) throw new RangeError(`zoomTo: scale must be a positive number, not ${scale}`);
+    [x = now.x, y = now.y] = [x ?? undefined, y ?? undefined];
+    if (!Number.isFinite(x) || !Number.isFinite(y)) throw new RangeError(`zoomTo: x and y must be numbers (image pixels), not ${x} and ${y}`);
+    this.#setZoom({ scale: cssScale, x, y });
   }
 
   /** Back to fitting the frame as `fit` says. Fires `viewchange`. */

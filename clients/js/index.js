@@ -13,6 +13,8 @@ import wasm from "./wasm.js";
 /** The viewer's wasm, compiled once for the page and its workers. */
 let compiled = null;
 const compile = () => (compiled ??= WebAssembly.compile(wasm()));
+/** The URLs workers import the element and the viewer from, made once. */
+let urls = null;
 const moduleUrl = (source) => URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
 
 define({
@@ -21,7 +23,8 @@ define({
     return viewer;
   },
   async workerSource() {
-    return { element: moduleUrl(sources.element), glue: moduleUrl(sources.viewer), wasm: await compile() };
+    urls ??= { element: moduleUrl(sources.element), glue: moduleUrl(sources.viewer) };
+    return { ...urls, wasm: await compile() };
   },
 });
 

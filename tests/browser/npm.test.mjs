@@ -56,6 +56,7 @@ test("npm pack, installed and bundled with esbuild, shows exact frames", async (
     const published = await publishedFrame(server.url, "demo");
     const differs = firstDifference(await canvasPixels(page, "framecast-view"), published.rgba);
     assert.equal(differs, -1, `canvas pixel ${differs} differs from the published frame`);
+    assert.equal(await page.evaluate(() => document.querySelector("framecast-view").worker), true, "the bundle's element decodes in a worker (sources.js)");
     assert.deepEqual(errors, []);
     await page.close();
   } finally {
