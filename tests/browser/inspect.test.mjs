@@ -17,7 +17,7 @@ import { chromium } from "playwright-core";
 import WebSocket from "ws";
 import { launchFirefox } from "./browsers.mjs";
 import { BROWSER_FLAGS, browserPath } from "./chromium.mjs";
-import { canvasPixels, decodePng, firstDifference, publishMessage, publishedFrame, startServer } from "./harness.mjs";
+import { canvasPixels, decodePng, firstDifference, postFrame, publishMessage, publishedFrame, startServer } from "./harness.mjs";
 
 const [W, H] = [64, 48];
 /** The element's box in CSS pixels. */
@@ -57,13 +57,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function post(stream, width, height, pixels) {
-  const url = new URL(`/api/streams/${stream}/frame?width=${width}&height=${height}&format=rgb8`, server.url);
-  const response = await fetch(url, { method: "POST", body: pixels, headers: { "Content-Type": "application/octet-stream" } });
-  const text = await response.text();
-  assert.equal(response.status, 200, text);
-  return JSON.parse(text).seq;
-}
+const post = (stream, width, height, pixels) => postFrame(server.url, stream, width, height, pixels);
 
 async function chromiumAt(scale) {
   return chromium.launch({ executablePath: browserPath, args: [...BROWSER_FLAGS, `--force-device-scale-factor=${scale}`, "--force-color-profile=srgb"] });

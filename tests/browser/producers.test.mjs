@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, before, test } from "node:test";
 import WebSocket from "ws";
-import { canvasPixels, firstDifference, launchBrowser, publishMessage, publishedFrame, startServer, statusText, waitForState } from "./harness.mjs";
+import { canvasPixels, firstDifference, launchBrowser, postFrame, publishMessage, publishedFrame, startServer, statusText, waitForState } from "./harness.mjs";
 
 let browser;
 let server;
@@ -25,13 +25,7 @@ function pattern(width, height, shift) {
   return pixels;
 }
 
-async function post(stream, width, height, pixels) {
-  const url = new URL(`/api/streams/${stream}/frame?width=${width}&height=${height}&format=rgb8`, server.url);
-  const response = await fetch(url, { method: "POST", body: pixels, headers: { "Content-Type": "application/octet-stream" } });
-  const text = await response.text();
-  assert.equal(response.status, 200, text);
-  return JSON.parse(text).seq;
-}
+const post = (stream, width, height, pixels) => postFrame(server.url, stream, width, height, pixels);
 
 /** A producer on the ingest WebSocket that collects the JSON it is sent. */
 async function connectProducer(stream) {
