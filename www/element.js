@@ -643,8 +643,8 @@ class RendererClient {
     this.#renderer = new Renderer(glue, canvas, (event) => this.#receive(event));
   }
 
-  post(command, transfer = []) {
-    if (this.#worker) this.#worker.postMessage(command, transfer);
+  post(command) {
+    if (this.#worker) this.#worker.postMessage(command);
     else this.#renderer?.handle(command);
   }
 
