@@ -9,6 +9,7 @@ use crate::error::DecodeError;
 use crate::frame::{FrameRef, PixelFormat, Rect};
 use crate::jpeg;
 use crate::lz4;
+use crate::packed;
 use crate::planes::{self, unzigzag};
 use crate::wire::{jpeg_slot, parse_frame, FrameMessage, Images, Scroll, TileEncoding, TileRecord};
 
@@ -252,6 +253,22 @@ impl Decoder {
                     );
                     differences
                 }
+                TileEncoding::Packed | TileEncoding::UpPacked => {
+                    let differences = crate::scratch(&mut self.differences, len);
+                    packed::unpack_into(tile.payload, differences).map_err(|error| {
+                        DecodeError::Packed {
+                            index: tile.index,
+                            reason: error.to_string(),
+                        }
+                    })?;
+                    let row_len = rect.width as usize * format.bytes_per_pixel();
+                    undo_differences(
+                        differences,
+                        row_len,
+                        tile.encoding == TileEncoding::UpPacked,
+                    );
+                    differences
+                }
             };
             let framebuffer = &mut self.framebuffer;
             // A whole tile is a delta against black: XOR or add onto zeros is
@@ -265,7 +282,7 @@ impl Decoder {
                     format,
                     bytes,
                 ),
-                TileEncoding::Planes | TileEncoding::UpPlanes => {
+                encoding if encoding.adds() => {
                     combine_tile::<Add>(framebuffer, self.width, self.layout, rect, format, bytes)
                 }
                 _ => combine_tile::<Xor>(framebuffer, self.width, self.layout, rect, format, bytes),
@@ -616,6 +633,41 @@ mod tests {
             held,
             "the same size keeps its buffer"
         );
+    }
+
+    #[test]
+    fn a_packed_tile_whose_widths_lie_drops_the_held_frame() {
+        let (width, height) = (16u32, 16u32);
+        let base: Vec<u8> = (0..width * height * 3).map(|i| (i * 7 % 251) as u8).collect();
+        // Every byte a little up or down: packed differences.
+        let moved: Vec<u8> = base
+            .iter()
+            .enumerate()
+            .map(|(i, &byte)| byte.wrapping_add((i * 5 % 7) as u8).wrapping_sub(3))
+            .collect();
+        let at = |pixels| FrameRef::new(width, height, PixelFormat::Rgb8, pixels).unwrap();
+        let mut encoder = Encoder::default();
+        let mut key = Vec::new();
+        encoder.encode_keyframe(1, 0, at(&base), &mut key);
+        let mut delta = Vec::new();
+        encoder.encode(2, 0, at(&moved), Some((1, at(&base))), &mut delta);
+        let encoding_at = crate::wire::FRAME_HEADER_LEN + offset::TILE_ENCODING;
+        assert_eq!(delta[encoding_at], TileEncoding::Packed as u8);
+
+        let mut decoder = Decoder::new();
+        decoder.apply(&key).unwrap();
+        decoder.apply(&delta.clone()).unwrap();
+        let rgba: Vec<u8> = moved.chunks(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+        assert!(decoder.framebuffer() == &rgba[..], "decodes exactly");
+
+        decoder.apply(&key).unwrap();
+        let payload_at = crate::wire::FRAME_HEADER_LEN + TILE_HEADER_LEN;
+        delta[payload_at] = (delta[payload_at] & 0xf0) | 9; // group 0 of 9 bits
+        assert!(matches!(
+            decoder.apply(&delta),
+            Err(DecodeError::Packed { index: 0, .. })
+        ));
+        assert_eq!(decoder.held_seq(), None);
     }
 
     #[test]

@@ -6,9 +6,12 @@
 //! - mostly unchanged (a GUI, text, a sprite): the XOR of the tile and its
 //!   base as one LZ4 block;
 //! - changed everywhere by a little (a camera's noise, smooth motion): the
-//!   difference, or the difference minus the one of the pixel above, zigzagged and cut
-//!   into bit planes before LZ4 (see `planes.rs`), which leaves LZ4 long runs
-//!   of zeros where it would otherwise find no repeats;
+//!   difference, or the difference minus the one of the pixel above,
+//!   zigzagged and packed in groups of 32, each in the bits its widest value
+//!   needs (see `packed.rs`); where most groups are one value (all zero: a
+//!   still part of a moving tile; a constant step: a ramp), cut into bit
+//!   planes before LZ4 instead (see `planes.rs`), which takes their runs to
+//!   almost nothing;
 //! - noise: the XOR bytes raw, when LZ4 does not shrink them.
 //!
 //! Without a base, or with a base of another size or format, the base is a
@@ -24,6 +27,7 @@
 
 use crate::error::FrameError;
 use crate::frame::{FrameRef, PixelFormat, Rect, TileGrid, TileSet};
+use crate::packed;
 use crate::planes::{self, zigzag};
 use crate::scroll;
 use crate::wire::{self, FrameHeader, Scroll, TileEncoding, TileRecord, TILE_HEADER_LEN};
@@ -103,6 +107,8 @@ struct Scratch {
     gathered: Vec<u8>,
     /// The differences as bit planes.
     planes: Vec<u8>,
+    /// The widths of the differences' groups when packed.
+    widths: Vec<u8>,
     /// One tile's LZ4 block, before it is known to be smaller than raw.
     compressed: Vec<u8>,
     /// The slots of this lane's JPEG tiles, RGB, one after the other.
@@ -152,7 +158,7 @@ pub struct EncodeStats {
     pub tiles_sent: u32,
     /// Tiles of those stored raw because LZ4 did not shrink them.
     pub tiles_raw: u32,
-    /// Tiles of those sent as bit planes.
+    /// Tiles of those sent as differences (packed, or bit planes).
     pub tiles_planes: u32,
     /// Tiles of those sent as JPEG.
     pub tiles_jpeg: u32,
@@ -583,10 +589,7 @@ impl Tiles<'_> {
                 encoding
             };
             counts.raw += u32::from(encoding == TileEncoding::Raw);
-            counts.planes += u32::from(matches!(
-                encoding,
-                TileEncoding::Planes | TileEncoding::UpPlanes
-            ));
+            counts.planes += u32::from(encoding.adds());
         }
         counts
     }
@@ -622,8 +625,10 @@ impl Tiles<'_> {
         }
     }
 
-    /// Appends the tile's record in `encoding` (one of the compressed ones),
-    /// or raw when that does not shrink it; returns the encoding used.
+    /// Appends the tile's record in `encoding` (LZ4 of the XOR bytes, or
+    /// the packed differences, which go as bit planes + LZ4 instead where
+    /// most of their groups are one value), or raw when that does not shrink
+    /// it; returns the encoding used.
     fn write_tile(
         &self,
         index: u32,
@@ -636,16 +641,33 @@ impl Tiles<'_> {
         // Against black when the message is a delta: a whole tile.
         let whole = self.base.is_some() && base.is_none();
         scratch.gathered.clear();
+        let mut encoding = encoding;
         let payload: &[u8] = match encoding {
-            TileEncoding::Planes | TileEncoding::UpPlanes => {
-                let up = encoding == TileEncoding::UpPlanes;
+            TileEncoding::Packed | TileEncoding::UpPacked => {
+                let up = encoding == TileEncoding::UpPacked;
                 let mut above = None;
                 for row in tile_rows(&self.frame, base, rect) {
                     append_differences(row, above.filter(|_| up), &mut scratch.gathered);
                     above = Some(row);
                 }
-                let planes = crate::scratch(&mut scratch.planes, scratch.gathered.len());
-                planes::shuffle_into(&scratch.gathered, planes);
+                let values = &scratch.gathered;
+                let measured = packed::measure(values, &mut scratch.widths);
+                if measured.uniform_groups * 2 < scratch.widths.len() {
+                    if measured.len >= values.len() {
+                        self.write_raw(index, rect, base, out);
+                        return TileEncoding::Raw;
+                    }
+                    TileRecord::write_header(index, encoding, whole, measured.len, out);
+                    packed::pack(values, &scratch.widths, out);
+                    return encoding;
+                }
+                // Mostly groups of one value once predicted (a still part of
+                // a moving tile, a ramp): LZ4 takes the bit planes' runs of
+                // one byte to almost nothing, where packing pays each
+                // group's width.
+                encoding = if up { TileEncoding::UpPlanes } else { TileEncoding::Planes };
+                let planes = crate::scratch(&mut scratch.planes, values.len());
+                planes::shuffle_into(values, planes);
                 planes
             }
             TileEncoding::Lz4 | TileEncoding::Raw | TileEncoding::Jpeg => {
@@ -653,6 +675,9 @@ impl Tiles<'_> {
                     append_xor(row, &mut scratch.gathered);
                 }
                 &scratch.gathered
+            }
+            TileEncoding::Planes | TileEncoding::UpPlanes => {
+                unreachable!("the estimate asks for packed differences, which may become planes")
             }
         };
         if let Some(block) = compress(payload, &mut scratch.compressed) {
@@ -736,7 +761,9 @@ const ESTIMATE_GROUP: usize = 16;
 /// [`TileEncoding::Lz4`] (of the XOR bytes) when half the bytes or more are
 /// unchanged or when no bit plane would be all zeros (noise, where LZ4 then
 /// decides between itself and raw), else whichever of the plain and the
-/// up-predicted differences has the narrower values.
+/// up-predicted differences has the narrower values, packed
+/// ([`Tiles::write_tile`] then sends them as bit planes instead where most
+/// groups are one value).
 ///
 /// Against the smallest of the three tried on every tile (measured
 /// 2026-11-24 by encoding the benchmark corpus's 12 deltas at 1000x1000
@@ -773,9 +800,9 @@ fn estimate(frame: &FrameRef<'_>, base: Option<Base<'_>>, rect: Rect) -> TileEnc
     if plain_bits.min(up_bits) >= 8 * bytes - bytes / 16 {
         TileEncoding::Lz4
     } else if up_bits < plain_bits {
-        TileEncoding::UpPlanes
+        TileEncoding::UpPacked
     } else {
-        TileEncoding::Planes
+        TileEncoding::Packed
     }
 }
 
@@ -1287,7 +1314,7 @@ mod tests {
         }
         let cases = [
             ("smooth motion", ramp(3), TileEncoding::UpPlanes),
-            ("sensor noise", camera, TileEncoding::Planes),
+            ("sensor noise", camera, TileEncoding::Packed),
             ("a sprite", sprite, TileEncoding::Lz4),
             ("noise", noise(base.len(), 9), TileEncoding::Raw),
         ];

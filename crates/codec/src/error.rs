@@ -154,6 +154,14 @@ pub enum DecodeError {
         /// What went wrong.
         reason: String,
     },
+    /// A packed payload does not hold exactly the tile (PROTOCOL.md).
+    #[error("tile {index}: packed payload malformed: {reason}")]
+    Packed {
+        /// Tile index.
+        index: u32,
+        /// What went wrong.
+        reason: String,
+    },
     /// A JPEG tile the frame cannot have.
     #[error("tile {index}: {reason}")]
     JpegTile {

@@ -1,7 +1,8 @@
 //! framecast's wire format: frames sent as tile diffs against the frame the
-//! viewer already has, each changed tile LZ4-compressed (as XOR bytes, or as
-//! bit planes of the difference for natural content), or, where a viewer's
-//! link cannot carry that, as JPEG until it is refined.
+//! viewer already has, each changed tile as XOR bytes in LZ4 (a GUI), as the
+//! difference packed in the bits it needs (natural content; bit planes in
+//! LZ4 where it is mostly zero), raw (noise), or, where a viewer's link
+//! cannot carry that, as JPEG until it is refined.
 //!
 //! This crate is the single source of truth for the format described in
 //! `PROTOCOL.md`. The server encodes with it, the wasm viewer decodes with it,
@@ -19,8 +20,9 @@
 //!   it owns: RGBA for a viewer, or in the frames' own format for a server
 //!   rebuilding a producer's deltas ([`Layout`]).
 //! - [`error`]: the typed errors of all of the above.
-//! - `planes` and `lz4` (private): the bit-plane transform and the LZ4 block
-//!   decoder of the bit-plane encodings.
+//! - `planes`, `packed` and `lz4` (private): the bit-plane transform, the
+//!   packing of the packed encodings and the LZ4 block decoder of the
+//!   bit-plane encodings.
 //! - `jpeg` (private): the slots of JPEG tiles, decoded with zune-jpeg and
 //!   encoded with libjpeg-turbo (the `lossy` feature).
 //! - [`picture`]: a whole frame as a PNG (the `png` feature) or a JPEG (the
@@ -50,6 +52,7 @@ pub mod error;
 pub mod frame;
 mod jpeg;
 mod lz4;
+mod packed;
 #[cfg(any(feature = "png", feature = "lossy"))]
 pub mod picture;
 mod planes;

@@ -50,7 +50,7 @@ log = logging.getLogger("framecast")
 
 #: The wire protocol version this client speaks (PROTOCOL.md); the server
 #: refuses any other.
-PROTOCOL_VERSION = 4
+PROTOCOL_VERSION = 5
 #: Publish header: magic, version, kind (4: publish), reserved, width, height,
 #: format (1: RGB8, 2: RGBA8), capture time in microseconds (0: server stamps).
 _HEADER = struct.Struct("<4sBBHIIBQ")
