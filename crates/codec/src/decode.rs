@@ -2,15 +2,17 @@
 //! RGBA, expanding RGB8 sources with opaque alpha (a viewer's, painted onto
 //! a canvas), or in the frames' own format (the server's, rebuilding what a
 //! producer publishes as deltas). A tile is XORed into the framebuffer or,
-//! for the bit-plane encodings, added to it; a whole tile or a JPEG tile
-//! replaces what the framebuffer had there.
+//! for the encodings of differences (bit planes, packed), added to it; a
+//! whole tile or a JPEG tile replaces what the framebuffer had there.
+
+use wide::u8x16;
 
 use crate::error::DecodeError;
 use crate::frame::{FrameRef, PixelFormat, Rect};
 use crate::jpeg;
 use crate::lz4;
 use crate::packed;
-use crate::planes::{self, unzigzag};
+use crate::planes::{self, unzigzag, unzigzag16, unzigzag8};
 use crate::wire::{jpeg_slot, parse_frame, FrameMessage, Images, Scroll, TileEncoding, TileRecord};
 
 /// Holds a framebuffer and the sequence number of the frame in it.
@@ -28,8 +30,10 @@ pub struct Decoder {
     held: Option<u64>,
     /// One compressed tile's payload, inflated.
     inflated: Vec<u8>,
-    /// A bit-plane tile's differences, back in byte order.
+    /// A bit-plane or packed tile's differences, back in byte order.
     differences: Vec<u8>,
+    /// A packed tile's group widths.
+    widths: Vec<u8>,
     /// The JPEG tiles of the message being applied, in slot order.
     jpeg_tiles: Vec<u32>,
     /// One JPEG image, decoded (RGB).
@@ -255,18 +259,15 @@ impl Decoder {
                 }
                 TileEncoding::Packed | TileEncoding::UpPacked => {
                     let differences = crate::scratch(&mut self.differences, len);
-                    packed::unpack_into(tile.payload, differences).map_err(|error| {
-                        DecodeError::Packed {
+                    // Unzigzagged as they are unpacked, sixteen at a time.
+                    packed::unpack_into(tile.payload, differences, unzigzag16, &mut self.widths)
+                        .map_err(|error| DecodeError::Packed {
                             index: tile.index,
                             reason: error.to_string(),
-                        }
-                    })?;
-                    let row_len = rect.width as usize * format.bytes_per_pixel();
-                    undo_differences(
-                        differences,
-                        row_len,
-                        tile.encoding == TileEncoding::UpPacked,
-                    );
+                        })?;
+                    if tile.encoding == TileEncoding::UpPacked {
+                        undo_up(differences, rect.width as usize * format.bytes_per_pixel());
+                    }
                     differences
                 }
             };
@@ -414,32 +415,35 @@ fn inflate<'a>(
 /// subtracted them). Both run a word or a row at a time: nothing here
 /// depends on a byte to its left.
 fn undo_differences(tile: &mut [u8], row_len: usize, up: bool) {
-    const LOW_BITS: u64 = 0x0101_0101_0101_0101;
     let mut words = tile.chunks_exact_mut(8);
     for word in &mut words {
         let x = u64::from_le_bytes((*word).try_into().expect("eight bytes"));
-        // Per byte: `(v >> 1) ^ -(v & 1)`; the product sets a byte to 0xff
-        // where its low bit is set, and never carries into the next byte.
-        let value = ((x >> 1) & (LOW_BITS * 0x7f)) ^ ((x & LOW_BITS) * 0xff);
-        word.copy_from_slice(&value.to_le_bytes());
+        word.copy_from_slice(&unzigzag8(x).to_le_bytes());
     }
     for byte in words.into_remainder() {
         *byte = unzigzag(*byte);
     }
     if up {
-        for y in 1..tile.len() / row_len.max(1) {
-            let (above, here) = tile[(y - 1) * row_len..(y + 1) * row_len].split_at_mut(row_len);
-            for (here, above) in here.iter_mut().zip(above.iter()) {
-                *here = here.wrapping_add(*above);
-            }
+        undo_up(tile, row_len);
+    }
+}
+
+/// Adds to each row of `tile` the row above it, from the top: the inverse
+/// of predicting each difference by the one above.
+fn undo_up(tile: &mut [u8], row_len: usize) {
+    for y in 1..tile.len() / row_len.max(1) {
+        let (above, here) = tile[(y - 1) * row_len..(y + 1) * row_len].split_at_mut(row_len);
+        for (here, above) in here.iter_mut().zip(above.iter()) {
+            *here = here.wrapping_add(*above);
         }
     }
 }
 
 /// How a tile's bytes combine with the framebuffer's.
 trait Combine {
-    /// Eight bytes at once, byte by byte.
-    fn words(framebuffer: u64, tile: u64) -> u64;
+    /// Sixteen bytes at once, byte by byte; for RGBA, the tile's alpha
+    /// bytes are zero.
+    fn vectors(framebuffer: u8x16, tile: u8x16) -> u8x16;
     /// One byte.
     fn byte(framebuffer: u8, tile: u8) -> u8;
 }
@@ -448,7 +452,7 @@ trait Combine {
 struct Xor;
 
 impl Combine for Xor {
-    fn words(framebuffer: u64, tile: u64) -> u64 {
+    fn vectors(framebuffer: u8x16, tile: u8x16) -> u8x16 {
         framebuffer ^ tile
     }
 
@@ -462,9 +466,9 @@ impl Combine for Xor {
 struct Replace;
 
 impl Combine for Replace {
-    fn words(framebuffer: u64, tile: u64) -> u64 {
-        const ALPHA: u64 = 0xff00_0000_ff00_0000;
-        (framebuffer & ALPHA) | tile
+    fn vectors(framebuffer: u8x16, tile: u8x16) -> u8x16 {
+        const ALPHA: u128 = 0xff00_0000_ff00_0000_ff00_0000_ff00_0000;
+        (framebuffer & bytemuck::cast::<u128, u8x16>(ALPHA)) | tile
     }
 
     fn byte(_framebuffer: u8, tile: u8) -> u8 {
@@ -472,15 +476,12 @@ impl Combine for Replace {
     }
 }
 
-/// Wrapping addition, byte by byte: the bit-plane encodings.
+/// Wrapping addition, byte by byte: the encodings of differences.
 struct Add;
 
 impl Combine for Add {
-    fn words(framebuffer: u64, tile: u64) -> u64 {
-        // Add the low seven bits of each byte (no carry leaves a byte), then
-        // set each top bit to the XOR of the two top bits and that carry.
-        const TOP_BITS: u64 = 0x8080_8080_8080_8080;
-        ((framebuffer & !TOP_BITS) + (tile & !TOP_BITS)) ^ ((framebuffer ^ tile) & TOP_BITS)
+    fn vectors(framebuffer: u8x16, tile: u8x16) -> u8x16 {
+        framebuffer + tile
     }
 
     fn byte(framebuffer: u8, tile: u8) -> u8 {
@@ -519,42 +520,73 @@ fn combine_tile<C: Combine>(
                 .iter_mut()
                 .zip(src)
                 .for_each(|(d, s)| *d = C::byte(*d, *s)),
-            (Layout::Rgba, PixelFormat::Rgb8) => {
-                // Eight pixels at a time: 24 source bytes as three 64-bit
-                // words become four words of two RGBA pixels each (alpha
-                // bytes zero), combined with the framebuffer's.
-                let mut dst_quads = dst.chunks_exact_mut(32);
-                let mut src_quads = src.chunks_exact(24);
-                for (d, s) in (&mut dst_quads).zip(&mut src_quads) {
-                    let word = |at: usize| {
-                        u64::from_le_bytes(s[at..at + 8].try_into().expect("eight bytes"))
-                    };
-                    let (a, b, c) = (word(0), word(8), word(16));
-                    const RGB: u64 = 0x00ff_ffff;
-                    let pixel = |n: u64| match n {
-                        0 => a & RGB,
-                        1 => (a >> 24) & RGB,
-                        2 => (a >> 48) | ((b & 0xff) << 16),
-                        3 => (b >> 8) & RGB,
-                        4 => (b >> 32) & RGB,
-                        5 => (b >> 56) | ((c & 0xffff) << 8),
-                        6 => (c >> 16) & RGB,
-                        _ => c >> 40,
-                    };
-                    for (n, d) in (0..4).zip(d.chunks_exact_mut(8)) {
-                        let pair = pixel(2 * n) | (pixel(2 * n + 1) << 32);
-                        let old = u64::from_le_bytes(d[..8].try_into().expect("eight bytes"));
-                        d.copy_from_slice(&C::words(old, pair).to_le_bytes());
-                    }
-                }
-                let rest = dst_quads.into_remainder().chunks_exact_mut(4);
-                for (d, s) in rest.zip(src_quads.remainder().chunks_exact(3)) {
-                    d[0] = C::byte(d[0], s[0]);
-                    d[1] = C::byte(d[1], s[1]);
-                    d[2] = C::byte(d[2], s[2]);
-                }
-            }
+            (Layout::Rgba, PixelFormat::Rgb8) => combine_rgb_into_rgba::<C>(dst, src),
         }
+    }
+}
+
+/// Combines a row of RGB8 pixels with a row of RGBA ones, whose alpha bytes
+/// stay as they are (the tile's are taken as zero).
+///
+/// Where there is a byte shuffle (WebAssembly's simd128, the viewer's
+/// target): four pixels at a time, twelve source bytes spread into a
+/// vector's four RGBA lanes.
+#[cfg(target_feature = "simd128")]
+fn combine_rgb_into_rgba<C: Combine>(dst: &mut [u8], src: &[u8]) {
+    // Lane `i` takes source byte `SPREAD[i]`; an index over 15 gives zero.
+    const SPREAD: [u8; 16] = [0, 1, 2, 0x80, 3, 4, 5, 0x80, 6, 7, 8, 0x80, 9, 10, 11, 0x80];
+    let spread = u8x16::new(SPREAD);
+    // Each step reads sixteen source bytes for its twelve: the row's last
+    // pixels go one at a time.
+    let steps = (src.len().saturating_sub(4) / 12).min(dst.len() / 16);
+    for step in 0..steps {
+        let source: [u8; 16] = src[12 * step..][..16].try_into().expect("sixteen bytes");
+        let d = &mut dst[16 * step..][..16];
+        let old = u8x16::new((&*d).try_into().expect("sixteen bytes"));
+        let new = C::vectors(old, u8x16::new(source).shuffle(spread));
+        d.copy_from_slice(&new.to_array());
+    }
+    combine_pixels::<C>(&mut dst[16 * steps..], &src[12 * steps..]);
+}
+
+/// Elsewhere (SSE2 has no byte shuffle): eight pixels at a time, their 24
+/// bytes read as three 64-bit words and spread into four words of two RGBA
+/// pixels each.
+#[cfg(not(target_feature = "simd128"))]
+fn combine_rgb_into_rgba<C: Combine>(dst: &mut [u8], src: &[u8]) {
+    let mut dst_eights = dst.chunks_exact_mut(32);
+    let mut src_eights = src.chunks_exact(24);
+    for (d, s) in (&mut dst_eights).zip(&mut src_eights) {
+        let word = |at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("eight bytes"));
+        let (a, b, c) = (word(0), word(8), word(16));
+        const RGB: u64 = 0x00ff_ffff;
+        let pixels = [
+            a & RGB,
+            (a >> 24) & RGB,
+            (a >> 48) | ((b & 0xff) << 16),
+            (b >> 8) & RGB,
+            (b >> 32) & RGB,
+            (b >> 56) | ((c & 0xffff) << 8),
+            (c >> 16) & RGB,
+            c >> 40,
+        ];
+        for (n, d) in d.chunks_exact_mut(16).enumerate() {
+            let four = |k: usize| pixels[4 * n + k];
+            let words = [four(0) | (four(1) << 32), four(2) | (four(3) << 32)];
+            let old = u8x16::new(d.try_into().expect("sixteen bytes"));
+            let new = C::vectors(old, bytemuck::cast(words));
+            d.copy_from_slice(&new.to_array());
+        }
+    }
+    combine_pixels::<C>(dst_eights.into_remainder(), src_eights.remainder());
+}
+
+/// Combines RGB8 pixels with RGBA ones one at a time.
+fn combine_pixels<C: Combine>(dst: &mut [u8], src: &[u8]) {
+    for (d, s) in dst.chunks_exact_mut(4).zip(src.chunks_exact(3)) {
+        d[0] = C::byte(d[0], s[0]);
+        d[1] = C::byte(d[1], s[1]);
+        d[2] = C::byte(d[2], s[2]);
     }
 }
 
@@ -638,7 +670,9 @@ mod tests {
     #[test]
     fn a_packed_tile_whose_widths_lie_drops_the_held_frame() {
         let (width, height) = (16u32, 16u32);
-        let base: Vec<u8> = (0..width * height * 3).map(|i| (i * 7 % 251) as u8).collect();
+        let base: Vec<u8> = (0..width * height * 3)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
         // Every byte a little up or down: packed differences.
         let moved: Vec<u8> = base
             .iter()
@@ -657,7 +691,10 @@ mod tests {
         let mut decoder = Decoder::new();
         decoder.apply(&key).unwrap();
         decoder.apply(&delta.clone()).unwrap();
-        let rgba: Vec<u8> = moved.chunks(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+        let rgba: Vec<u8> = moved
+            .chunks(3)
+            .flat_map(|p| [p[0], p[1], p[2], 255])
+            .collect();
         assert!(decoder.framebuffer() == &rgba[..], "decodes exactly");
 
         decoder.apply(&key).unwrap();

@@ -107,8 +107,8 @@ struct Scratch {
     gathered: Vec<u8>,
     /// The differences as bit planes.
     planes: Vec<u8>,
-    /// The widths of the differences' groups when packed.
-    widths: Vec<u8>,
+    /// The differences packed.
+    packer: packed::Packer,
     /// One tile's LZ4 block, before it is known to be smaller than raw.
     compressed: Vec<u8>,
     /// The slots of this lane's JPEG tiles, RGB, one after the other.
@@ -651,21 +651,25 @@ impl Tiles<'_> {
                     above = Some(row);
                 }
                 let values = &scratch.gathered;
-                let measured = packed::measure(values, &mut scratch.widths);
-                if measured.uniform_groups * 2 < scratch.widths.len() {
-                    if measured.len >= values.len() {
+                let packed = scratch.packer.pack(values);
+                if packed.uniform_groups * 2 < packed.groups {
+                    if packed.len >= values.len() {
                         self.write_raw(index, rect, base, out);
                         return TileEncoding::Raw;
                     }
-                    TileRecord::write_header(index, encoding, whole, measured.len, out);
-                    packed::pack(values, &scratch.widths, out);
+                    TileRecord::write_header(index, encoding, whole, packed.len, out);
+                    scratch.packer.write(out);
                     return encoding;
                 }
                 // Mostly groups of one value once predicted (a still part of
                 // a moving tile, a ramp): LZ4 takes the bit planes' runs of
                 // one byte to almost nothing, where packing pays each
                 // group's width.
-                encoding = if up { TileEncoding::UpPlanes } else { TileEncoding::Planes };
+                encoding = if up {
+                    TileEncoding::UpPlanes
+                } else {
+                    TileEncoding::Planes
+                };
                 let planes = crate::scratch(&mut scratch.planes, values.len());
                 planes::shuffle_into(values, planes);
                 planes

@@ -579,9 +579,7 @@ impl<'a> Tiles<'a> {
         let rect = self.grid.tile(index);
         let tile_len = rect.width as usize * rect.height as usize * self.format.bytes_per_pixel();
         let most_compressed = lz4_flex::block::get_maximum_output_size(tile_len);
-        // Every group at 8 bits: the values themselves, padded to a group,
-        // and the widths.
-        let most_packed = tile_len.next_multiple_of(32) + tile_len.div_ceil(32).div_ceil(2);
+        let most_packed = crate::packed::max_len(tile_len);
         if encoding.is_packed() {
             if length as usize > most_packed {
                 return Err(DecodeError::TileLength {
