@@ -46,6 +46,7 @@ bench: (setup "--bench") wasm
     target/venv/bin/pip install --quiet --disable-pip-version-check ./clients/python
     cd tests/browser && node loop-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/loop.json
     cd tests/browser && FRAMECAST_LOOP_RATES=30 FRAMECAST_LOOP_DECODE=both node loop-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/loop-30fps.json
+    cd tests/browser && FRAMECAST_LOOP_SIZE=1920x1080 FRAMECAST_LOOP_SYSTEMS=mjpeg,in-process FRAMECAST_LOOP_RATES=20 FRAMECAST_LOOP_CLASSES=sprite,plasma,camera node loop-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/loop-1080.json
     for mbit in 100 20; do (cd tests/browser && FRAMECAST_LOOP_LINK_MBIT=$mbit FRAMECAST_LOOP_RATES=30 FRAMECAST_LOOP_CLASSES=sprite,plasma,camera node loop-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/loop-${mbit}mbit.json); done
     for rtt in 0 50 100 200; do (cd tests/browser && FRAMECAST_LOOP_RTT_MS=$rtt FRAMECAST_LOOP_RATES=30 FRAMECAST_LOOP_CLASSES=sprite,plasma,camera node loop-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/loop-rtt-${rtt}.json); done
     for mbit in 50 20; do (cd tests/browser && FRAMECAST_LOOP_RTT_MS=100 FRAMECAST_LOOP_LINK_MBIT=$mbit FRAMECAST_LOOP_RATES=30 FRAMECAST_LOOP_CLASSES=sprite,plasma,camera node loop-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/loop-rtt-100-${mbit}mbit.json); done
@@ -56,7 +57,7 @@ bench: (setup "--bench") wasm
     cargo run --release -p framecast-bench --features baselines --bin framecast-bench-browser-data -- target/bench/browser
     cd tests/browser && node bench.mjs ../../target/bench/browser ../../target/bench/browser.json
     cd tests/browser && node e2e-bench.mjs ../../target/release/framecast-bench-publish ../../target/bench/e2e.json
-    cargo run --release -p framecast-bench --features baselines --bin framecast-bench-report -- target/criterion BENCHMARKS.md target/bench/viewers.json target/bench/browser.json target/bench/e2e.json target/bench/loop.json target/bench/loop-30fps.json target/bench/loop-100mbit.json target/bench/loop-20mbit.json target/bench/loop-rtt-0.json target/bench/loop-rtt-50.json target/bench/loop-rtt-100.json target/bench/loop-rtt-200.json target/bench/loop-rtt-100-50mbit.json target/bench/loop-rtt-100-20mbit.json target/bench/uplink.json target/bench/mjpeg.json
+    cargo run --release -p framecast-bench --features baselines --bin framecast-bench-report -- target/criterion BENCHMARKS.md target/bench/viewers.json target/bench/browser.json target/bench/e2e.json target/bench/loop.json target/bench/loop-30fps.json target/bench/loop-1080.json target/bench/loop-100mbit.json target/bench/loop-20mbit.json target/bench/loop-rtt-0.json target/bench/loop-rtt-50.json target/bench/loop-rtt-100.json target/bench/loop-rtt-200.json target/bench/loop-rtt-100-50mbit.json target/bench/loop-rtt-100-20mbit.json target/bench/uplink.json target/bench/mjpeg.json
 
 # Formatting, clippy (host and wasm32) with warnings as errors, and docs.
 lint: setup

@@ -32,6 +32,9 @@
 // On an unlimited link the loop also runs with the server inside the Python
 // process (framecast.serve, tests/loop/serve.py; uncapped, each frame waits
 // for stream.flush), unless FRAMECAST_LOOP_NO_IN_PROCESS is set.
+// FRAMECAST_LOOP_SYSTEMS=mjpeg,in-process runs only those loops (of mjpeg,
+// framecast (the Publisher) and in-process); FRAMECAST_LOOP_SIZE=1920x1080
+// plays frames of that size (default 1000x1000).
 // FRAMECAST_LOOP_DECODE=both runs framecast's page a second time with the
 // view decoding on the page's main thread (`?decode=main`, system
 // "framecast-main-thread"), for what the worker takes off the main thread:
@@ -56,6 +59,11 @@ const loopDir = path.join(repo, "tests/loop");
 const CLASSES = (process.env.FRAMECAST_LOOP_CLASSES ?? "sprite,scroll,plasma,noise,camera").split(",");
 /** Frames per second the producers are paced at; 0 is as fast as each goes. */
 const RATES = (process.env.FRAMECAST_LOOP_RATES ?? "20,0").split(",").map(Number);
+// The frames' size (tests/loop/frames.py reads the same variable), and which
+// of the loops run: MJPEG's, the Publisher's, the in-process server's.
+const SIZE = process.env.FRAMECAST_LOOP_SIZE ?? "1000x1000";
+const [WIDTH, HEIGHT] = SIZE.split("x").map(Number);
+const SYSTEMS = (process.env.FRAMECAST_LOOP_SYSTEMS ?? "mjpeg,framecast,in-process").split(",");
 /** The server-to-browser link's rate in Mbit/s, or null for unlimited. */
 const LINK_MBIT = process.env.FRAMECAST_LOOP_LINK_MBIT ? Number(process.env.FRAMECAST_LOOP_LINK_MBIT) : null;
 /** The round trip between Chromium and the servers, in ms, or null for
@@ -309,7 +317,7 @@ async function sendCost() {
   if (code !== 0) throw new Error(`send_cost.py failed (${code})`);
   return JSON.parse(out);
 }
-const send_cost = LINK_MBIT === null && RTT_MS === null ? await sendCost() : null;
+const send_cost = LINK_MBIT === null && RTT_MS === null && SIZE === "1000x1000" ? await sendCost() : null;
 if (send_cost) {
   console.log(`stream.send of a 1000x1000 RGB frame, server in-process: p50 ${send_cost.send_ms_p50.toFixed(3)} ms (CPU ${send_cost.send_cpu_ms_p50.toFixed(3)} ms), p90 ${send_cost.send_ms_p90.toFixed(3)} ms`);
 }
@@ -318,15 +326,17 @@ const results = [];
 let browser = null;
 for (const name of CLASSES) {
   const frames = path.join(repo, `target/bench/loop/${name}.rgb`);
-  const made = spawn(framesBin, [name, String(FRAMES), frames], { stdio: ["ignore", "ignore", "inherit"] });
+  const made = spawn(framesBin, [name, String(FRAMES), frames, SIZE], { stdio: ["ignore", "ignore", "inherit"] });
   const [code] = await once(made, "exit");
   if (code !== 0) throw new Error(`${framesBin} failed (${code})`);
   for (const rate of RATES) {
     // The in-process server runs without a link limit only (it is the same
     // server as runFramecast's on the link).
-    const inProcess = LINK_MBIT === null && RTT_MS === null && !process.env.FRAMECAST_LOOP_NO_IN_PROCESS ? [runInProcess] : [];
+    const inProcess = LINK_MBIT === null && RTT_MS === null && !process.env.FRAMECAST_LOOP_NO_IN_PROCESS && SYSTEMS.includes("in-process") ? [runInProcess] : [];
     const mainThread = MAIN_THREAD_TOO ? [(...args) => runFramecast(...args, "main")] : [];
-    for (const run of [runMjpeg, runFramecast, ...mainThread, ...inProcess]) {
+    const publisher = SYSTEMS.includes("framecast") ? [runFramecast, ...mainThread] : [];
+    const mjpeg = SYSTEMS.includes("mjpeg") ? [runMjpeg] : [];
+    for (const run of [...mjpeg, ...publisher, ...inProcess]) {
       const result = await run(name, rate, frames);
       browser = result.browser ?? browser;
       delete result.browser;
@@ -342,6 +352,6 @@ for (const name of CLASSES) {
 }
 await writeFile(
   outPath,
-  JSON.stringify({ width: 1000, height: 1000, frames: FRAMES, measure_s: MEASURE_S, link_mbit: LINK_MBIT, rtt_ms: RTT_MS, browser, driven: "launched directly; counters read with Runtime.evaluate only", send_cost, results }, null, 2),
+  JSON.stringify({ width: WIDTH, height: HEIGHT, frames: FRAMES, measure_s: MEASURE_S, link_mbit: LINK_MBIT, rtt_ms: RTT_MS, browser, driven: "launched directly; counters read with Runtime.evaluate only", send_cost, results }, null, 2),
 );
 console.log(`wrote ${outPath}`);

@@ -1,8 +1,10 @@
 """The numpy loop of the MJPEG comparison: frames of one corpus class, paced,
 each stamped with its number and capture time.
 
-The frames come from ``framecast-bench-frames`` (raw RGB8, 1000x1000, back to
-back), so both pipelines and the rest of the benchmarks see the same pixels.
+The frames come from ``framecast-bench-frames`` (raw RGB8, back to back, of
+the size ``FRAMECAST_LOOP_SIZE`` says: 1000x1000 unless it says another, such
+as 1920x1080), so both pipelines and the rest of the benchmarks see the same
+pixels.
 They are played forwards and backwards (0..n-1, n-2..1) so the loop never
 jumps, and loaded once, so the figures measure publishing, not generating.
 
@@ -15,12 +17,13 @@ from the pixels alone (``STAMP_READER`` in tests/browser/loop-bench.mjs).
 """
 
 import itertools
+import os
 import time
 from typing import Iterator, Tuple
 
 import numpy as np
 
-WIDTH = HEIGHT = 1000
+WIDTH, HEIGHT = (int(side) for side in os.environ.get("FRAMECAST_LOOP_SIZE", "1000x1000").split("x"))
 BLOCK = 8
 BITS = 24
 STAMP_WIDTH, STAMP_HEIGHT = 8 * BLOCK, 6 * BLOCK

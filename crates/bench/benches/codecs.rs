@@ -1,6 +1,7 @@
 //! Criterion timings of every codec on every content class and size, on the
 //! same frames: encode (framecast against the previous frame), framecast's native decode (both
-//! also with each tile side of the sweep, at 1000x1000), and the memory
+//! also with each tile side of the sweep, at 1000x1000, and as protocol 4
+//! sent differences, bit planes + LZ4), and the memory
 //! floor (one full comparison of two equal
 //! frames). `cargo run --bin framecast-bench-report` turns the medians
 //! into BENCHMARKS.md.
@@ -25,7 +26,11 @@ fn codecs(c: &mut Criterion) {
             let tile_sizes = TILE_SIDES.into_iter().map(Codec::FramecastTiles);
             let codecs = Codec::ALL
                 .into_iter()
-                .chain([Codec::FramecastParallel, Codec::FramecastXorOnly])
+                .chain([
+                    Codec::FramecastParallel,
+                    Codec::FramecastXorOnly,
+                    Codec::FramecastPlanes,
+                ])
                 .chain(tile_sizes.filter(|_| sweep));
             for codec in codecs {
                 let mut encoders = Encoders::default();
@@ -46,12 +51,14 @@ fn codecs(c: &mut Criterion) {
                     })
                 });
             }
-            let decodes = [Codec::Framecast].into_iter().chain(
-                TILE_SIDES
-                    .into_iter()
-                    .map(Codec::FramecastTiles)
-                    .filter(|_| sweep),
-            );
+            let decodes = [Codec::Framecast, Codec::FramecastPlanes]
+                .into_iter()
+                .chain(
+                    TILE_SIDES
+                        .into_iter()
+                        .map(Codec::FramecastTiles)
+                        .filter(|_| sweep),
+                );
             for codec in decodes {
                 let deltas: Vec<DeltaDecode> = (1..=FRAMES)
                     .map(|n| DeltaDecode::new(codec, width, height, &frames[n - 1], &frames[n]))

@@ -16,6 +16,9 @@ pub enum Codec {
     /// framecast as protocol version 1 encoded: XOR + LZ4 or raw for every
     /// tile, no bit planes (the same-run baseline of the bit-plane goals).
     FramecastXorOnly,
+    /// framecast as protocol version 4 encoded: differences as bit planes +
+    /// LZ4, never packed (the same-run baseline of the packed goals).
+    FramecastPlanes,
     /// JPEG through libjpeg-turbo, 4:2:0, at this quality.
     Jpeg(i32),
     /// PNG at its fastest setting.
@@ -41,6 +44,7 @@ impl Codec {
             Codec::FramecastTiles(side) => format!("framecast-tiles{side}"),
             Codec::FramecastParallel => "framecast-parallel".into(),
             Codec::FramecastXorOnly => "framecast-xor-only".into(),
+            Codec::FramecastPlanes => "framecast-planes".into(),
             Codec::Jpeg(quality) => format!("jpeg-q{quality}"),
             Codec::PngFast => "png-fast".into(),
             Codec::Raw => "raw".into(),
@@ -63,6 +67,8 @@ pub struct Encoders {
     parallel: Option<Encoder>,
     /// Made on first use.
     xor_only: Option<Encoder>,
+    /// Made on first use.
+    planes: Option<Encoder>,
 }
 
 /// Threads [`Codec::FramecastParallel`] uses: every core, as the server.
@@ -88,7 +94,8 @@ impl Encoders {
             Codec::Framecast
             | Codec::FramecastTiles(_)
             | Codec::FramecastParallel
-            | Codec::FramecastXorOnly => {
+            | Codec::FramecastXorOnly
+            | Codec::FramecastPlanes => {
                 let encoder = match codec {
                     Codec::FramecastTiles(side) => self.tiled.entry(side).or_insert_with(|| {
                         Encoder::with_tile_size(side, side).expect("a valid tile side")
@@ -96,6 +103,11 @@ impl Encoders {
                     Codec::FramecastParallel => self.parallel.get_or_insert_with(|| {
                         let mut encoder = Encoder::default();
                         encoder.set_threads(cores());
+                        encoder
+                    }),
+                    Codec::FramecastPlanes => self.planes.get_or_insert_with(|| {
+                        let mut encoder = Encoder::default();
+                        encoder.set_packed(false);
                         encoder
                     }),
                     Codec::FramecastXorOnly => self.xor_only.get_or_insert_with(|| {
@@ -150,7 +162,8 @@ pub struct DeltaDecode {
 
 impl DeltaDecode {
     /// Prepares the decode of `frame` as a delta against `previous`, encoded
-    /// by `codec` (framecast with default tiles, or those of the sweep).
+    /// by `codec` (framecast with default tiles, those of the sweep, or
+    /// protocol 4's bit planes).
     pub fn new(
         codec: Codec,
         width: usize,
@@ -164,6 +177,11 @@ impl DeltaDecode {
         let mut encoder = match codec {
             Codec::FramecastTiles(side) => {
                 Encoder::with_tile_size(side, side).expect("a valid tile side")
+            }
+            Codec::FramecastPlanes => {
+                let mut encoder = Encoder::default();
+                encoder.set_packed(false);
+                encoder
             }
             _ => Encoder::default(),
         };

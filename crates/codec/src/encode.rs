@@ -56,6 +56,8 @@ pub struct Encoder {
     scrolled_changed: Vec<bool>,
     /// Whether tiles may be sent as bit planes; see [`Encoder::set_bit_planes`].
     bit_planes: bool,
+    /// Whether differences may be packed; see [`Encoder::set_packed`].
+    packed: bool,
     /// Frames encoded, for staggering the retries.
     frames: u64,
 }
@@ -186,6 +188,7 @@ impl Default for Encoder {
             grids: Default::default(),
             scrolled_changed: Vec::new(),
             bit_planes: true,
+            packed: true,
             frames: 0,
         }
     }
@@ -226,6 +229,13 @@ impl Encoder {
     /// 1 did: the benchmarks compare the two.
     pub fn set_bit_planes(&mut self, on: bool) {
         self.bit_planes = on;
+    }
+
+    /// Whether differences may be sent packed (on by default). Off, they
+    /// always go as bit planes + LZ4, as protocol version 4 sent them: the
+    /// benchmarks compare the two.
+    pub fn set_packed(&mut self, on: bool) {
+        self.packed = on;
     }
 
     /// Appends a keyframe message for `frame` to `out`.
@@ -446,6 +456,7 @@ impl Encoder {
             grid,
             changed: &state.changed,
             bit_planes: self.bit_planes,
+            packed: self.packed,
             frames: self.frames,
             lossy,
         };
@@ -499,6 +510,8 @@ struct Tiles<'a> {
     changed: &'a [bool],
     /// Whether tiles may be sent as bit planes.
     bit_planes: bool,
+    /// Whether differences may be packed.
+    packed: bool,
     /// The encoder's frame count, for staggering retries of raw tiles.
     frames: u64,
     /// JPEG tiles allowed, and the tiles the viewer holds from JPEG.
@@ -651,8 +664,8 @@ impl Tiles<'_> {
                     above = Some(row);
                 }
                 let values = &scratch.gathered;
-                let packed = scratch.packer.pack(values);
-                if packed.uniform_groups * 2 < packed.groups {
+                let packed = self.packed.then(|| scratch.packer.pack(values));
+                if let Some(packed) = packed.filter(|p| p.uniform_groups * 2 < p.groups) {
                     if packed.len >= values.len() {
                         self.write_raw(index, rect, base, out);
                         return TileEncoding::Raw;
@@ -1322,15 +1335,28 @@ mod tests {
             ("a sprite", sprite, TileEncoding::Lz4),
             ("noise", noise(base.len(), 9), TileEncoding::Raw),
         ];
-        for (name, pixels, expected) in cases {
+        // Without packing (protocol 4's choices), differences go as planes.
+        let unpacked = |encoding| match encoding {
+            TileEncoding::Packed => TileEncoding::Planes,
+            TileEncoding::UpPacked => TileEncoding::UpPlanes,
+            other => other,
+        };
+        let cases = cases.into_iter().flat_map(|(name, pixels, expected)| {
+            [
+                (name, true, pixels.clone(), expected),
+                (name, false, pixels, unpacked(expected)),
+            ]
+        });
+        for (name, packed, pixels, expected) in cases {
             let mut encoder = Encoder::default();
+            encoder.set_packed(packed);
             let mut decoder = crate::Decoder::default();
             let mut key = Vec::new();
             encoder.encode_keyframe(1, 0, at(&base), &mut key);
             decoder.apply(&key).unwrap();
             let mut out = Vec::new();
             encoder.encode(2, 0, at(&pixels), Some((1, at(&base))), &mut out);
-            assert_eq!(encodings(&out), [expected], "{name}");
+            assert_eq!(encodings(&out), [expected], "{name}, packed: {packed}");
             decoder.apply(&out).unwrap();
             let rgba: Vec<u8> = pixels
                 .chunks(3)
