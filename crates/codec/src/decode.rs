@@ -467,8 +467,8 @@ struct Replace;
 
 impl Combine for Replace {
     fn vectors(framebuffer: u8x16, tile: u8x16) -> u8x16 {
-        const ALPHA: u128 = 0xff00_0000_ff00_0000_ff00_0000_ff00_0000;
-        (framebuffer & bytemuck::cast::<u128, u8x16>(ALPHA)) | tile
+        const ALPHA: [u8; 16] = [0, 0, 0, 0xff, 0, 0, 0, 0xff, 0, 0, 0, 0xff, 0, 0, 0, 0xff];
+        (framebuffer & u8x16::new(ALPHA)) | tile
     }
 
     fn byte(_framebuffer: u8, tile: u8) -> u8 {
