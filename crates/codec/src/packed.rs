@@ -43,7 +43,7 @@ use wide::{u16x8, u32x4, u64x2, u8x16};
 /// Values a group holds.
 pub(crate) const GROUP: usize = 32;
 
-/// The most bytes a group takes packed (eight planes of four blocks).
+/// The most bytes a group takes packed (eight planes of four bytes).
 const GROUP_MAX: usize = GROUP;
 
 /// The code of a group whose width is escaped.
@@ -100,7 +100,8 @@ impl std::fmt::Display for UnpackError {
 /// Packs tiles, keeping its buffers from one to the next.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Packer {
-    /// The groups' planes of the last tile packed, and slack.
+    /// The groups' planes of the last tile packed (room for every group at
+    /// 8 bits).
     planes: Vec<u8>,
     /// Their widths, one a byte.
     widths: Vec<u8>,
