@@ -448,5 +448,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Server>()?;
     module.add_class::<Stream>()?;
     module.add_class::<_DeltaEncoder>()?;
+    // The codec's, so that Python never restates the wire format's version.
+    module.add("PROTOCOL_VERSION", framecast_codec::wire::VERSION)?;
     Ok(())
 }

@@ -48,9 +48,9 @@ __version__ = "0.1.0"
 
 log = logging.getLogger("framecast")
 
-#: The wire protocol version this client speaks (PROTOCOL.md); the server
-#: refuses any other.
-PROTOCOL_VERSION = 5
+#: The wire protocol version this client speaks (PROTOCOL.md), the codec's
+#: own; the server refuses any other.
+PROTOCOL_VERSION: int = _native.PROTOCOL_VERSION
 #: Publish header: magic, version, kind (4: publish), reserved, width, height,
 #: format (1: RGB8, 2: RGBA8), capture time in microseconds (0: server stamps).
 _HEADER = struct.Struct("<4sBBHIIBQ")

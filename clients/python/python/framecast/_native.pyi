@@ -5,6 +5,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+#: The wire protocol version of the codec this extension was built with.
+PROTOCOL_VERSION: int
+
 class Server:
     """A framecast server running in this process, on background threads."""
 
