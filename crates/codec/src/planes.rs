@@ -101,7 +101,7 @@ fn interleave(rows: [u8x16; 8]) -> [u8x16; 8] {
 
 /// Transposes the 8x8 bit matrix whose row `i` is byte `i` of `x` (its bit
 /// `j` the column): bit `8i + j` moves to `8j + i`. Its own inverse.
-pub(crate) fn transpose8(mut x: u64) -> u64 {
+fn transpose8(mut x: u64) -> u64 {
     let mut t = (x ^ (x >> 7)) & 0x00aa_00aa_00aa_00aa;
     x ^= t ^ (t << 7);
     t = (x ^ (x >> 14)) & 0x0000_cccc_0000_cccc;
@@ -111,7 +111,7 @@ pub(crate) fn transpose8(mut x: u64) -> u64 {
 }
 
 /// [`transpose8`] of both lanes.
-pub(crate) fn transpose8x2(mut x: u64x2) -> u64x2 {
+fn transpose8x2(mut x: u64x2) -> u64x2 {
     let step = |x: u64x2, shift: u32, mask: u64| {
         let t = (x ^ (x >> shift)) & u64x2::splat(mask);
         x ^ t ^ (t << shift)
