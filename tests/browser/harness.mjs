@@ -118,7 +118,7 @@ export async function postFrame(url, stream, width, height, pixels) {
 export function publishMessage(width, height, pixels) {
   const header = Buffer.alloc(25);
   header.write("FCST", 0, "latin1");
-  header.writeUInt8(5, 4); // protocol version
+  header.writeUInt8(6, 4); // protocol version
   header.writeUInt8(4, 5); // kind: publish
   header.writeUInt32LE(width, 8);
   header.writeUInt32LE(height, 12);

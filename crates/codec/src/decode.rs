@@ -13,6 +13,7 @@ use crate::jpeg;
 use crate::lz4;
 use crate::packed;
 use crate::planes::{self, unzigzag, unzigzag16, unzigzag8};
+use crate::samples;
 use crate::wire::{jpeg_slot, parse_frame, FrameMessage, Images, Scroll, TileEncoding, TileRecord};
 
 /// Holds a framebuffer and the sequence number of the frame in it.
@@ -32,6 +33,8 @@ pub struct Decoder {
     inflated: Vec<u8>,
     /// A bit-plane or packed tile's differences, back in byte order.
     differences: Vec<u8>,
+    /// A wide-sample tile's differences, back in sample order.
+    joined: Vec<u8>,
     /// A packed tile's group widths.
     widths: Vec<u8>,
     /// The JPEG tiles of the message being applied, in slot order.
@@ -47,8 +50,10 @@ const JPEG_SCRATCH_KEPT: usize = 8 * 128 * 128 * 3;
 /// How a [`Decoder`] lays out its framebuffer.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
-    /// RGBA8 whatever the frames' format, RGB8 frames with opaque alpha: what
-    /// a canvas paints.
+    /// RGBA8 for the colour formats, RGB8 frames with opaque alpha: what a
+    /// canvas paints. Frames of a value format are held as their values
+    /// (as [`Layout::Source`]), which a viewer maps to colours itself (see
+    /// [`crate::colormap`]).
     #[default]
     Rgba,
     /// The frames' own format (3 bytes a pixel for RGB8, 4 for RGBA8): the
@@ -118,6 +123,7 @@ impl Decoder {
         self.framebuffer.capacity()
             + self.inflated.capacity()
             + self.differences.capacity()
+            + self.joined.capacity()
             + self.jpeg_tiles.capacity() * std::mem::size_of::<u32>()
             + self.jpeg_pixels.capacity()
     }
@@ -229,6 +235,7 @@ impl Decoder {
             dirty = self.scroll(scroll);
         }
         let format = frame.header.format;
+        let sample_bytes = format.sample_bytes();
         self.jpeg_tiles.clear();
         let mut tiles = frame.tiles();
         for tile in &mut tiles {
@@ -249,26 +256,52 @@ impl Decoder {
                     let planes = inflate(&tile, len, &mut self.inflated)?;
                     let differences = crate::scratch(&mut self.differences, len);
                     planes::unshuffle_into(planes, differences);
+                    let up = tile.encoding == TileEncoding::UpPlanes;
                     let row_len = rect.width as usize * format.bytes_per_pixel();
-                    undo_differences(
-                        differences,
-                        row_len,
-                        tile.encoding == TileEncoding::UpPlanes,
-                    );
-                    differences
+                    if sample_bytes == 1 {
+                        undo_differences(differences, row_len, up);
+                        differences
+                    } else {
+                        let joined = crate::scratch(&mut self.joined, len);
+                        samples::join_planes(
+                            sample_bytes,
+                            differences,
+                            rect.width as usize,
+                            up,
+                            joined,
+                        );
+                        joined
+                    }
                 }
                 TileEncoding::Packed | TileEncoding::UpPacked => {
                     let differences = crate::scratch(&mut self.differences, len);
-                    // Unzigzagged as they are unpacked, sixteen at a time.
-                    packed::unpack_into(tile.payload, differences, unzigzag16, &mut self.widths)
-                        .map_err(|error| DecodeError::Packed {
-                            index: tile.index,
-                            reason: error.to_string(),
-                        })?;
-                    if tile.encoding == TileEncoding::UpPacked {
-                        undo_up(differences, rect.width as usize * format.bytes_per_pixel());
+                    let up = tile.encoding == TileEncoding::UpPacked;
+                    let unpacked = if sample_bytes == 1 {
+                        // Unzigzagged as they are unpacked, sixteen at a time.
+                        packed::unpack_into(tile.payload, differences, unzigzag16, &mut self.widths)
+                    } else {
+                        packed::unpack_into(tile.payload, differences, |x| x, &mut self.widths)
+                    };
+                    unpacked.map_err(|error| DecodeError::Packed {
+                        index: tile.index,
+                        reason: error.to_string(),
+                    })?;
+                    if sample_bytes == 1 {
+                        if up {
+                            undo_up(differences, rect.width as usize * format.bytes_per_pixel());
+                        }
+                        differences
+                    } else {
+                        let joined = crate::scratch(&mut self.joined, len);
+                        samples::join_planes(
+                            sample_bytes,
+                            differences,
+                            rect.width as usize,
+                            up,
+                            joined,
+                        );
+                        joined
                     }
-                    differences
                 }
             };
             let framebuffer = &mut self.framebuffer;
@@ -446,6 +479,14 @@ trait Combine {
     fn vectors(framebuffer: u8x16, tile: u8x16) -> u8x16;
     /// One byte.
     fn byte(framebuffer: u8, tile: u8) -> u8;
+    /// A row of samples of `sample_bytes` each in the frames' own format;
+    /// byte by byte unless the combination carries between bytes.
+    fn samples(framebuffer: &mut [u8], tile: &[u8], _sample_bytes: usize) {
+        framebuffer
+            .iter_mut()
+            .zip(tile)
+            .for_each(|(d, s)| *d = Self::byte(*d, *s));
+    }
 }
 
 /// XOR: the raw and LZ4 encodings.
@@ -487,14 +528,25 @@ impl Combine for Add {
     fn byte(framebuffer: u8, tile: u8) -> u8 {
         framebuffer.wrapping_add(tile)
     }
+
+    fn samples(framebuffer: &mut [u8], tile: &[u8], sample_bytes: usize) {
+        if sample_bytes == 1 {
+            framebuffer
+                .iter_mut()
+                .zip(tile)
+                .for_each(|(d, s)| *d = d.wrapping_add(*s));
+        } else {
+            samples::add(sample_bytes, framebuffer, tile);
+        }
+    }
 }
 
 impl Layout {
     /// Bytes a pixel of `format` takes in the framebuffer.
     fn bytes_per_pixel(self, format: PixelFormat) -> usize {
         match self {
-            Layout::Rgba => 4,
-            Layout::Source => format.bytes_per_pixel(),
+            Layout::Rgba if !format.is_value() => 4,
+            _ => format.bytes_per_pixel(),
         }
     }
 }
@@ -516,11 +568,8 @@ fn combine_tile<C: Combine>(
         let start = ((rect.y as usize + row) * fb_width as usize + rect.x as usize) * fb_bpp;
         let dst = &mut framebuffer[start..start + dst_row_len];
         match (layout, format) {
-            (Layout::Source, _) | (Layout::Rgba, PixelFormat::Rgba8) => dst
-                .iter_mut()
-                .zip(src)
-                .for_each(|(d, s)| *d = C::byte(*d, *s)),
             (Layout::Rgba, PixelFormat::Rgb8) => combine_rgb_into_rgba::<C>(dst, src),
+            _ => C::samples(dst, src, format.sample_bytes()),
         }
     }
 }

@@ -29,6 +29,7 @@ use crate::error::FrameError;
 use crate::frame::{FrameRef, PixelFormat, Rect, TileGrid, TileSet};
 use crate::packed;
 use crate::planes::{self, zigzag};
+use crate::samples;
 use crate::scroll;
 use crate::wire::{self, FrameHeader, Scroll, TileEncoding, TileRecord, TILE_HEADER_LEN};
 use crate::{DEFAULT_TILE_SIDE, MAX_TILE_SIDE, MIN_TILE_SIDE};
@@ -107,8 +108,12 @@ struct Scratch {
     /// One tile's bytes before compression (XOR or zigzagged differences),
     /// gathered from the frame's rows.
     gathered: Vec<u8>,
+    /// Wide samples' zigzagged differences as byte planes (see `samples.rs`).
+    byte_planes: Vec<u8>,
     /// The differences as bit planes.
     planes: Vec<u8>,
+    /// The rows [`estimate`] looks at.
+    estimate: EstimateRows,
     /// The differences packed.
     packer: packed::Packer,
     /// One tile's LZ4 block, before it is known to be smaller than raw.
@@ -588,7 +593,7 @@ impl Tiles<'_> {
                 // A retry only asks whether LZ4 shrinks the XOR bytes again;
                 // the next frame's estimate then picks among all encodings.
                 let candidate = if self.bit_planes && !(delta && *went_raw) {
-                    estimate(&self.frame, base, rect)
+                    estimate(&self.frame, base, rect, &mut scratch.estimate)
                 } else {
                     TileEncoding::Lz4
                 };
@@ -658,14 +663,27 @@ impl Tiles<'_> {
         let payload: &[u8] = match encoding {
             TileEncoding::Packed | TileEncoding::UpPacked => {
                 let up = encoding == TileEncoding::UpPacked;
+                let sample_bytes = self.frame.format().sample_bytes();
                 let mut above = None;
                 for row in tile_rows(&self.frame, base, rect) {
-                    append_differences(row, above.filter(|_| up), &mut scratch.gathered);
+                    let above_row = above.filter(|_| up);
+                    append_differences(sample_bytes, row, above_row, &mut scratch.gathered);
                     above = Some(row);
                 }
-                let values = &scratch.gathered;
+                let values: &[u8] = if sample_bytes == 1 {
+                    &scratch.gathered
+                } else {
+                    let len = scratch.gathered.len();
+                    let split = crate::scratch(&mut scratch.byte_planes, len);
+                    samples::split_planes(sample_bytes, &scratch.gathered, split);
+                    split
+                };
                 let packed = self.packed.then(|| scratch.packer.pack(values));
-                if let Some(packed) = packed.filter(|p| p.uniform_groups * 2 < p.groups) {
+                // Wide samples' high byte planes are mostly groups of zeros,
+                // which packing takes to two bits a group: they do not make
+                // the planes pay.
+                let pack = |p: &packed::Packed| sample_bytes > 1 || p.uniform_groups * 2 < p.groups;
+                if let Some(packed) = packed.filter(pack) {
                     if packed.len >= values.len() {
                         self.write_raw(index, rect, base, out);
                         return TileEncoding::Raw;
@@ -787,32 +805,26 @@ const ESTIMATE_GROUP: usize = 16;
 /// both ways), this costs 0.7% more bytes on plasma (0.713 against 0.708 MB
 /// a frame) and nothing measurable on the other classes, at a fraction of
 /// the time.
-fn estimate(frame: &FrameRef<'_>, base: Option<Base<'_>>, rect: Rect) -> TileEncoding {
+fn estimate(
+    frame: &FrameRef<'_>,
+    base: Option<Base<'_>>,
+    rect: Rect,
+    rows: &mut EstimateRows,
+) -> TileEncoding {
     // Mostly unchanged (GUI content) is settled by comparing bytes alone.
     if mostly_unchanged(frame, base, rect) {
         return TileEncoding::Lz4;
     }
-    const ROW_MAX: usize = MAX_TILE_SIDE as usize * 4;
-    let (mut plain, mut above, mut up) = ([0u8; ROW_MAX], [0u8; ROW_MAX], [0u8; ROW_MAX]);
+    let sample_bytes = frame.format().sample_bytes();
     let (mut plain_bits, mut up_bits, mut bytes) = (0, 0, 0);
     for (row, row_above) in sampled_rows(frame, base, rect) {
-        let len = row.0.len();
-        bytes += len;
-        let plain = &mut plain[..len];
-        differences(row, plain);
-        let up = match row_above {
-            Some(row_above) => {
-                differences(row_above, &mut above[..len]);
-                let up = &mut up[..len];
-                for (up, (here, above)) in up.iter_mut().zip(plain.iter().zip(&above[..len])) {
-                    *up = here.wrapping_sub(*above);
-                }
-                &up[..]
-            }
-            None => &plain[..],
-        };
-        plain_bits += bit_cost(plain);
-        up_bits += bit_cost(up);
+        bytes += row.0.len();
+        rows.plain.clear();
+        append_differences(sample_bytes, row, None, &mut rows.plain);
+        plain_bits += rows.bit_cost(sample_bytes, false);
+        rows.up.clear();
+        append_differences(sample_bytes, row, row_above, &mut rows.up);
+        up_bits += rows.bit_cost(sample_bytes, true);
     }
     if plain_bits.min(up_bits) >= 8 * bytes - bytes / 16 {
         TileEncoding::Lz4
@@ -820,6 +832,39 @@ fn estimate(frame: &FrameRef<'_>, base: Option<Base<'_>>, rect: Rect) -> TileEnc
         TileEncoding::UpPacked
     } else {
         TileEncoding::Packed
+    }
+}
+
+/// The zigzagged differences of one row that [`estimate`] weighs, plain and
+/// up-predicted, and wide samples' as byte planes.
+#[derive(Debug, Clone, Default)]
+struct EstimateRows {
+    plain: Vec<u8>,
+    up: Vec<u8>,
+    split: Vec<u8>,
+}
+
+impl EstimateRows {
+    /// Bits the plain or the up-predicted row would take as bit planes
+    /// (laid out in byte planes first for wide samples), estimated: each
+    /// group of [`ESTIMATE_GROUP`] bytes costs its size times the bit width
+    /// of its largest value.
+    fn bit_cost(&mut self, sample_bytes: usize, up: bool) -> usize {
+        let values = if up { &self.up } else { &self.plain };
+        let values: &[u8] = if sample_bytes == 1 {
+            values
+        } else {
+            let split = crate::scratch(&mut self.split, values.len());
+            samples::split_planes(sample_bytes, values, split);
+            split
+        };
+        let width = |group: &[u8]| {
+            let any = group.iter().fold(0u8, |any, &z| any | z);
+            group.len() * (8 - any.leading_zeros() as usize)
+        };
+        let groups = values.chunks_exact(ESTIMATE_GROUP);
+        let rest = width(groups.remainder());
+        groups.map(width).sum::<usize>() + rest
     }
 }
 
@@ -839,56 +884,51 @@ fn sampled_rows<'a>(
         })
 }
 
-/// Whether half the bytes or more of the tile's sampled rows (see
+/// Whether half the samples or more of the tile's sampled rows (see
 /// [`estimate`]) are equal to the base's (black's, without one): a GUI, text
 /// or a sprite, whose changes XOR and LZ4 keep small, as opposed to natural
-/// content, which changes everywhere.
+/// content, which changes everywhere. (Samples, not bytes: a 16-bit camera's
+/// noise leaves most high bytes as they were.)
 fn mostly_unchanged(frame: &FrameRef<'_>, base: Option<Base<'_>>, rect: Rect) -> bool {
-    let (mut bytes, mut unchanged) = (0, 0);
+    let sample_bytes = frame.format().sample_bytes();
+    let (mut samples, mut unchanged) = (0, 0);
     for ((new, old), _) in sampled_rows(frame, base, rect) {
-        bytes += new.len();
-        unchanged += match old {
-            Some(old) => new.iter().zip(old).filter(|(new, old)| new == old).count(),
-            None => new.iter().filter(|&&new| new == 0).count(),
+        samples += new.len() / sample_bytes;
+        unchanged += match (old, sample_bytes) {
+            (Some(old), 1) => new.iter().zip(old).filter(|(new, old)| new == old).count(),
+            (None, 1) => new.iter().filter(|&&new| new == 0).count(),
+            (old, _) => {
+                let old = old.map(|old| old.chunks_exact(sample_bytes));
+                let zeros = std::iter::repeat(&[0u8; 4][..sample_bytes]);
+                let new = new.chunks_exact(sample_bytes);
+                match old {
+                    Some(old) => new.zip(old).filter(|(new, old)| new == old).count(),
+                    None => new.zip(zeros).filter(|(new, zero)| new == zero).count(),
+                }
+            }
         };
     }
-    unchanged * 2 >= bytes
-}
-
-/// Bits the differences would take as bit planes, estimated: each group of
-/// [`ESTIMATE_GROUP`] bytes costs its size times the bit width of its
-/// largest zigzagged value.
-fn bit_cost(differences: &[u8]) -> usize {
-    let width = |group: &[u8]| {
-        let any = group.iter().fold(0u8, |any, &d| any | zigzag(d));
-        group.len() * (8 - any.leading_zeros() as usize)
-    };
-    let groups = differences.chunks_exact(ESTIMATE_GROUP);
-    let rest = width(groups.remainder());
-    groups.map(width).sum::<usize>() + rest
+    unchanged * 2 >= samples
 }
 
 /// A tile row in the frame and in the base (`None` for a keyframe, whose
 /// base is black).
 type RowPair<'a> = (&'a [u8], Option<&'a [u8]>);
 
-/// `out[i] = new[i] - old[i]`, wrapping (`old` black when `None`).
-fn differences((new, old): RowPair<'_>, out: &mut [u8]) {
-    match old {
-        Some(old) => {
-            for (d, (new, old)) in out.iter_mut().zip(new.iter().zip(old)) {
-                *d = new.wrapping_sub(*old);
-            }
-        }
-        None => out.copy_from_slice(new),
+/// Appends the zigzagged differences of one tile row of samples of
+/// `sample_bytes` (new minus old, sample by sample, wrapping) to `out`;
+/// with a row `above`, each minus the difference of the same sample in that
+/// row. For bytes, one pass over the row, which vectorizes; wide samples are
+/// `samples.rs`'s.
+fn append_differences(
+    sample_bytes: usize,
+    (new, old): RowPair<'_>,
+    above: Option<RowPair<'_>>,
+    out: &mut Vec<u8>,
+) {
+    if sample_bytes > 1 {
+        return samples::append_differences(sample_bytes, (new, old), above, out);
     }
-}
-
-/// Appends the zigzagged differences of one tile row (new minus old, byte
-/// by byte, wrapping) to `out`; with a row `above`, each minus the
-/// difference of the same byte in that row. One pass over the row, which
-/// vectorizes.
-fn append_differences((new, old): RowPair<'_>, above: Option<RowPair<'_>>, out: &mut Vec<u8>) {
     let difference = |new: &u8, old: &u8| new.wrapping_sub(*old);
     match (old, above) {
         (Some(old), None) => out.extend(new.iter().zip(old).map(|(n, o)| zigzag(difference(n, o)))),
@@ -1381,6 +1421,74 @@ mod tests {
         let mut decoder = crate::Decoder::default();
         decoder.apply(&out).unwrap();
         assert!(decoder.framebuffer() == &pixels[..], "decodes exactly");
+    }
+
+    #[test]
+    fn wide_samples_send_their_differences_packed_and_decode_exactly() {
+        let (w, h) = (64usize, 64usize);
+        let noise = crate::testing::noise(w * h, 9);
+        // A 12-bit camera: a gradient, and sensor noise of a few counts
+        // between frames, which carries into the high byte now and then.
+        let camera = |frame: usize| -> Vec<u8> {
+            (0..w * h)
+                .flat_map(|i| {
+                    let grain = u16::from(noise[(i + frame * 7) % (w * h)] % 9);
+                    (1000 + (i % w) as u16 * 40 + grain).to_le_bytes()
+                })
+                .collect()
+        };
+        // A float field that moves a little, with a NaN of its own payload
+        // and the infinities.
+        let field = |frame: usize| -> Vec<u8> {
+            (0..w * h)
+                .flat_map(|i| {
+                    let (x, y) = ((i % w) as f32, (i / w) as f32);
+                    let value = match i {
+                        5 => f32::from_bits(0x7fc0_1234),
+                        6 => f32::INFINITY,
+                        7 => f32::NEG_INFINITY,
+                        _ => (x * 0.1 + y * 0.07 + frame as f32 * 0.01).sin() * 3.5,
+                    };
+                    value.to_le_bytes()
+                })
+                .collect()
+        };
+        for (format, frames) in [
+            (PixelFormat::Gray16, [camera(0), camera(1)]),
+            (PixelFormat::F32, [field(0), field(1)]),
+        ] {
+            let at = |pixels| FrameRef::new(w as u32, h as u32, format, pixels).unwrap();
+            let mut encoder = Encoder::with_tile_size(64, 64).unwrap();
+            let mut key = Vec::new();
+            encoder.encode_keyframe(1, 0, at(&frames[0]), &mut key);
+            let mut delta = Vec::new();
+            encoder.encode(2, 0, at(&frames[1]), Some((1, at(&frames[0]))), &mut delta);
+            let sent = encodings(&delta);
+            assert!(
+                matches!(sent[..], [TileEncoding::Packed | TileEncoding::UpPacked]),
+                "{format}: {sent:?}"
+            );
+            // The camera's differences need 4 or 5 bits of 16; the field's
+            // about 18 of 32 (a change of a hundredth in a value of about
+            // one is 2^16 steps of its last bit), and more where it
+            // crosses zero.
+            let most = match format {
+                PixelFormat::Gray16 => frames[1].len() * 4 / 10,
+                _ => frames[1].len() * 8 / 10,
+            };
+            assert!(delta.len() < most, "{format}: {} bytes", delta.len());
+            let mut decoder = crate::Decoder::default();
+            decoder.apply(&key).unwrap();
+            assert!(
+                decoder.framebuffer() == &frames[0][..],
+                "{format}: the keyframe"
+            );
+            decoder.apply(&delta).unwrap();
+            assert!(
+                decoder.framebuffer() == &frames[1][..],
+                "{format}: the delta"
+            );
+        }
     }
 
     #[test]

@@ -5,6 +5,11 @@ use crate::{MAX_DIMENSION, MAX_FRAME_PIXELS, MAX_TILE_SIDE, MIN_TILE_SIDE};
 
 /// How the producer's pixels are laid out: row-major, tightly packed, as
 /// numpy's `tobytes()` gives them.
+///
+/// The colour formats are shown as they are; the **value** formats (one
+/// sample a pixel: [`Gray8`](PixelFormat::Gray8),
+/// [`Gray16`](PixelFormat::Gray16), [`F32`](PixelFormat::F32)) carry
+/// values that a viewer maps to colours (see [`crate::colormap`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum PixelFormat {
@@ -12,15 +17,54 @@ pub enum PixelFormat {
     Rgb8 = 1,
     /// Four bytes a pixel: red, green, blue, alpha (not premultiplied).
     Rgba8 = 2,
+    /// One byte a pixel: an unsigned 8-bit value (a grayscale camera, a
+    /// mask).
+    Gray8 = 3,
+    /// Two bytes a pixel: an unsigned 16-bit value, little-endian (a 12- or
+    /// 16-bit camera, a depth map).
+    Gray16 = 4,
+    /// Four bytes a pixel: an IEEE 754 single-precision float,
+    /// little-endian (a simulation's field); NaN and infinities included.
+    F32 = 5,
 }
 
 impl PixelFormat {
+    /// Every format, in code order.
+    pub const ALL: [PixelFormat; 5] = [
+        PixelFormat::Rgb8,
+        PixelFormat::Rgba8,
+        PixelFormat::Gray8,
+        PixelFormat::Gray16,
+        PixelFormat::F32,
+    ];
+
     /// Bytes per pixel.
     pub const fn bytes_per_pixel(self) -> usize {
         match self {
+            PixelFormat::Gray8 => 1,
+            PixelFormat::Gray16 => 2,
             PixelFormat::Rgb8 => 3,
-            PixelFormat::Rgba8 => 4,
+            PixelFormat::Rgba8 | PixelFormat::F32 => 4,
         }
+    }
+
+    /// Bytes per sample: the unit the encodings of differences subtract
+    /// in (a colour channel, or a value).
+    pub const fn sample_bytes(self) -> usize {
+        match self {
+            PixelFormat::Rgb8 | PixelFormat::Rgba8 | PixelFormat::Gray8 => 1,
+            PixelFormat::Gray16 => 2,
+            PixelFormat::F32 => 4,
+        }
+    }
+
+    /// Whether the pixels are values that a viewer maps to colours, rather
+    /// than colours.
+    pub const fn is_value(self) -> bool {
+        matches!(
+            self,
+            PixelFormat::Gray8 | PixelFormat::Gray16 | PixelFormat::F32
+        )
     }
 
     /// The format's code on the wire.
@@ -33,27 +77,42 @@ impl PixelFormat {
         match code {
             1 => Some(PixelFormat::Rgb8),
             2 => Some(PixelFormat::Rgba8),
+            3 => Some(PixelFormat::Gray8),
+            4 => Some(PixelFormat::Gray16),
+            5 => Some(PixelFormat::F32),
             _ => None,
         }
     }
 
-    /// The format named `name`: `rgb8` (also `rgb24`, ffmpeg's name, and
-    /// `rgb`) or `rgba8` (also `rgba`).
+    /// The format named `name`: its [`name`](PixelFormat::name), or `rgb24`
+    /// (ffmpeg's name) or `rgb` for RGB8, `rgba` for RGBA8, `gray` for
+    /// Gray8, `float32` for F32.
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "rgb8" | "rgb24" | "rgb" => Some(PixelFormat::Rgb8),
             "rgba8" | "rgba" => Some(PixelFormat::Rgba8),
+            "gray8" | "gray" => Some(PixelFormat::Gray8),
+            "gray16" => Some(PixelFormat::Gray16),
+            "f32" | "float32" => Some(PixelFormat::F32),
             _ => None,
         }
     }
 
-    /// The lowercase name used in URLs, logs and the CLI (`rgb8`, `rgba8`).
+    /// The lowercase name used in URLs, logs and the CLI (`rgb8`, `rgba8`,
+    /// `gray8`, `gray16`, `f32`).
     pub const fn name(self) -> &'static str {
         match self {
             PixelFormat::Rgb8 => "rgb8",
             PixelFormat::Rgba8 => "rgba8",
+            PixelFormat::Gray8 => "gray8",
+            PixelFormat::Gray16 => "gray16",
+            PixelFormat::F32 => "f32",
         }
     }
+
+    /// The names [`from_name`](PixelFormat::from_name) takes, for messages
+    /// that say what is accepted.
+    pub const NAMES: &'static str = "rgb8, rgba8, gray8, gray16 or f32";
 }
 
 impl std::fmt::Display for PixelFormat {

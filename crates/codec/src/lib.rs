@@ -22,7 +22,8 @@
 //! - [`error`]: the typed errors of all of the above.
 //! - `planes`, `packed` and `lz4` (private): the bit-plane transform, the
 //!   packing of the packed encodings and the LZ4 block decoder of the
-//!   bit-plane encodings.
+//!   bit-plane encodings; `samples` (private): the differences of 16- and
+//!   32-bit samples, as byte planes for those.
 //! - `jpeg` (private): the slots of JPEG tiles, decoded with zune-jpeg and
 //!   encoded with libjpeg-turbo (the `lossy` feature).
 //! - [`picture`]: a whole frame as a PNG (the `png` feature) or a JPEG (the
@@ -46,6 +47,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod colormap;
 pub mod decode;
 pub mod encode;
 pub mod error;
@@ -56,6 +58,7 @@ mod packed;
 #[cfg(any(feature = "png", feature = "lossy"))]
 pub mod picture;
 mod planes;
+mod samples;
 mod scroll;
 pub mod wire;
 

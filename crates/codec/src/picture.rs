@@ -6,21 +6,45 @@
 //! An RGB8 frame makes an RGB picture and an RGBA8 frame an RGBA PNG, alpha
 //! not premultiplied, as the frame has it. JPEG has no alpha: an RGBA8
 //! frame's JPEG has its colour channels as they are, alpha left out (not
-//! composited over any background).
+//! composited over any background). Gray8 and Gray16 frames make grayscale
+//! PNGs of 8 and 16 bits holding their values; an F32 frame has no PNG of its
+//! values, nor does any value frame a JPEG: map them to colours first
+//! ([`crate::colormap::Palette::map`]).
 
 use crate::{FrameRef, PixelFormat};
 
-/// Appends `frame` as a PNG to `out`: 8 bits a channel, RGB or RGBA as the
-/// frame is, each row filtered by the row above (PNG's "up" filter) and
-/// compressed with fdeflate, which is fast and small enough for the
-/// viewer's wasm.
+/// Appends `frame` as a PNG to `out`: RGB or RGBA of 8 bits a channel, or
+/// gray of 8 or 16 bits, as the frame is, each row filtered by the row above
+/// (PNG's "up" filter) and compressed with fdeflate, which is fast and
+/// small enough for the viewer's wasm.
+///
+/// # Panics
+/// For an F32 frame, which PNG cannot hold: map it to colours first.
 #[cfg(feature = "png")]
 pub fn png(frame: FrameRef<'_>, out: &mut Vec<u8>) {
+    let (depth, colour) = match frame.format() {
+        PixelFormat::Rgb8 => (8, 2),
+        PixelFormat::Rgba8 => (8, 6),
+        PixelFormat::Gray8 => (8, 0),
+        PixelFormat::Gray16 => (16, 0),
+        PixelFormat::F32 => panic!("PNG holds no floats: map an F32 frame to colours first"),
+    };
+    // PNG's 16-bit samples are big-endian.
+    let swapped: Vec<u8>;
+    let pixels = if depth == 16 {
+        swapped = frame
+            .pixels()
+            .chunks_exact(2)
+            .flat_map(|sample| [sample[1], sample[0]])
+            .collect();
+        &swapped
+    } else {
+        frame.pixels()
+    };
     let stride = frame.stride();
-    let rows = frame.pixels().chunks_exact(stride);
     let mut filtered = Vec::with_capacity((stride + 1) * frame.height() as usize);
     let mut above: &[u8] = &[];
-    for row in rows {
+    for row in pixels.chunks_exact(stride) {
         filtered.push(2); // up: each byte minus the byte above (zeros above the first row)
         if above.is_empty() {
             filtered.extend_from_slice(row);
@@ -33,15 +57,11 @@ pub fn png(frame: FrameRef<'_>, out: &mut Vec<u8>) {
         }
         above = row;
     }
-    let colour = match frame.format() {
-        PixelFormat::Rgb8 => 2,
-        PixelFormat::Rgba8 => 6,
-    };
     let mut header = Vec::with_capacity(13);
     header.extend_from_slice(&frame.width().to_be_bytes());
     header.extend_from_slice(&frame.height().to_be_bytes());
-    // 8 bits a channel, the colour type, deflate, adaptive filters, no interlace.
-    header.extend_from_slice(&[8, colour, 0, 0, 0]);
+    // Bits a sample, the colour type, deflate, adaptive filters, no interlace.
+    header.extend_from_slice(&[depth, colour, 0, 0, 0]);
     out.extend_from_slice(b"\x89PNG\r\n\x1a\n");
     png_chunk(out, b"IHDR", &header);
     png_chunk(out, b"IDAT", &fdeflate::compress_to_vec(&filtered));
@@ -63,6 +83,9 @@ fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 
 /// `frame` as a baseline 4:2:0 JPEG of `quality` (1 to 100), through
 /// libjpeg-turbo.
+///
+/// # Panics
+/// For a frame of a value format: map it to colours first.
 #[cfg(feature = "lossy")]
 pub fn jpeg(frame: FrameRef<'_>, quality: u8) -> Vec<u8> {
     let (width, height) = (frame.width() as usize, frame.height() as usize);
@@ -70,6 +93,7 @@ pub fn jpeg(frame: FrameRef<'_>, quality: u8) -> Vec<u8> {
         PixelFormat::Rgb8 => turbojpeg::PixelFormat::RGB,
         // The fourth byte is read past, whatever it holds.
         PixelFormat::Rgba8 => turbojpeg::PixelFormat::RGBX,
+        value => panic!("a {value} frame's JPEG is of its colours: map it first"),
     };
     let image = turbojpeg::Image {
         pixels: frame.pixels(),
@@ -93,10 +117,14 @@ mod tests {
 
     #[test]
     fn a_png_holds_the_frame_exactly_in_its_own_format() {
-        for (format, channels) in [(PixelFormat::Rgb8, 3), (PixelFormat::Rgba8, 4)] {
-            let pixels: Vec<u8> = (0..13 * 7 * channels)
-                .map(|i| (i * 37 % 256) as u8)
-                .collect();
+        let formats = [
+            (PixelFormat::Rgb8, 3),
+            (PixelFormat::Rgba8, 4),
+            (PixelFormat::Gray8, 1),
+            (PixelFormat::Gray16, 2),
+        ];
+        for (format, bytes) in formats {
+            let pixels: Vec<u8> = (0..13 * 7 * bytes).map(|i| (i * 37 % 256) as u8).collect();
             let frame = FrameRef::new(13, 7, format, &pixels).unwrap();
             let mut file = Vec::new();
             png(frame, &mut file);
@@ -106,8 +134,16 @@ mod tests {
             let mut decoded = vec![0; reader.output_buffer_size().unwrap()];
             let info = reader.next_frame(&mut decoded).unwrap();
             assert_eq!((info.width, info.height), (13, 7));
+            let channels = if format.is_value() { 1 } else { bytes };
             assert_eq!(info.color_type.samples(), channels);
-            assert_eq!(&decoded[..info.buffer_size()], &pixels[..], "{format:?}");
+            let mut expected = pixels.clone();
+            if format == PixelFormat::Gray16 {
+                // The PNG's samples are big-endian.
+                expected
+                    .chunks_exact_mut(2)
+                    .for_each(|sample| sample.swap(0, 1));
+            }
+            assert_eq!(&decoded[..info.buffer_size()], &expected[..], "{format:?}");
         }
     }
 }

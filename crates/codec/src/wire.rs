@@ -23,8 +23,9 @@ pub const MAGIC: [u8; 4] = *b"FCST";
 
 /// The protocol version this build speaks. 2 added the bit-plane tile
 /// encodings; 3 added whole tiles and JPEG tiles; 4 the ack's `hold_us`; 5
-/// the packed tile encodings.
-pub const VERSION: u8 = 5;
+/// the packed tile encodings; 6 the value formats (Gray8, Gray16, F32),
+/// whose differences are taken a sample at a time.
+pub const VERSION: u8 = 6;
 
 /// Bytes in the preamble.
 pub const PREAMBLE_LEN: usize = 8;
@@ -1337,10 +1338,10 @@ mod tests {
             ));
         }
         let mut bad_format = bytes.clone();
-        bad_format[offset::PUBLISH_FORMAT] = 3;
+        bad_format[offset::PUBLISH_FORMAT] = 6;
         assert_eq!(
             parse_publish(&bad_format).unwrap_err(),
-            DecodeError::UnknownPixelFormat(3)
+            DecodeError::UnknownPixelFormat(6)
         );
         let mut zero = bytes.clone();
         zero[offset::PUBLISH_WIDTH..][..4].copy_from_slice(&0u32.to_le_bytes());

@@ -5,10 +5,13 @@
 use framecast_codec::{Decoder, Encoder, FrameRef, PixelFormat};
 use proptest::prelude::*;
 
-/// The RGBA framebuffer a decoder should hold for `pixels`.
+/// The framebuffer a viewer's decoder should hold for `pixels`: RGBA for
+/// the colour formats, the values themselves for the others.
 fn expected_rgba(format: PixelFormat, pixels: &[u8]) -> Vec<u8> {
     match format {
-        PixelFormat::Rgba8 => pixels.to_vec(),
+        PixelFormat::Rgba8 | PixelFormat::Gray8 | PixelFormat::Gray16 | PixelFormat::F32 => {
+            pixels.to_vec()
+        }
         PixelFormat::Rgb8 => pixels
             .chunks_exact(3)
             .flat_map(|p| [p[0], p[1], p[2], 255])
@@ -40,10 +43,12 @@ enum Change {
         dy: f64,
         seed: u64,
     },
-    /// Every byte moves by a small amount, as a camera's sensor noise does.
+    /// Every sample (a byte, or a 16-bit value, or a float's bit pattern)
+    /// moves by a small amount, as a camera's sensor noise does.
     Drift { seed: u64, amplitude: u8 },
     /// The frame becomes a smooth ramp that moves between frames, as a
-    /// simulation's fields do.
+    /// simulation's fields do (floats: a ramp of fractions, with a NaN and
+    /// infinities where `phase` says).
     Ramp { x_step: u8, y_step: u8, phase: u8 },
     /// The frame takes a new size and format.
     Resize {
@@ -54,7 +59,7 @@ enum Change {
 }
 
 fn format() -> impl Strategy<Value = PixelFormat> {
-    prop_oneof![Just(PixelFormat::Rgb8), Just(PixelFormat::Rgba8)]
+    prop::sample::select(PixelFormat::ALL.to_vec())
 }
 
 fn change() -> impl Strategy<Value = Change> {
@@ -129,10 +134,14 @@ impl Source {
             }
             Change::Noise(seed) => self.pixels = noise(seed, self.pixels.len()),
             Change::Drift { seed, amplitude } => {
+                let sample_bytes = self.format.sample_bytes();
                 let steps = noise(seed, self.pixels.len());
-                for (byte, step) in self.pixels.iter_mut().zip(steps) {
-                    let step = step % (2 * amplitude + 1);
-                    *byte = byte.wrapping_add(step).wrapping_sub(amplitude);
+                for (sample, step) in self.pixels.chunks_exact_mut(sample_bytes).zip(steps) {
+                    let step = i64::from(step % (2 * amplitude + 1)) - i64::from(amplitude);
+                    let mut value = [0u8; 8];
+                    value[..sample_bytes].copy_from_slice(sample);
+                    let value = i64::from_le_bytes(value).wrapping_add(step).to_le_bytes();
+                    sample.copy_from_slice(&value[..sample_bytes]);
                 }
             }
             Change::Ramp {
@@ -141,14 +150,30 @@ impl Source {
                 phase,
             } => {
                 let width = self.width as usize;
-                for (at, byte) in self.pixels.iter_mut().enumerate() {
-                    let (pixel, channel) = (at / bpp, at % bpp);
-                    let (x, y) = ((pixel % width) as u8, (pixel / width) as u8);
-                    *byte = x
-                        .wrapping_mul(x_step)
-                        .wrapping_add(y.wrapping_mul(y_step))
-                        .wrapping_add(phase)
-                        .wrapping_add(channel as u8 * 50);
+                let sample_bytes = self.format.sample_bytes();
+                let samples = self.pixels.chunks_exact_mut(sample_bytes);
+                for (at, sample) in samples.enumerate() {
+                    let (pixel, channel) = (at * sample_bytes / bpp, at * sample_bytes % bpp);
+                    let (x, y) = (pixel % width, pixel / width);
+                    let value = x * usize::from(x_step)
+                        + y * usize::from(y_step)
+                        + usize::from(phase)
+                        + channel * 50;
+                    match self.format {
+                        PixelFormat::Gray16 => {
+                            sample.copy_from_slice(&(value as u16 * 3).to_le_bytes())
+                        }
+                        PixelFormat::F32 => {
+                            let value = match (pixel + usize::from(phase)) % 97 {
+                                0 => f32::NAN,
+                                1 => f32::INFINITY,
+                                2 => f32::NEG_INFINITY,
+                                _ => value as f32 / 7.0 - 20.0,
+                            };
+                            sample.copy_from_slice(&value.to_le_bytes());
+                        }
+                        _ => sample[0] = value as u8,
+                    }
                 }
             }
             Change::Scroll {

@@ -1,5 +1,5 @@
 //! Any bytes into a decoder that already holds a frame, in both layouts (a
-//! viewer's RGBA, and the frames' own format, as the server rebuilds a
+//! viewer's RGBA (values for a value format), and the frames' own format, as the server rebuilds a
 //! producer's deltas): an error or a frame, never a panic, and a
 //! framebuffer of exactly width x height pixels.
 #![no_main]
@@ -14,7 +14,8 @@ fuzz_target!(|data: &[u8]| {
     for (mut decoder, rgba) in [(Decoder::new(), true), (Decoder::source(), false)] {
         decoder.apply(&base).expect("a keyframe decodes");
         if let Ok(info) = decoder.apply(message) {
-            let bpp = if rgba {
+            // A viewer holds a value format's values as they are.
+            let bpp = if rgba && !info.format.is_value() {
                 4
             } else {
                 info.format.bytes_per_pixel()

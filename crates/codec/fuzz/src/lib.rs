@@ -18,11 +18,7 @@ pub fn frame_from(bytes: &[u8], salt: u8) -> OwnedFrame {
     let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
     let width = u32::from(at(0) % 64) + 1;
     let height = u32::from(at(1) % 64) + 1;
-    let format = if at(2) & 1 == 0 {
-        PixelFormat::Rgb8
-    } else {
-        PixelFormat::Rgba8
-    };
+    let format = PixelFormat::ALL[usize::from(at(2)) % PixelFormat::ALL.len()];
     let len = width as usize * height as usize * format.bytes_per_pixel();
     let source = if bytes.len() > 3 {
         &bytes[3..]

@@ -216,13 +216,15 @@ impl Viewer {
         .await;
     }
 
+    /// Asserts that the viewer holds `pixels`: as RGBA, or a value
+    /// format's values as they are.
     pub fn assert_shows(&self, format: PixelFormat, pixels: &[u8]) {
         let expected: Vec<u8> = match format {
-            PixelFormat::Rgba8 => pixels.to_vec(),
             PixelFormat::Rgb8 => pixels
                 .chunks_exact(3)
                 .flat_map(|p| [p[0], p[1], p[2], 255])
                 .collect(),
+            _ => pixels.to_vec(),
         };
         assert!(
             self.decoder.framebuffer() == expected,
