@@ -132,6 +132,78 @@ impl Range {
     }
 }
 
+/// Where a value range comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum RangeMode {
+    /// What suits the format: the whole of 0..=255 for Gray8, the bits in
+    /// use for Gray16 ([`Range::of_bits`] of the greatest value), and the
+    /// window for F32.
+    #[default]
+    Auto,
+    /// The frame's least and greatest finite value.
+    Frame,
+    /// The least and greatest finite value of the frames of the last two
+    /// seconds: a range that does not flicker with each frame's extremes.
+    Window,
+    /// A range that does not change.
+    Fixed(Range),
+}
+
+impl RangeMode {
+    /// The mode named `auto`, `frame` or `window` (a fixed range is two
+    /// numbers, not a name).
+    pub fn from_name(name: &str) -> Option<RangeMode> {
+        match name {
+            "auto" => Some(RangeMode::Auto),
+            "frame" => Some(RangeMode::Frame),
+            "window" => Some(RangeMode::Window),
+            _ => None,
+        }
+    }
+
+    /// A fixed range from `lo` to `hi`, if both are finite.
+    pub fn fixed(lo: f64, hi: f64) -> Option<RangeMode> {
+        let (lo, hi) = (lo as f32, hi as f32);
+        (lo.is_finite() && hi.is_finite()).then_some(RangeMode::Fixed(Range { lo, hi }))
+    }
+
+    /// Its name: `auto`, `frame`, `window` or `fixed`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RangeMode::Auto => "auto",
+            RangeMode::Frame => "frame",
+            RangeMode::Window => "window",
+            RangeMode::Fixed(_) => "fixed",
+        }
+    }
+
+    /// The range for one frame alone, `values` of `format`: the fixed range,
+    /// or the frame's own (a window of one frame), or what `auto` gives for
+    /// it; `0..=1` when no value is finite.
+    pub fn range_of(self, format: PixelFormat, values: &[u8]) -> Range {
+        const UNIT: Range = Range { lo: 0.0, hi: 1.0 };
+        match (self, format) {
+            (RangeMode::Fixed(range), _) => range,
+            (RangeMode::Auto, PixelFormat::Gray8) => Range { lo: 0.0, hi: 255.0 },
+            (RangeMode::Auto, PixelFormat::Gray16) => {
+                Range::of_bits(value_range(format, values).map_or(0.0, |range| range.hi))
+            }
+            _ => value_range(format, values).unwrap_or(UNIT),
+        }
+    }
+}
+
+/// How a producer asks for its value frames to be shown: what a viewer
+/// shows until its user chooses otherwise, and what the server's pictures
+/// of them show.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct View {
+    /// The colormap.
+    pub colormap: Colormap,
+    /// Where the range comes from.
+    pub range: RangeMode,
+}
+
 /// The least and the greatest finite value of `values`, samples of
 /// `format` (a value format), or `None` when none is finite.
 pub fn value_range(format: PixelFormat, values: &[u8]) -> Option<Range> {

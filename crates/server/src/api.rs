@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
+use framecast_codec::colormap::View;
 use framecast_codec::PixelFormat;
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -17,7 +18,7 @@ use crate::events::EventTotals;
 use crate::quality::Quality;
 use crate::session::{Inbox, Outbox, SessionConfig, Shutdown};
 use crate::stream::{Frame, JoinError, Role, Streams};
-use crate::{producer, viewer};
+use crate::{producer, view, viewer};
 
 /// `GET /ws/{stream}?quality=auto|lossless|1..100`: a viewer's WebSocket.
 pub async fn viewer_socket(
@@ -139,7 +140,7 @@ pub async fn post_frame(
     mut body: web::Payload,
     streams: web::Data<Streams>,
 ) -> Result<HttpResponse, ApiError> {
-    const USAGE: &str = "POST /api/streams/NAME/frame?width=W&height=H&format=rgb8|rgba8 with the raw pixels (row-major, tightly packed) as the body";
+    const USAGE: &str = "POST /api/streams/NAME/frame?width=W&height=H&format=rgb8|rgba8|gray8|gray16|f32 with the raw pixels (row-major, tightly packed, little-endian) as the body; for values, optionally colormap=NAME and range=auto|frame|window or vmin=LO&vmax=HI";
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -162,9 +163,17 @@ pub async fn post_frame(
     let format_name = query.get("format").map_or("rgb8", String::as_str);
     let format = PixelFormat::from_name(format_name).ok_or_else(|| {
         ApiError::BadRequest(format!(
-            "unknown format {format_name:?}; expected rgb8 or rgba8"
+            "unknown format {format_name:?}; expected {}",
+            PixelFormat::NAMES
         ))
     })?;
+    // Checked before the body is read (whether it parses does not depend on
+    // the view it changes), applied once the frame is in.
+    let view_for = |view| {
+        view::from_query(view, &query)
+            .map_err(|error| ApiError::BadRequest(format!("{error}; {USAGE}")))
+    };
+    view_for(View::default())?;
     let frame_len = framecast_codec::frame_len(width, height, format)
         .map_err(|error| ApiError::BadRequest(error.to_string()))?;
     let expected = || format!("a {width}x{height} {format} frame has {frame_len} bytes");
@@ -199,6 +208,7 @@ pub async fn post_frame(
         }
         pixels.extend_from_slice(&chunk);
     }
+    stream.set_view(view_for(stream.view())?);
     let seq = stream
         .publish(width, height, format, pixels.freeze())
         .map_err(|error| ApiError::BadRequest(error.to_string()))?;

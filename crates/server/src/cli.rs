@@ -18,6 +18,7 @@ use crate::{
 };
 use anyhow::{bail, Context};
 use clap::Parser;
+use framecast_codec::colormap::{Colormap, RangeMode, View};
 use framecast_codec::PixelFormat;
 
 /// The command's own log lines (the URL to open, why it stops) log to
@@ -47,9 +48,23 @@ struct Args {
     #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = parse_size)]
     stdin: Option<(u32, u32)>,
 
-    /// Pixel format of --stdin: rgb24 (3 bytes a pixel) or rgba (4).
+    /// Pixel format of --stdin: rgb24 (3 bytes a pixel), rgba (4), or
+    /// values shown through a colormap: gray (1 byte), gray16le (2, a 12-
+    /// or 16-bit camera), grayf32le (a 4-byte float), as ffmpeg names them.
     #[arg(long, default_value = "rgb24", value_parser = parse_format, requires = "stdin")]
     format: PixelFormat,
+
+    /// Colormap of --stdin's values (gray, gray16le, grayf32le) until a
+    /// viewer chooses another: gray, viridis, magma, inferno, turbo or
+    /// coolwarm.
+    #[arg(long, default_value = "gray", value_parser = parse_colormap, requires = "stdin")]
+    colormap: Colormap,
+
+    /// Value range of --stdin's values until a viewer chooses another: auto
+    /// (0-255 for gray, the bits in use for gray16le, the last two seconds'
+    /// least and greatest value for floats), frame, window, or LO:HI.
+    #[arg(long, default_value = "auto", value_parser = parse_range, requires = "stdin", allow_hyphen_values = true)]
+    range: RangeMode,
 
     /// Frame size of the built-in source, WIDTHxHEIGHT.
     #[arg(long, default_value = "1000x1000", value_parser = parse_size)]
@@ -300,7 +315,26 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 fn parse_format(text: &str) -> Result<PixelFormat, String> {
-    PixelFormat::from_name(text).ok_or_else(|| format!("expected rgb24 or rgba, got {text:?}"))
+    let format = match text {
+        "gray16le" => Some(PixelFormat::Gray16),
+        "grayf32le" => Some(PixelFormat::F32),
+        _ => PixelFormat::from_name(text),
+    };
+    format.ok_or_else(|| format!("expected rgb24, rgba, gray, gray16le or grayf32le; got {text:?}"))
+}
+
+fn parse_colormap(text: &str) -> Result<Colormap, String> {
+    Colormap::from_name(text).ok_or_else(|| format!("expected {}; got {text:?}", Colormap::NAMES))
+}
+
+fn parse_range(text: &str) -> Result<RangeMode, String> {
+    let fixed = text.split_once(':').and_then(|(lo, hi)| {
+        let (lo, hi) = (lo.parse().ok()?, hi.parse().ok()?);
+        RangeMode::fixed(lo, hi).filter(|_| lo < hi)
+    });
+    fixed
+        .or_else(|| RangeMode::from_name(text))
+        .ok_or_else(|| format!("expected auto, frame, window or LO:HI (LO < HI); got {text:?}"))
 }
 
 fn parse_size(text: &str) -> Result<(u32, u32), String> {
@@ -376,6 +410,10 @@ async fn serve(args: Args) -> anyhow::Result<()> {
             let name = args.stream.as_deref().unwrap_or("stdin");
             let stream = streams.get_or_create(name)?;
             stream.set_quality_cap(args.quality.quality);
+            stream.set_view(View {
+                colormap: args.colormap,
+                range: args.range,
+            });
             // Not joined at exit: a read from standard input cannot be interrupted.
             source::spawn_stdin(stream, width, height, args.format)?;
             (

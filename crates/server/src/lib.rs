@@ -60,6 +60,7 @@ pub mod session;
 pub mod source;
 pub mod static_files;
 pub mod stream;
+pub mod view;
 pub mod viewer;
 
 use std::future::Future;

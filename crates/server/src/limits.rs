@@ -3,12 +3,13 @@
 //! Each limit is a named constant here, a field of [`Limits`] and a flag of
 //! the `framecast` binary; SECURITY.md lists them all. The limits on single
 //! messages live beside the code that parses them: [`MAX_VIEWER_MESSAGE`],
-//! [`MAX_PUBLISH_MESSAGE`], [`MAX_EVENT_BYTES`], [`MAX_STREAM_NAME`] and the
-//! codec's frame dimensions.
+//! [`MAX_PUBLISH_MESSAGE`], [`MAX_EVENT_BYTES`], [`MAX_VIEW_MESSAGE_BYTES`],
+//! [`MAX_STREAM_NAME`] and the codec's frame dimensions.
 //!
 //! [`MAX_VIEWER_MESSAGE`]: crate::viewer::MAX_VIEWER_MESSAGE
 //! [`MAX_PUBLISH_MESSAGE`]: crate::producer::MAX_PUBLISH_MESSAGE
 //! [`MAX_EVENT_BYTES`]: crate::events::MAX_EVENT_BYTES
+//! [`MAX_VIEW_MESSAGE_BYTES`]: crate::view::MAX_VIEW_MESSAGE_BYTES
 //! [`MAX_STREAM_NAME`]: crate::stream::MAX_STREAM_NAME
 
 use std::time::Duration;

@@ -123,7 +123,7 @@ const ALLOWED_METHODS: &str = "GET, POST, DELETE";
 const ALLOWED_HEADERS: &str = "Authorization, Content-Type";
 /// Headers of the frame route a page may read.
 const EXPOSED_HEADERS: &str =
-    "X-Framecast-Width, X-Framecast-Height, X-Framecast-Format, X-Framecast-Seq";
+    "X-Framecast-Width, X-Framecast-Height, X-Framecast-Format, X-Framecast-Seq, X-Framecast-Colormap, X-Framecast-Range";
 /// How long a browser may keep a preflight's answer, in seconds.
 const PREFLIGHT_MAX_AGE: &str = "600";
 

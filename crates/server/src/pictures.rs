@@ -13,7 +13,11 @@
 //! one has begun; and a part goes at least every [`MJPEG_REPEAT_AFTER`].
 //!
 //! An RGBA stream's JPEGs have its colour channels, alpha left out; its PNG
-//! keeps alpha.
+//! keeps alpha. A gray stream's PNG holds its values (8 or 16 bits); a float
+//! stream's PNG, and every value stream's JPEG, is its picture: the values
+//! through the colormap and over the range its producer asked for
+//! ([`Frame::view`]; a range that follows the values follows the frame's
+//! own), said in `X-Framecast-Colormap` and `X-Framecast-Range`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -22,7 +26,8 @@ use std::time::Duration;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use bytes::Bytes;
-use framecast_codec::picture;
+use framecast_codec::colormap::{Palette, Range};
+use framecast_codec::{picture, FrameRef, PixelFormat};
 use futures_util::StreamExt;
 use tokio::sync::{watch, OnceCell, OwnedSemaphorePermit};
 
@@ -68,15 +73,44 @@ pub enum Kind {
 
 impl Kind {
     fn encode(self, frame: &Frame) -> Bytes {
+        let pixels = frame.as_frame_ref();
+        let coloured = self.is_coloured(frame).then(|| colour_mapped(frame));
+        let pixels = match &coloured {
+            Some((rgba, _)) => {
+                FrameRef::new(pixels.width(), pixels.height(), PixelFormat::Rgba8, rgba)
+                    .expect("as many colours as values")
+            }
+            None => pixels,
+        };
         match self {
             Kind::Png => {
                 let mut file = Vec::new();
-                picture::png(frame.as_frame_ref(), &mut file);
+                picture::png(pixels, &mut file);
                 Bytes::from(file)
             }
-            Kind::Jpeg(quality) => Bytes::from(picture::jpeg(frame.as_frame_ref(), quality)),
+            Kind::Jpeg(quality) => Bytes::from(picture::jpeg(pixels, quality)),
         }
     }
+
+    /// Whether this picture of `frame` is of its values' colours rather
+    /// than of its pixels: every JPEG of a value frame, and a float frame's
+    /// PNG.
+    fn is_coloured(self, frame: &Frame) -> bool {
+        let format = frame.as_frame_ref().format();
+        format.is_value() && (self != Kind::Png || format == PixelFormat::F32)
+    }
+}
+
+/// A value frame's colours, RGBA, through the colormap and over the range
+/// its producer asked for (the frame's own range where that follows the
+/// values), and that range.
+fn colour_mapped(frame: &Frame) -> (Vec<u8>, Range) {
+    let pixels = frame.as_frame_ref();
+    let range = frame.view.range.range_of(pixels.format(), pixels.pixels());
+    let palette = Palette::new(pixels.format(), frame.view.colormap, range);
+    let mut rgba = vec![0; pixels.width() as usize * pixels.height() as usize * 4];
+    palette.map(pixels.pixels(), &mut rgba);
+    (rgba, range)
 }
 
 /// The pictures of a stream's newest frame, each encoded once, and which
@@ -226,10 +260,23 @@ fn newest(streams: &Streams, name: &str) -> Result<(Arc<Stream>, Arc<Frame>), Ap
     Ok((stream, frame))
 }
 
-/// A picture, with the frame's sequence and size in `X-Framecast-*`.
-fn picture_response(frame: &Frame, media_type: &'static str, file: Bytes) -> HttpResponse {
+/// A picture of `kind`, with the frame's sequence and size in
+/// `X-Framecast-*`, and for a picture of a value frame's colours, the
+/// colormap and range.
+fn picture_response(frame: &Frame, kind: Kind, file: Bytes) -> HttpResponse {
     let pixels = frame.as_frame_ref();
-    HttpResponse::Ok()
+    let media_type = match kind {
+        Kind::Png => "image/png",
+        Kind::Jpeg(_) => "image/jpeg",
+    };
+    let mut response = HttpResponse::Ok();
+    if kind.is_coloured(frame) {
+        let range = frame.view.range.range_of(pixels.format(), pixels.pixels());
+        response
+            .insert_header(("X-Framecast-Colormap", frame.view.colormap.name()))
+            .insert_header(("X-Framecast-Range", format!("{} {}", range.lo, range.hi)));
+    }
+    response
         .content_type(media_type)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header(("X-Framecast-Width", pixels.width().to_string()))
@@ -248,7 +295,7 @@ pub async fn png(
     let (stream, frame) = newest(&streams, &name)?;
     let kept = streams.limits().max_jpeg_qualities + 1;
     let file = stream.pictures().of(&frame, Kind::Png, kept).await;
-    Ok(picture_response(&frame, "image/png", file))
+    Ok(picture_response(&frame, Kind::Png, file))
 }
 
 /// `GET /api/streams/{stream}/frame.jpg?quality=Q`: the newest frame as a
@@ -266,7 +313,7 @@ pub async fn jpeg(
         .pictures()
         .of(&frame, Kind::Jpeg(quality), kept)
         .await;
-    Ok(picture_response(&frame, "image/jpeg", file))
+    Ok(picture_response(&frame, Kind::Jpeg(quality), file))
 }
 
 /// `GET /api/streams/{stream}/mjpeg?quality=Q&fps=F`: the stream as MJPEG,

@@ -33,6 +33,7 @@ use crate::session::{
     SessionConfig, Shutdown, Step, GONE, GO_ON, SERVER_STOPPING,
 };
 use crate::stream::{now_us, Presence, Stream};
+use crate::view;
 
 /// Bad messages in a row after which a producer is closed.
 pub const MAX_BAD_IN_A_ROW: u32 = 10;
@@ -167,12 +168,11 @@ impl ProducerSession {
                 }
                 self.answer(published)
             }
-            Ok(Incoming::Text(_)) => {
-                let refused = Err(
-                    "producers send frames as binary publish or frame messages (see PROTOCOL.md)"
-                        .to_string(),
-                );
-                self.answer(refused)
+            Ok(Incoming::Text(text)) => {
+                // How value frames are to be shown, from the next frame on.
+                let view = view::from_text(self.stream.view(), &text);
+                let answered = view.map(|view| self.stream.set_view(view));
+                self.answer(answered.map(|()| self.last_seq))
             }
             Ok(Incoming::Ping(bytes)) => {
                 self.outbox.push(Outgoing::Pong(bytes));

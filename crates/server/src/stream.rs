@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use framecast_codec::colormap::View;
 use framecast_codec::{
     EncodeStats, Encoder, FrameError, FrameRef, Lossy, LossyOutcome, PixelFormat,
 };
@@ -39,6 +40,9 @@ pub struct Frame {
     format: PixelFormat,
     /// Shared, so that serving a snapshot does not copy them.
     pixels: Bytes,
+    /// How its producer asks for it to be shown, if it is of values: the
+    /// stream's view when it was published.
+    pub view: View,
 }
 
 impl Frame {
@@ -64,6 +68,9 @@ pub struct Stream {
     encoded: Mutex<EncodeCache>,
     /// What the producer allows (see [`Stream::set_quality_cap`]).
     quality_cap: Mutex<Quality>,
+    /// How the producer asks for value frames to be shown (see
+    /// [`Stream::set_view`]).
+    view: Mutex<View>,
     /// Viewers connected now.
     viewers: watch::Sender<usize>,
     /// Producers connected now (built-in sources count); viewers are told
@@ -143,6 +150,7 @@ impl Stream {
             latest: watch::Sender::new(None),
             encoded: Mutex::new(EncodeCache::default()),
             quality_cap: Mutex::new(Quality::Auto),
+            view: Mutex::default(),
             viewers: watch::Sender::new(0),
             producers: watch::Sender::new(0),
             to_producers: broadcast::Sender::new(EVENT_BACKLOG),
@@ -187,6 +195,7 @@ impl Stream {
         let pixels = pixels.into();
         FrameRef::new(width, height, format, &pixels)?;
         self.rate.lock().expect("rate lock").tick(Instant::now());
+        let view = self.view();
         let mut seq = 0;
         self.latest.send_modify(|latest| {
             seq = latest.as_ref().map_or(1, |frame| frame.seq + 1);
@@ -197,6 +206,7 @@ impl Stream {
                 height,
                 format,
                 pixels,
+                view,
             }));
         });
         Ok(seq)
@@ -344,6 +354,18 @@ impl Stream {
     /// The producer's cap; see [`Stream::set_quality_cap`].
     pub fn quality_cap(&self) -> Quality {
         *self.quality_cap.lock().expect("quality cap lock")
+    }
+
+    /// How value frames published from now on ask to be shown: the colormap
+    /// and range a viewer starts with (its user may choose others), and
+    /// those of the stream's pictures (PNG of floats, JPEG, MJPEG).
+    pub fn set_view(&self, view: View) {
+        *self.view.lock().expect("view lock") = view;
+    }
+
+    /// The view frames are published with; see [`Stream::set_view`].
+    pub fn view(&self) -> View {
+        *self.view.lock().expect("view lock")
     }
 
     /// Frees the encoders and encoded messages kept for viewers: nobody

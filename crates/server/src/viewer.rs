@@ -32,6 +32,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_ws::CloseCode;
+use framecast_codec::colormap::View;
 use framecast_codec::wire::{self, Message as WireMessage};
 use framecast_codec::{Ack, KeyframeReason, KeyframeRequest};
 
@@ -45,6 +46,7 @@ use crate::session::{
     SessionConfig, Shutdown, Step, GONE, GO_ON, SERVER_STOPPING,
 };
 use crate::stream::{Frame, Presence, Role, Stream};
+use crate::view;
 
 /// Largest message a viewer may send (acks and keyframe requests are tiny),
 /// its fragments counted together; a larger one closes the viewer with 1009.
@@ -280,6 +282,8 @@ pub struct ViewerSession {
     /// What the viewer was last told of its picture: whether it shows JPEG
     /// pixels not yet refined.
     told_lossy: Option<bool>,
+    /// How the producer last asked the viewer to show value frames.
+    told_view: Option<View>,
     /// Where it notes the frames it is sent, for producers that wait.
     sent: SentMark,
 }
@@ -324,6 +328,7 @@ impl ViewerSession {
             heartbeat: Heartbeat::new(&config),
             producer_online: None,
             told_lossy: None,
+            told_view: None,
             sent,
         }
     }
@@ -413,6 +418,13 @@ impl ViewerSession {
             .quality
             .plan(now, &self.link, fps, cap, frame_bytes, tiles);
         let encoded = self.stream.message(&frame, self.flow.base(), &plan).await;
+        if frame.as_frame_ref().format().is_value() && self.told_view != Some(frame.view) {
+            self.told_view = Some(frame.view);
+            self.outbox.push(Outgoing::Notice(
+                NoticeKind::View,
+                view::message(frame.view),
+            ));
+        }
         self.outbox.push(Outgoing::Frame(encoded.bytes.clone()));
         let now = Instant::now();
         let app_limited = !self.flow.held_back;

@@ -58,7 +58,15 @@ fn bad_arguments_say_what_is_wrong() {
         (&["--fps", "0"][..], "--fps must be above 0"),
         (
             &["--stdin", "10x10", "--format", "yuv"][..],
-            "expected rgb24 or rgba",
+            "expected rgb24, rgba, gray, gray16le or grayf32le",
+        ),
+        (
+            &["--stdin", "10x10", "--colormap", "jet"][..],
+            "expected gray, viridis, magma, inferno, turbo or coolwarm",
+        ),
+        (
+            &["--stdin", "10x10", "--range", "1:0"][..],
+            "expected auto, frame, window or LO:HI (LO < HI)",
         ),
         (&["--format", "rgba"][..], "--stdin"),
         (
@@ -185,6 +193,41 @@ async fn frames_from_standard_input_reach_viewers_exactly() {
 }
 
 #[tokio::test]
+async fn floats_from_standard_input_arrive_exactly_with_their_colormap() {
+    let (mut child, address) = start(&[
+        "--stdin",
+        "16x8",
+        "--format",
+        "grayf32le",
+        "--colormap",
+        "inferno",
+        "--range",
+        "-1:1",
+        "--stream",
+        "field",
+    ]);
+    let field: Vec<u8> = (0..16 * 8)
+        .map(|i| {
+            if i == 9 {
+                f32::NAN
+            } else {
+                (i as f32 * 0.3).sin()
+            }
+        })
+        .flat_map(f32::to_le_bytes)
+        .collect();
+    let mut stdin = child.0.stdin.take().unwrap();
+    stdin.write_all(&field).unwrap();
+    let mut viewer = Viewer::connect_to(&address, "field").await;
+    viewer.receive().await;
+    viewer.assert_shows(PixelFormat::F32, &field);
+    let (view, _) = viewer.view.clone().expect("a view message");
+    assert_eq!(view["colormap"], "inferno");
+    assert_eq!(view["range"], serde_json::json!([-1, 1]));
+    drop(stdin);
+}
+
+#[tokio::test]
 async fn beyond_loopback_a_token_is_generated_and_required() {
     let (_server, address, log) = start_on("0.0.0.0:0", &["--source", "demo", "--size", "32x32"]);
     let log = log.wait_for("?token=");
@@ -210,14 +253,11 @@ async fn beyond_loopback_a_token_is_generated_and_required() {
     let path = format!("/api/streams?token={token}");
     let listed = http_request(local, "GET", &path, &[("Host", "framecast.lan")], b"").await;
     assert_eq!(listed.status, 200);
-    let mut viewer = Viewer {
-        socket: websocket(&format!("ws://{local}/ws/demo?token={token}"), &[])
+    let mut viewer = Viewer::over(
+        websocket(&format!("ws://{local}/ws/demo?token={token}"), &[])
             .await
             .unwrap(),
-        decoder: framecast_codec::Decoder::new(),
-        producer_online: None,
-        lossy: None,
-    };
+    );
     viewer.receive().await;
 }
 

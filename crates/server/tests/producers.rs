@@ -167,7 +167,7 @@ async fn bad_frames_get_an_error_and_lose_nothing() {
     assert!(producer
         .next_error()
         .await
-        .contains("binary publish or frame messages"));
+        .contains("a producer's text message is a JSON view message"));
 
     // The stream kept its last good frame, and the viewer is still connected
     // and gets the next good one.

@@ -50,12 +50,7 @@ async fn apply_and_ack(viewer: &mut Viewer, bytes: &[u8]) -> usize {
 
 async fn connect(server: &common::TestServer, query: &str) -> Viewer {
     let url = format!("ws://{}/ws/nature?{query}", server.address);
-    Viewer {
-        socket: websocket(&url, &[]).await.expect("viewer connects"),
-        decoder: framecast_codec::Decoder::new(),
-        producer_online: None,
-        lossy: None,
-    }
+    Viewer::over(websocket(&url, &[]).await.expect("viewer connects"))
 }
 
 #[tokio::test]

@@ -274,14 +274,11 @@ async fn tokens_grant_viewing_and_publishing_separately() {
             .map(|e| e.0),
         Some(401)
     );
-    let mut viewer = Viewer {
-        socket: websocket(&url(&server, "/ws/cam?token=view-secret"), &[])
+    let mut viewer = Viewer::over(
+        websocket(&url(&server, "/ws/cam?token=view-secret"), &[])
             .await
             .unwrap(),
-        decoder: framecast_codec::Decoder::new(),
-        producer_online: None,
-        lossy: None,
-    };
+    );
     viewer.receive().await;
     viewer.assert_shows(PixelFormat::Rgb8, &frame);
 

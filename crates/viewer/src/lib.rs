@@ -17,9 +17,9 @@
 
 mod values;
 
-use framecast_codec::colormap::{Colormap, Range};
+use framecast_codec::colormap::{Colormap, Range, RangeMode};
 use framecast_codec::{Ack, Decoder, FrameRef, KeyframeReason, KeyframeRequest, PixelFormat, Rect};
-use values::{value_at, RangeMode, ValueView};
+use values::{value_at, ValueView};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::ImageData;

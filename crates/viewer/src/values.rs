@@ -13,50 +13,15 @@
 
 use std::collections::VecDeque;
 
-use framecast_codec::colormap::{value_range, Colormap, Palette, Range};
+use framecast_codec::colormap::{value_range, Colormap, Palette, Range, RangeMode};
 use framecast_codec::{PixelFormat, Rect};
 
-/// How long the `window` range remembers a frame's values, in milliseconds.
+/// How long the `window` range remembers a frame's values, in milliseconds
+/// ([`RangeMode::Window`]).
 pub const WINDOW_MS: f64 = 2000.0;
 
 /// Side of the blocks whose ranges are kept, in pixels.
 const BLOCK: u32 = 64;
-
-/// Where the value range comes from.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum RangeMode {
-    /// What suits the format (see the module's documentation).
-    Auto,
-    /// The frame's least and greatest finite value.
-    Frame,
-    /// The least and greatest finite value of the frames of the last
-    /// [`WINDOW_MS`].
-    Window,
-    /// A range that does not change.
-    Fixed(Range),
-}
-
-impl RangeMode {
-    /// `auto`, `frame` or `window` (a fixed range has no name).
-    pub fn from_name(name: &str) -> Option<RangeMode> {
-        match name {
-            "auto" => Some(RangeMode::Auto),
-            "frame" => Some(RangeMode::Frame),
-            "window" => Some(RangeMode::Window),
-            _ => None,
-        }
-    }
-
-    /// Its name: `auto`, `frame`, `window` or `fixed`.
-    pub fn name(self) -> &'static str {
-        match self {
-            RangeMode::Auto => "auto",
-            RangeMode::Frame => "frame",
-            RangeMode::Window => "window",
-            RangeMode::Fixed(_) => "fixed",
-        }
-    }
-}
 
 /// The RGBA picture of a value frame and what it was painted with.
 #[derive(Debug)]

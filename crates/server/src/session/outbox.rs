@@ -62,6 +62,8 @@ pub enum NoticeKind {
     Status,
     /// A viewer's quality mode and whether it shows JPEG pixels.
     Quality,
+    /// How the producer asks for value frames to be shown.
+    View,
     /// Why a producer's message was refused.
     Error,
     /// How many input events a producer was not sent ([`dropped_notice`]).

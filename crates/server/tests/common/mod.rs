@@ -112,6 +112,9 @@ pub struct Viewer {
     pub producer_online: Option<bool>,
     /// The last quality message: whether the picture holds JPEG tiles.
     pub lossy: Option<bool>,
+    /// The last view message (how value frames are to be shown), and the
+    /// frames decoded before it came.
+    pub view: Option<(serde_json::Value, u64)>,
 }
 
 impl Viewer {
@@ -124,11 +127,17 @@ impl Viewer {
         let socket = websocket(&format!("ws://{address}/ws/{stream}"), &[])
             .await
             .expect("viewer connects");
+        Viewer::over(socket)
+    }
+
+    /// A viewer on a WebSocket already open.
+    pub fn over(socket: Socket) -> Viewer {
         Viewer {
             socket,
             decoder: Decoder::new(),
             producer_online: None,
             lossy: None,
+            view: None,
         }
     }
 
@@ -164,6 +173,10 @@ impl Viewer {
         let status: serde_json::Value = serde_json::from_str(text).expect("text messages are JSON");
         if status["type"] == "quality" {
             self.lossy = Some(status["lossy"].as_bool().expect("lossy is a bool"));
+            return false;
+        }
+        if status["type"] == "view" {
+            self.view = Some((status, self.decoder.held_seq().unwrap_or(0)));
             return false;
         }
         assert_eq!(status["type"], "status", "{text}");
