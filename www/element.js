@@ -35,12 +35,16 @@
 // how the frame fits until zoomed), interactive (pointer, wheel and keys go
 // to the producer; otherwise they zoom, pan and inspect), status (a status
 // line), stats-overlay (the figures of the last second), main-thread
-// (decode and paint on the page's main thread, not in a worker).
+// (decode and paint on the page's main thread, not in a worker); for a
+// stream of values (gray, 16-bit, float): colormap (gray, viridis, magma,
+// inferno, turbo, coolwarm), vmin and vmax (a fixed range) or range (auto,
+// frame, window), which override what the producer asked for and what is
+// chosen on the colour bar.
 // Methods: zoomTo(scale, x, y, {device}), fitView(), pause(), resume(),
 // snapshot(), pixel(x, y), shown(), close(). Properties: view, paused,
-// stats, connected, statusText, state, worker, transport. Events
-// (bubbling): connect, disconnect, frame, producer, error, viewchange,
-// pointer. PROTOCOL.md says what goes over the wire; README.md shows it in
+// stats, connected, statusText, state, worker, transport, valuesShown.
+// Events (bubbling): connect, disconnect, frame, producer, error,
+// viewchange, valueschange, pointer. PROTOCOL.md says what goes over the wire; README.md shows it in
 // use.
 
 const RECONNECT_MIN_MS = 250;
@@ -67,6 +71,21 @@ const WHEEL_PIXELS_PER_E = 500;
 const HINT_MS = 1500;
 const FITS = ["contain", "cover", "fill", "none", "scale-down"];
 const QUALITY = /^(auto|lossless|[1-9][0-9]?|100)$/;
+
+/** A value as the readout and the zoomed grid print it: an integer as it
+ * is, a float to seven significant digits at most (a float32 has about
+ * that many), NaN and the infinities by name. */
+export function formatValue(value) {
+  if (Number.isNaN(value)) return "NaN";
+  if (value === Infinity) return "+inf";
+  if (value === -Infinity) return "-inf";
+  if (Number.isInteger(value) && Math.abs(value) < 1e7) return String(value);
+  return String(Number(value.toPrecision(7)));
+}
+
+/** The colormaps a value frame may be painted with (PROTOCOL.md). */
+export const COLORMAPS = ["gray", "viridis", "magma", "inferno", "turbo", "coolwarm"];
+const RANGE_MODES = ["auto", "frame", "window"];
 
 /** The totals of a view: what tests and host pages read (the built-in page
  * exposes them as window.framecast). */
@@ -182,6 +201,8 @@ export class Renderer {
     this.paintScheduled = false;
     this.redraw = false; // the whole screen must be drawn again
     this.totals = { seq: 0, width: 0, height: 0, applied: 0, bytes: 0, refinements: 0, frames: 0, dropped: 0 };
+    this.valuesChanged = false; // the colormap or range changed: paint the values again
+    this.valuesTold = ""; // the colormap, range and format the element was last told of
     this.received = 0; // frame messages received in all, held while paused or not
   }
 
@@ -213,6 +234,8 @@ export class Renderer {
         return message.paused ? this.pause() : this.resume();
       case "ask":
         return this.answer(message);
+      case "values":
+        return this.setValues(message.values);
       case "dispose":
         this.disconnect();
         this.link = null;
@@ -395,9 +418,14 @@ export class Renderer {
       link.paintMs += performance.now() - start;
       link.unpainted = false;
       this.painted(link);
+    } else if (this.valuesChanged) {
+      const dirty = this.putFrame();
+      this.draw(dirty);
+      dirty?.free();
     } else if (this.redraw) {
       this.draw(null);
     }
+    this.valuesChanged = false;
     if (link?.unacked && this.visible && !this.paused) this.ack();
   }
 
@@ -405,6 +433,7 @@ export class Renderer {
    * rectangle (or null when nothing changed). */
   putFrame() {
     const dirty = this.viewer.take_dirty();
+    if (this.viewer.isValues) this.tellValues();
     if (!dirty) return null;
     const image = this.viewer.image();
     if (this.source.width !== image.width || this.source.height !== image.height) {
@@ -473,7 +502,9 @@ export class Renderer {
     const [columns, rows] = [shown.x1 - shown.x0, shown.y1 - shown.y0];
     const pixels = this.viewer.region(shown.x0, shown.y0, columns, rows);
     if (!pixels) return;
-    const channels = this.viewer.format === "rgba8" ? 4 : 3;
+    // A value frame's values, one a pixel; a colour frame's channels.
+    const values = this.viewer.isValues ? this.viewer.values(shown.x0, shown.y0, columns, rows) : null;
+    const channels = values ? 1 : this.viewer.format === "rgba8" ? 4 : 3;
     const size = Math.min(sy / (channels + 1), 13 * dpr);
     context.font = `${size}px ui-monospace, monospace`;
     context.textAlign = "center";
@@ -485,11 +516,50 @@ export class Renderer {
         context.fillStyle = 0.299 * r + 0.587 * g + 0.114 * b > 140 ? "#000" : "#fff";
         const cx = left + (shown.x0 + column + 0.5) * sx;
         const cy = top + (shown.y0 + row + 0.5) * sy;
+        if (values) {
+          context.fillText(formatValue(values[row * columns + column]), cx, cy, sx * 0.95);
+          continue;
+        }
         for (let channel = 0; channel < channels; channel++) {
           context.fillText(String(pixels[at + channel]), cx, cy + (channel - (channels - 1) / 2) * size * 1.15);
         }
       }
     }
+  }
+
+  /** Paints values with `values` {colormap, range}: a colormap's name,
+   * and "auto", "frame", "window" or [lo, hi]; the next paint paints the
+   * whole frame. */
+  setValues({ colormap, range }) {
+    try {
+      this.viewer.setColormap(colormap);
+      if (Array.isArray(range)) this.viewer.setRange(range[0], range[1]);
+      else this.viewer.setRangeMode(range);
+    } catch (error) {
+      this.emit({ type: "values-error", message: String(error.message ?? error) });
+      return;
+    }
+    this.valuesChanged = true;
+    this.schedulePaint();
+  }
+
+  /** Tells the element the colormap and range values are painted with,
+   * when they changed: for its colour bar. */
+  tellValues() {
+    const viewer = this.viewer;
+    const range = viewer.range();
+    const told = `${viewer.format} ${viewer.colormap} ${viewer.rangeMode} ${range?.join(" ")}`;
+    if (told === this.valuesTold) return;
+    const colormapChanged = !this.valuesTold.startsWith(`${viewer.format} ${viewer.colormap} `);
+    this.valuesTold = told;
+    this.emit({
+      type: "values",
+      format: viewer.format,
+      colormap: viewer.colormap,
+      mode: viewer.rangeMode,
+      range: range ? [...range] : null,
+      bar: colormapChanged ? viewer.colourBar() : null,
+    });
   }
 
   /** A paint happened: the totals go to the element. */
@@ -501,7 +571,9 @@ export class Renderer {
     totals.seq = seq;
     totals.frames += 1;
     const latency = link.newestCaptureMs ? Date.now() - link.newestCaptureMs : null;
-    this.emit({ type: "painted", totals: { ...totals }, latency });
+    const values = this.viewer.isValues;
+    if (!values) this.valuesTold = "";
+    this.emit({ type: "painted", totals: { ...totals }, latency, values });
   }
 
   // --- questions ---
@@ -523,6 +595,7 @@ export class Renderer {
       case "pixel": {
         const rgba = viewer.pixel(args.x, args.y);
         if (!rgba) return null;
+        if (viewer.isValues) return { rgba: [...rgba], value: viewer.value(args.x, args.y), format: viewer.format };
         return { rgba: [...rgba], channels: viewer.format === "rgba8" ? 4 : 3 };
       }
       case "snapshot":
@@ -778,6 +851,13 @@ canvas { display: block; width: 100%; height: 100%; }
 .readout { left: 0; top: 0; font-family: ui-monospace, monospace; }
 .figures { right: 0; bottom: 1.8em; font-family: ui-monospace, monospace; text-align: right; }
 .hint { left: 50%; top: 50%; transform: translate(-50%, -50%); border-radius: 4px; }
+.colourbar { position: absolute; left: 4px; bottom: 1.9em; display: flex; align-items: center; gap: 4px;
+  padding: 2px 4px; color: #ddd; background: rgb(0 0 0 / 0.6); border-radius: 3px; line-height: 1.2;
+  opacity: 0.85; }
+.colourbar select, .colourbar input { font: inherit; color: #eee; background: rgb(30 30 30 / 0.85);
+  border: 1px solid #555; border-radius: 3px; padding: 0 2px; }
+.colourbar .bound { width: 6.5em; font-family: ui-monospace, monospace; text-align: center; }
+.colourbar .bar { width: 128px; height: 12px; image-rendering: pixelated; border: 1px solid #555; }
 .toolbar { position: absolute; top: 4px; right: 4px; display: flex; gap: 2px; line-height: 1.2;
   opacity: 0; transition: opacity 0.15s; }
 :host(:hover) .toolbar, .toolbar:focus-within { opacity: 1; }
@@ -815,13 +895,20 @@ const TOOLS = [
 ];
 
 export class FramecastView extends (globalThis.HTMLElement ?? Object) {
-  static observedAttributes = ["server", "stream", "token", "quality", "fit", "interactive", "status", "stats-overlay"];
+  static observedAttributes = [
+    "server", "stream", "token", "quality", "fit", "interactive", "status", "stats-overlay",
+    "colormap", "vmin", "vmax", "range",
+  ];
 
   #surface; // the canvas's box: it takes the pointer, the wheel and the keys
   #canvas; // transferred to the renderer's worker, so replaced with the renderer
   #statusLine;
   #readout;
   #figures;
+  #colourBar; // the colormap, range and their controls, for a stream of values
+  #producerValues = null; // {colormap, range} the producer asked for (PROTOCOL.md's view message)
+  #chosenValues = {}; // {colormap?, range?} chosen in the view (the colour bar's controls)
+  #valuesShown = null; // what the renderer last said it paints values with
   #hint;
   #buttons = {};
   #state = newState();
@@ -877,6 +964,7 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
     this.#readout = overlay("readout");
     this.#readout.setAttribute("aria-live", "off");
     this.#figures = overlay("figures", "pre");
+    this.#colourBar = this.#newColourBar(overlay("colourbar", "div"));
     this.#hint = overlay("hint");
     const toolbar = document.createElement("div");
     toolbar.className = "toolbar";
@@ -894,7 +982,7 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
       this.#buttons[name] = button;
       toolbar.append(button);
     }
-    root.append(style, this.#surface, this.#readout, this.#figures, this.#hint, this.#statusLine, toolbar);
+    root.append(style, this.#surface, this.#readout, this.#figures, this.#hint, this.#statusLine, this.#colourBar.element, toolbar);
     this.#resizeObserver = new ResizeObserver(([entry]) => this.#onResize(entry));
     this.#listen();
   }
@@ -960,6 +1048,37 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
   set statsOverlay(value) {
     this.toggleAttribute("stats-overlay", Boolean(value));
   }
+  /** The colormap of a stream of values: the attribute, else what was chosen
+   * in the view, else what the producer asked for, else gray. */
+  get colormap() {
+    return this.#values().colormap;
+  }
+  set colormap(value) {
+    this.setAttribute("colormap", value);
+  }
+  /** The value range of a stream of values, as chosen ("auto", "frame",
+   * "window" or [lo, hi]): the vmin and vmax attributes, else the range
+   * attribute, else what was chosen in the view, else the producer's. */
+  get range() {
+    return this.#values().range;
+  }
+  set range(value) {
+    if (Array.isArray(value)) {
+      this.removeAttribute("range");
+      this.setAttribute("vmin", String(value[0]));
+      this.setAttribute("vmax", String(value[1]));
+    } else {
+      this.removeAttribute("vmin");
+      this.removeAttribute("vmax");
+      this.setAttribute("range", value);
+    }
+  }
+  /** What values are painted with now: {format, colormap, mode, range: [lo,
+   * hi]} (the range in effect, which `auto`, `frame` and `window` follow),
+   * or null for a stream of colours. */
+  get valuesShown() {
+    return this.#valuesShown && { ...this.#valuesShown, bar: undefined };
+  }
 
   // --- what it shows ---
 
@@ -1000,13 +1119,18 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
   }
 
   /** The pixel at image column `x`, row `y`: {rgba, values, exact}, or null
-   * outside the frame. `values` are the frame's own channels; `exact` is
-   * false while the picture shows JPEG pixels not yet refined. */
+   * outside the frame. `values` are the frame's own channels, or for a
+   * stream of values its one value (also `value`: an integer for gray, the
+   * float itself for f32, NaN and infinities included), and `rgba` the
+   * colour it is shown in; `exact` is false while the picture shows JPEG
+   * pixels not yet refined. */
   async pixel(x, y) {
     if (!this.#renderer || !Number.isInteger(x) || !Number.isInteger(y) || x < 0 || y < 0) return null;
     const answer = await this.#ask("pixel", { x, y });
     if (!answer) return null;
-    return { rgba: answer.rgba, values: answer.rgba.slice(0, answer.channels), exact: !this.#state.lossy };
+    const exact = !this.#state.lossy;
+    if ("value" in answer) return { rgba: answer.rgba, values: [answer.value], value: answer.value, exact };
+    return { rgba: answer.rgba, values: answer.rgba.slice(0, answer.channels), exact };
   }
 
   /** The picture as painted, at the frame's own size: {width, height,
@@ -1120,6 +1244,7 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
       this.#emit("viewchange", this.view);
     }
     else if (name === "status") this.#statusLine.hidden = value === null;
+    else if (["colormap", "vmin", "vmax", "range"].includes(name)) this.#sendValues();
     else if (name === "stats-overlay") {
       this.#figures.hidden = value === null;
       this.#buttons.figures.setAttribute("aria-pressed", String(value !== null));
@@ -1170,6 +1295,7 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
         await start;
         this.#sendLayout();
         this.#sendView();
+        this.#sendValues();
         this.#renderer.post({ type: "visible", visible: document.visibilityState === "visible" });
       }
       await this.#rendererReady;
@@ -1336,10 +1462,19 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
           if (state.latencies.length > LATENCIES_KEPT) state.latencies.splice(0, state.latencies.length - LATENCIES_KEPT);
         }
         if (resized) this.#onFrameSize();
+        if (!event.values && this.#valuesShown) {
+          this.#valuesShown = null;
+          this.#colourBar.element.hidden = true;
+        }
         if (this.#hover) this.#updateReadout();
         this.#emit("frame", { seq: state.seq, width: state.width, height: state.height, exact: !state.lossy });
         return;
       }
+      case "values":
+        return this.#showValues(event);
+      case "values-error":
+        this.#emit("error", { message: event.message });
+        return this.#show("error", event.message);
       case "bad-frame":
         state.lastError = event.message;
         return this.#show("error", `bad frame: ${event.message}; asking for a keyframe`);
@@ -1358,6 +1493,9 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
       state.producerOnline = message.producer;
       this.#emit("producer", { online: message.producer });
       this.#showConnected();
+    } else if (message.type === "view") {
+      this.#producerValues = { colormap: message.colormap, range: message.range };
+      this.#sendValues();
     } else if (message.type === "quality") {
       state.quality = message.mode;
       if (message.lossy && !state.lossy) state.lossyTimes += 1;
@@ -1433,6 +1571,115 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
 
   #sendView() {
     this.#renderer?.post({ type: "view", view: this.#viewSpec() });
+  }
+
+  // --- values: colormap and range ---
+
+  /** The colormap and range values are painted with: each from the
+   * attributes, else as chosen in the view, else as the producer asked,
+   * else gray and auto. A bad attribute is said once and left out. */
+  #values() {
+    const colormapAttribute = this.getAttribute("colormap");
+    const colormap = COLORMAPS.includes(colormapAttribute)
+      ? colormapAttribute
+      : this.#chosenValues.colormap ?? this.#producerValues?.colormap ?? "gray";
+    const [vmin, vmax] = [this.getAttribute("vmin"), this.getAttribute("vmax")].map((text) => (text === null || text.trim() === "" ? NaN : Number(text)));
+    const rangeAttribute = this.getAttribute("range");
+    let range;
+    if (Number.isFinite(vmin) && Number.isFinite(vmax) && vmin < vmax) range = [vmin, vmax];
+    else if (RANGE_MODES.includes(rangeAttribute)) range = rangeAttribute;
+    else range = this.#chosenValues.range ?? this.#producerValues?.range ?? "auto";
+    return { colormap, range };
+  }
+
+  #sendValues() {
+    const colormap = this.getAttribute("colormap");
+    if (colormap !== null && !COLORMAPS.includes(colormap)) {
+      this.#emit("error", { message: `colormap="${colormap}": expected ${COLORMAPS.join(", ")}` });
+    }
+    const bounds = ["vmin", "vmax"].filter((name) => this.hasAttribute(name));
+    const [vmin, vmax] = [Number(this.getAttribute("vmin")), Number(this.getAttribute("vmax"))];
+    if (bounds.length === 1 || (bounds.length === 2 && !(Number.isFinite(vmin) && Number.isFinite(vmax) && vmin < vmax))) {
+      this.#emit("error", { message: `vmin and vmax are two numbers, vmin the smaller; got ${this.getAttribute("vmin")} and ${this.getAttribute("vmax")}` });
+    }
+    const range = this.getAttribute("range");
+    if (range !== null && !RANGE_MODES.includes(range)) {
+      this.#emit("error", { message: `range="${range}": expected ${RANGE_MODES.join(", ")} (or vmin and vmax)` });
+    }
+    this.#renderer?.post({ type: "values", values: this.#values() });
+  }
+
+  /** The colour bar: the colormap (a choice), the range's ends (editable:
+   * typing one fixes the range) and where the range comes from (a
+   * choice). */
+  #newColourBar(element) {
+    const select = (label, options, change) => {
+      const choice = document.createElement("select");
+      choice.setAttribute("aria-label", label);
+      choice.title = label;
+      for (const option of options) choice.append(new Option(option, option));
+      choice.addEventListener("change", () => change(choice.value));
+      return choice;
+    };
+    const bound = (label) => {
+      const input = document.createElement("input");
+      input.className = "bound";
+      input.setAttribute("aria-label", label);
+      input.title = `${label}: type a number to fix the range`;
+      input.addEventListener("change", () => {
+        const [lo, hi] = [Number(parts.lo.value), Number(parts.hi.value)];
+        if (parts.lo.value.trim() && parts.hi.value.trim() && Number.isFinite(lo) && Number.isFinite(hi) && lo < hi) {
+          this.#choose({ range: [lo, hi] });
+        } else {
+          this.#show("error", `a range is two numbers, the first the smaller; got ${parts.lo.value} and ${parts.hi.value}`);
+        }
+      });
+      return input;
+    };
+    const parts = {
+      element,
+      colormap: select("Colormap", COLORMAPS, (colormap) => this.#choose({ colormap })),
+      lo: bound("Lowest value"),
+      bar: Object.assign(document.createElement("canvas"), { width: 256, height: 1, className: "bar" }),
+      hi: bound("Highest value"),
+      mode: select("Where the range comes from", [...RANGE_MODES, "fixed"], (mode) =>
+        this.#choose({ range: mode === "fixed" ? this.#valuesShown?.range ?? [0, 1] : mode }),
+      ),
+    };
+    parts.bar.setAttribute("aria-hidden", "true");
+    element.append(parts.colormap, parts.lo, parts.bar, parts.hi, parts.mode);
+    return parts;
+  }
+
+  /** A colormap or range chosen in the view: it holds until the page sets
+   * the attributes, whatever the producer asks. */
+  #choose(values) {
+    for (const name of Object.keys(values)) {
+      if (name === "colormap") this.removeAttribute("colormap");
+      else ["vmin", "vmax", "range"].forEach((attribute) => this.removeAttribute(attribute));
+    }
+    Object.assign(this.#chosenValues, values);
+    this.#sendValues();
+  }
+
+  /** The renderer paints values with these now: the colour bar shows
+   * them. */
+  #showValues({ format, colormap, mode, range, bar }) {
+    const parts = this.#colourBar;
+    this.#valuesShown = { format, colormap, mode, range, bar: bar ?? this.#valuesShown?.bar };
+    parts.element.hidden = false;
+    parts.colormap.value = colormap;
+    parts.mode.value = mode;
+    const typing = [parts.lo, parts.hi].includes(this.shadowRoot.activeElement);
+    if (range && !typing) {
+      parts.lo.value = formatValue(range[0]);
+      parts.hi.value = formatValue(range[1]);
+    }
+    if (bar) {
+      const image = new ImageData(new Uint8ClampedArray(bar), 256, 1);
+      parts.bar.getContext("2d").putImageData(image, 0, 0);
+    }
+    this.#emit("valueschange", this.valuesShown);
   }
 
   /** A new frame size: the element's own size follows it (where the page
@@ -1639,7 +1886,10 @@ export class FramecastView extends (globalThis.HTMLElement ?? Object) {
           continue;
         }
         const names = pixel.values.length === 4 ? "RGBA" : "RGB";
-        const values = pixel.values.map((value, n) => `${names[n]} ${String(value).padStart(3)}`).join("  ");
+        const values =
+          "value" in pixel
+            ? formatValue(pixel.value)
+            : pixel.values.map((value, n) => `${names[n]} ${String(value).padStart(3)}`).join("  ");
         this.#readout.textContent = `x ${x}  y ${y}   ${values}${pixel.exact ? "" : "   JPEG, not exact yet"}`;
         this.#readout.dataset.exact = pixel.exact;
         this.#readout.hidden = false;

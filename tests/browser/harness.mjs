@@ -102,11 +102,12 @@ export async function publishedFrame(url, stream) {
   return { width, height, seq, rgba };
 }
 
-/** POSTs an RGB8 frame to `stream` of the server at `url` (PROTOCOL.md's
- * frame route); resolves to its sequence number, failing on any other
- * answer than 200. */
-export async function postFrame(url, stream, width, height, pixels) {
-  const route = new URL(`/api/streams/${stream}/frame?width=${width}&height=${height}&format=rgb8`, url);
+/** POSTs a frame (RGB8 unless `format` says otherwise; `query` adds
+ * parameters such as a colormap) to `stream` of the server at `url`
+ * (PROTOCOL.md's frame route); resolves to its sequence number, failing on
+ * any other answer than 200. */
+export async function postFrame(url, stream, width, height, pixels, format = "rgb8", query = "") {
+  const route = new URL(`/api/streams/${stream}/frame?width=${width}&height=${height}&format=${format}${query}`, url);
   const response = await fetch(route, { method: "POST", body: pixels, headers: { "Content-Type": "application/octet-stream" } });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`POST ${route.pathname}: ${response.status} ${text}`);

@@ -260,8 +260,34 @@ export class Viewer {
         return FrameStats.__wrap(ret[0]);
     }
     /**
-     * The source format of the frame held: `"rgb8"`, `"rgba8"`, or `""`
-     * before the first keyframe.
+     * The colormap values are painted with.
+     * @returns {string}
+     */
+    get colormap() {
+        let deferred1_0;
+        let deferred1_1;
+        try {
+            const ret = wasm.viewer_colormap(this.__wbg_ptr);
+            deferred1_0 = ret[0];
+            deferred1_1 = ret[1];
+            return getStringFromWasm0(ret[0], ret[1]);
+        } finally {
+            wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
+        }
+    }
+    /**
+     * The colormap's 256 colours, RGBA, first to last: a colour bar.
+     * @returns {Uint8Array}
+     */
+    colourBar() {
+        const ret = wasm.viewer_colourBar(this.__wbg_ptr);
+        var v1 = getArrayU8FromWasm0(ret[0], ret[1]).slice();
+        wasm.__wbindgen_free(ret[0], ret[1] * 1, 1);
+        return v1;
+    }
+    /**
+     * The source format of the frame held: `"rgb8"`, `"rgba8"`, `"gray8"`,
+     * `"gray16"`, `"f32"`, or `""` before the first keyframe.
      * @returns {string}
      */
     get format() {
@@ -277,10 +303,11 @@ export class Viewer {
         }
     }
     /**
-     * An `ImageData` whose pixels are the framebuffer in wasm memory (not a
-     * copy): put it onto a canvas at once, since applying the next message
-     * may move the framebuffer. Made once, remade only when the
-     * framebuffer or wasm memory moved. Throws when no frame is held.
+     * An `ImageData` whose pixels are the picture in wasm memory (not a
+     * copy): the framebuffer, or a value frame's colours. Put it onto a
+     * canvas at once, since applying the next message may move it. Made
+     * once, remade only when the picture or wasm memory moved. Throws when
+     * no frame is held.
      * @returns {ImageData}
      */
     image() {
@@ -289,6 +316,15 @@ export class Viewer {
             throw takeFromExternrefTable0(ret[1]);
         }
         return takeFromExternrefTable0(ret[0]);
+    }
+    /**
+     * Whether the frame held is of values (gray, 16-bit, float), which
+     * are painted through the colormap.
+     * @returns {boolean}
+     */
+    get isValues() {
+        const ret = wasm.viewer_isValues(this.__wbg_ptr);
+        return ret !== 0;
     }
     /**
      * A keyframe request; `after_error` says a message failed to decode.
@@ -311,8 +347,9 @@ export class Viewer {
         return this;
     }
     /**
-     * The pixel at column `x`, row `y` of the frame held, as R, G, B, A;
-     * `undefined` outside it or before the first keyframe.
+     * The pixel at column `x`, row `y` of the picture, as R, G, B, A (a
+     * value frame's colour as painted); `undefined` outside it or before
+     * the first keyframe.
      * @param {number} x
      * @param {number} y
      * @returns {Uint8Array | undefined}
@@ -327,9 +364,40 @@ export class Viewer {
         return v1;
     }
     /**
-     * The pixels of `width` x `height` at column `x`, row `y`, as R, G, B, A
-     * row by row (a copy: for the values printed on a zoomed view);
-     * `undefined` unless the rectangle lies within the frame held.
+     * Where the range comes from: `auto`, `frame`, `window` or `fixed`.
+     * @returns {string}
+     */
+    get rangeMode() {
+        let deferred1_0;
+        let deferred1_1;
+        try {
+            const ret = wasm.viewer_rangeMode(this.__wbg_ptr);
+            deferred1_0 = ret[0];
+            deferred1_1 = ret[1];
+            return getStringFromWasm0(ret[0], ret[1]);
+        } finally {
+            wasm.__wbindgen_free(deferred1_0, deferred1_1, 1);
+        }
+    }
+    /**
+     * The range the picture is painted with, `[lo, hi]`; `undefined`
+     * before a value frame is painted.
+     * @returns {Float64Array | undefined}
+     */
+    range() {
+        const ret = wasm.viewer_range(this.__wbg_ptr);
+        let v1;
+        if (ret[0] !== 0) {
+            v1 = getArrayF64FromWasm0(ret[0], ret[1]).slice();
+            wasm.__wbindgen_free(ret[0], ret[1] * 8, 8);
+        }
+        return v1;
+    }
+    /**
+     * The pixels of `width` x `height` at column `x`, row `y` of the
+     * picture, as R, G, B, A row by row (a copy: for the values printed on
+     * a zoomed view); `undefined` unless the rectangle lies within the
+     * frame held.
      * @param {number} x
      * @param {number} y
      * @param {number} width
@@ -347,7 +415,8 @@ export class Viewer {
     }
     /**
      * Forgets the frame held (for a new connection); the canvas keeps
-     * showing it until the next keyframe.
+     * showing it until the next keyframe. The colormap and range chosen
+     * stay.
      */
     reset() {
         wasm.viewer_reset(this.__wbg_ptr);
@@ -361,9 +430,52 @@ export class Viewer {
         return ret;
     }
     /**
+     * Chooses the colormap values are painted with: `gray`, `viridis`,
+     * `magma`, `inferno`, `turbo` or `coolwarm`. Throws for another name.
+     * @param {string} name
+     */
+    setColormap(name) {
+        const ptr0 = passStringToWasm0(name, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.viewer_setColormap(this.__wbg_ptr, ptr0, len0);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
+    /**
+     * Takes the range from the values: `auto` (what suits the format:
+     * 0-255 for 8-bit gray, the bits in use for 16-bit, the window for
+     * floats), `frame` (the frame's least and greatest finite value) or
+     * `window` (those of the frames of the last two seconds). Throws for
+     * another name.
+     * @param {string} name
+     */
+    setRangeMode(name) {
+        const ptr0 = passStringToWasm0(name, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+        const len0 = WASM_VECTOR_LEN;
+        const ret = wasm.viewer_setRangeMode(this.__wbg_ptr, ptr0, len0);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
+    /**
+     * Paints values over the fixed range `lo..=hi` (`lo` the colormap's
+     * first colour, `hi` its last). Throws unless both are finite.
+     * @param {number} lo
+     * @param {number} hi
+     */
+    setRange(lo, hi) {
+        const ret = wasm.viewer_setRange(this.__wbg_ptr, lo, hi);
+        if (ret[1]) {
+            throw takeFromExternrefTable0(ret[0]);
+        }
+    }
+    /**
      * The frame held as a PNG file, exactly: its own size, and RGB or RGBA
      * as its source was (alpha not premultiplied, which a canvas round trip
-     * would not keep). Throws when no frame is held.
+     * would not keep), or 8- or 16-bit gray holding a gray frame's values; a
+     * float frame as the picture shown (its colours: PNG holds no floats).
+     * Throws when no frame is held.
      * @returns {Uint8Array}
      */
     snapshot_png() {
@@ -376,14 +488,48 @@ export class Viewer {
         return v1;
     }
     /**
-     * The part of the framebuffer changed since the last call, to put onto
+     * The part of the picture changed since the last call, to put onto
      * the canvas from [`image`](Self::image); `undefined` when nothing
-     * changed (or no frame is held).
+     * changed (or no frame is held). For a value frame this is when the
+     * changed part is mapped to colours: all of it when the colormap or the
+     * range changed.
      * @returns {DirtyRect | undefined}
      */
     take_dirty() {
         const ret = wasm.viewer_take_dirty(this.__wbg_ptr);
         return ret === 0 ? undefined : DirtyRect.__wrap(ret);
+    }
+    /**
+     * The value at column `x`, row `y` of the frame held: an integer for
+     * gray frames, the float itself (NaN, infinities) for float frames;
+     * `undefined` for a colour frame, outside the frame or before the
+     * first keyframe.
+     * @param {number} x
+     * @param {number} y
+     * @returns {number | undefined}
+     */
+    value(x, y) {
+        const ret = wasm.viewer_value(this.__wbg_ptr, x, y);
+        return ret[0] === 0 ? undefined : ret[1];
+    }
+    /**
+     * The values of `width` x `height` at column `x`, row `y`, row by row
+     * (for the values printed on a zoomed view); `undefined` for a colour
+     * frame or unless the rectangle lies within the frame held.
+     * @param {number} x
+     * @param {number} y
+     * @param {number} width
+     * @param {number} height
+     * @returns {Float64Array | undefined}
+     */
+    values(x, y, width, height) {
+        const ret = wasm.viewer_values(this.__wbg_ptr, x, y, width, height);
+        let v1;
+        if (ret[0] !== 0) {
+            v1 = getArrayF64FromWasm0(ret[0], ret[1]).slice();
+            wasm.__wbindgen_free(ret[0], ret[1] * 8, 8);
+        }
+        return v1;
     }
 }
 if (Symbol.dispose) Viewer.prototype[Symbol.dispose] = Viewer.prototype.free;
@@ -405,6 +551,10 @@ function __wbg_get_imports() {
             const ret = Error(getStringFromWasm0(arg0, arg1));
             return ret;
         },
+        __wbg___wbindgen_is_undefined_be5b34249ff1fc15: function(arg0) {
+            const ret = arg0 === undefined;
+            return ret;
+        },
         __wbg___wbindgen_memory_17a1178bc3328ea3: function() {
             const ret = wasm.memory;
             return ret;
@@ -416,6 +566,20 @@ function __wbg_get_imports() {
             const ret = arg0.buffer;
             return ret;
         },
+        __wbg_get_2080c49015e35254: function() { return handleError(function (arg0, arg1) {
+            const ret = Reflect.get(arg0, arg1);
+            return ret;
+        }, arguments); },
+        __wbg_instanceof_Performance_2b9444a94b6a603f: function(arg0) {
+            let result;
+            try {
+                result = arg0 instanceof Performance;
+            } catch (_) {
+                result = false;
+            }
+            const ret = result;
+            return ret;
+        },
         __wbg_is_2248ff2b575d60c7: function(arg0, arg1) {
             const ret = Object.is(arg0, arg1);
             return ret;
@@ -424,6 +588,35 @@ function __wbg_get_imports() {
             const ret = new ImageData(getClampedArrayU8FromWasm0(arg0, arg1), arg2 >>> 0, arg3 >>> 0);
             return ret;
         }, arguments); },
+        __wbg_now_043d245551b22f9c: function(arg0) {
+            const ret = arg0.now();
+            return ret;
+        },
+        __wbg_now_463ac581d2fc7ea3: function() {
+            const ret = Date.now();
+            return ret;
+        },
+        __wbg_static_accessor_GLOBAL_THIS_003ee833af9699fc: function() {
+            const ret = typeof globalThis === 'undefined' ? undefined : globalThis;
+            return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
+        },
+        __wbg_static_accessor_GLOBAL_e4293fb22cbe77da: function() {
+            const ret = typeof global === 'undefined' ? undefined : global;
+            return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
+        },
+        __wbg_static_accessor_SELF_53bb20457401453d: function() {
+            const ret = typeof self === 'undefined' ? undefined : self;
+            return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
+        },
+        __wbg_static_accessor_WINDOW_b5e0810bfecb7feb: function() {
+            const ret = typeof window === 'undefined' ? undefined : window;
+            return isLikeNone(ret) ? 0 : addToExternrefTable0(ret);
+        },
+        __wbindgen_generic_0000000000000001: function(arg0, arg1) {
+            // Cast intrinsic for `Ref(String) -> Externref`.
+            const ret = getStringFromWasm0(arg0, arg1);
+            return ret;
+        },
         __wbindgen_init_externref_table: function() {
             const table = wasm.__wbindgen_externrefs;
             table.set(0, undefined);
@@ -455,6 +648,11 @@ function addToExternrefTable0(obj) {
     return idx;
 }
 
+function getArrayF64FromWasm0(ptr, len) {
+    ptr = ptr >>> 0;
+    return getFloat64ArrayMemory0().subarray(ptr / 8, ptr / 8 + len);
+}
+
 function getArrayU8FromWasm0(ptr, len) {
     ptr = ptr >>> 0;
     return getUint8ArrayMemory0().subarray(ptr / 1, ptr / 1 + len);
@@ -463,6 +661,14 @@ function getArrayU8FromWasm0(ptr, len) {
 function getClampedArrayU8FromWasm0(ptr, len) {
     ptr = ptr >>> 0;
     return getUint8ClampedArrayMemory0().subarray(ptr / 1, ptr / 1 + len);
+}
+
+let cachedFloat64ArrayMemory0 = null;
+function getFloat64ArrayMemory0() {
+    if (cachedFloat64ArrayMemory0 === null || cachedFloat64ArrayMemory0.byteLength === 0) {
+        cachedFloat64ArrayMemory0 = new Float64Array(wasm.memory.buffer);
+    }
+    return cachedFloat64ArrayMemory0;
 }
 
 function getStringFromWasm0(ptr, len) {
@@ -495,10 +701,51 @@ function handleError(f, args) {
     }
 }
 
+function isLikeNone(x) {
+    return x === undefined || x === null;
+}
+
 function passArray8ToWasm0(arg, malloc) {
     const ptr = malloc(arg.length * 1, 1) >>> 0;
     getUint8ArrayMemory0().set(arg, ptr / 1);
     WASM_VECTOR_LEN = arg.length;
+    return ptr;
+}
+
+function passStringToWasm0(arg, malloc, realloc) {
+    if (realloc === undefined) {
+        const buf = cachedTextEncoder.encode(arg);
+        const ptr = malloc(buf.length, 1) >>> 0;
+        getUint8ArrayMemory0().subarray(ptr, ptr + buf.length).set(buf);
+        WASM_VECTOR_LEN = buf.length;
+        return ptr;
+    }
+
+    let len = arg.length;
+    let ptr = malloc(len, 1) >>> 0;
+
+    const mem = getUint8ArrayMemory0();
+
+    let offset = 0;
+
+    for (; offset < len; offset++) {
+        const code = arg.charCodeAt(offset);
+        if (code > 0x7F) break;
+        mem[ptr + offset] = code;
+    }
+    if (offset !== len) {
+        if (offset !== 0) {
+            arg = arg.slice(offset);
+        }
+        ptr = realloc(ptr, len, len = offset + arg.length * 3, 1) >>> 0;
+        const view = getUint8ArrayMemory0().subarray(ptr + offset, ptr + len);
+        const ret = cachedTextEncoder.encodeInto(arg, view);
+
+        offset += ret.written;
+        ptr = realloc(ptr, len, offset, 1) >>> 0;
+    }
+
+    WASM_VECTOR_LEN = offset;
     return ptr;
 }
 
@@ -522,6 +769,19 @@ function decodeText(bytes) {
     return cachedTextDecoder.decode(bytes);
 }
 
+const cachedTextEncoder = new TextEncoder();
+
+if (!('encodeInto' in cachedTextEncoder)) {
+    cachedTextEncoder.encodeInto = function (arg, view) {
+        const buf = cachedTextEncoder.encode(arg);
+        view.set(buf);
+        return {
+            read: arg.length,
+            written: buf.length
+        };
+    };
+}
+
 let WASM_VECTOR_LEN = 0;
 
 let wasmModule, wasmInstance, wasm;
@@ -529,6 +789,7 @@ function __wbg_finalize_init(instance, module) {
     wasmInstance = instance;
     wasm = instance.exports;
     wasmModule = module;
+    cachedFloat64ArrayMemory0 = null;
     cachedUint8ArrayMemory0 = null;
     cachedUint8ClampedArrayMemory0 = null;
     wasm.__wbindgen_start();
