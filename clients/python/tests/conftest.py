@@ -80,23 +80,31 @@ def wait_for_stream(server, stream, timeout=20):
     raise AssertionError(f"no frame on stream {stream!r} within {timeout} s")
 
 
+#: What a viewer holds for each format: (dtype, channels); colours as RGBA.
+HELD = {"rgb8": ("u1", 4), "rgba8": ("u1", 4), "gray8": ("u1", None), "gray16": ("<u2", None), "f32": ("<f4", None)}
+
+
 def peek(server, stream, seq=None, timeout=20):
     """Watches `stream` as a viewer until it holds frame `seq`; returns
-    (seq, RGBA framebuffer as an H x W x 4 array)."""
+    (seq, framebuffer): H x W x 4 RGBA for colours, H x W of the values as
+    published (uint8, uint16, float32) for the value formats."""
     wait_for_stream(server, stream, timeout)
     args = [str(PEEK), f"{server.ws}/ws/{stream}{server.query}"] + (["--seq", str(seq)] if seq else [])
     out = subprocess.run(args, capture_output=True, timeout=timeout, check=True).stdout
     header, pixels = out.split(b"\n", 1)
-    width, height, held = map(int, header.split())
-    return held, np.frombuffer(pixels, dtype=np.uint8).reshape(height, width, 4)
+    width, height, held, format = header.decode().split()
+    dtype, channels = HELD[format]
+    shape = (int(height), int(width)) + ((channels,) if channels else ())
+    return int(held), np.frombuffer(pixels, dtype=dtype).reshape(shape)
 
 
 #: Arrays that ``send`` refuses at once, Publisher's and the in-process
 #: stream's alike: (frame, error, part of its message).
 BAD_ARRAYS = [
-    (np.zeros((10, 10, 3), np.float32), TypeError, "expected dtype uint8, got float32"),
-    (np.zeros((10, 10), np.uint8), ValueError, "got (10, 10)"),
-    (np.zeros((10, 10, 2), np.uint8), ValueError, "(height, width, 3) or (height, width, 4)"),
+    (np.zeros((10, 10, 3), np.float32), ValueError, "a float32 array of shape (10, 10, 3) is no frame; framecast takes uint8 (H, W, 3) RGB"),
+    (np.zeros((10, 10), np.int32), TypeError, "float32 or float64 (H, W); bool (H, W); got dtype int32"),
+    (np.zeros((10, 10, 2), np.uint8), ValueError, "a uint8 array of shape (10, 10, 2) is no frame"),
+    (np.zeros((10,), np.uint16), ValueError, "a uint16 array of shape (10,) is no frame"),
     ([[1, 2, 3]], TypeError, "expected a numpy array, got list"),
 ]
 

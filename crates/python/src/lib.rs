@@ -10,16 +10,15 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use framecast_codec::wire::parse_publish;
-use framecast_codec::{Encoder, PixelFormat};
+use framecast_codec::Encoder;
 use framecast_server::stream::Presence;
 use framecast_server::{Access, Config, Page, Role, Streams};
-use numpy::{PyArray3, PyArrayMethods, PyReadonlyArray1, PyUntypedArrayMethods};
-use pyo3::exceptions::{
-    PyImportError, PyOSError, PyRuntimeError, PyRuntimeWarning, PyTypeError, PyValueError,
-};
+use numpy::PyReadonlyArray1;
+use pyo3::exceptions::{PyImportError, PyOSError, PyRuntimeError, PyRuntimeWarning, PyValueError};
 use pyo3::prelude::*;
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
+mod arrays;
 mod logs;
 
 /// Starts a framecast server in this process, on background threads; pages
@@ -202,35 +201,32 @@ struct Stream {
 
 #[pymethods]
 impl Stream {
-    /// Publishes `frame` (H x W x 3 or H x W x 4, uint8, contiguous or not).
-    /// Copies it once, holding the GIL (at memory speed where its rows are
-    /// contiguous), and returns: the array is the caller's again; the
-    /// newest frame wins.
-    fn send(&self, frame: &Bound<'_, PyAny>) -> PyResult<u64> {
-        let array = frame.cast::<PyArray3<u8>>().map_err(|_| describe(frame))?;
-        let &[height, width, channels] = array.shape() else {
-            unreachable!("a PyArray3 has three dimensions")
-        };
-        let format = match channels {
-            3 => PixelFormat::Rgb8,
-            4 => PixelFormat::Rgba8,
-            _ => {
-                return Err(PyValueError::new_err(format!(
-                    "expected shape (height, width, 3) or (height, width, 4), got ({height}, {width}, {channels})"
-                )))
-            }
-        };
-        let readonly = array.readonly();
-        let pixels = match readonly.as_slice() {
-            Ok(slice) => slice.to_vec(),
-            Err(_) => copy_rows(&readonly.as_array()),
-        };
-        let (width, height) = (u32::try_from(width), u32::try_from(height));
-        let (Ok(width), Ok(height)) = (width, height) else {
-            return Err(PyValueError::new_err("frame too large"));
-        };
+    /// Publishes `frame`: uint8 H x W x 3 (RGB), H x W x 4 (RGBA), H x W
+    /// or H x W x 1 (gray); uint16 H x W; float32 H x W (float64 converted);
+    /// bool H x W (0 and 255); contiguous or not. Copies it once (with the
+    /// GIL released where it is contiguous) and returns: the array is the
+    /// caller's again; the newest frame wins. For values (all but RGB and
+    /// RGBA), `cmap` (gray, viridis, magma, inferno, turbo, coolwarm) and
+    /// `vmin` with `vmax`, or `range` (auto, frame, window), say how viewers
+    /// show this frame and the next ones until they choose otherwise.
+    #[pyo3(signature = (frame, *, cmap = None, vmin = None, vmax = None, range = None))]
+    fn send(
+        &self,
+        py: Python<'_>,
+        frame: &Bound<'_, PyAny>,
+        cmap: Option<&str>,
+        vmin: Option<f64>,
+        vmax: Option<f64>,
+        range: Option<&str>,
+    ) -> PyResult<u64> {
+        if cmap.is_some() || vmin.is_some() || vmax.is_some() || range.is_some() {
+            let view = framecast_server::view::change(self.stream.view(), cmap, range, vmin, vmax)
+                .map_err(PyValueError::new_err)?;
+            self.stream.set_view(view);
+        }
+        let frame = arrays::frame_of(py, frame)?;
         self.stream
-            .publish(width, height, format, pixels)
+            .publish(frame.width, frame.height, frame.format, frame.pixels)
             .map_err(|error| PyValueError::new_err(error.to_string()))
     }
 
@@ -334,20 +330,6 @@ impl Stream {
     }
 }
 
-/// The pixels of a view that is not one contiguous block, row after row:
-/// each row with one copy where its pixels are contiguous (a crop, rows
-/// flipped or skipped), pixel by pixel where they are not (a transpose).
-fn copy_rows(view: &numpy::ndarray::ArrayView3<'_, u8>) -> Vec<u8> {
-    let mut pixels = Vec::with_capacity(view.len());
-    for row in view.outer_iter() {
-        match row.as_slice() {
-            Some(row) => pixels.extend_from_slice(row),
-            None => pixels.extend(row.iter().copied()),
-        }
-    }
-    pixels
-}
-
 /// The remote `Publisher`'s encoder of what changed between its frames.
 #[pyclass(module = "framecast._native")]
 struct _DeltaEncoder {
@@ -411,31 +393,6 @@ fn os_error(error: std::io::Error) -> PyErr {
         Some(errno) => PyOSError::new_err((errno, error.to_string())),
         None => PyOSError::new_err(error.to_string()),
     }
-}
-
-/// The error for something that is not a 3-dimensional uint8 array.
-fn describe(frame: &Bound<'_, PyAny>) -> PyErr {
-    let Ok(array) = frame.cast::<numpy::PyUntypedArray>() else {
-        let kind = frame
-            .get_type()
-            .name()
-            .map_or_else(|_| "?".into(), |n| n.to_string());
-        return PyTypeError::new_err(format!("expected a numpy array, got {kind}"));
-    };
-    let dtype = array.dtype().to_string();
-    if dtype != "uint8" {
-        return PyTypeError::new_err(format!(
-            "expected dtype uint8, got {dtype}; for floats in [0, 1] use (frame * 255).astype(np.uint8)"
-        ));
-    }
-    let sides: Vec<String> = array.shape().iter().map(usize::to_string).collect();
-    let shape = match sides.as_slice() {
-        [one] => format!("({one},)"),
-        sides => format!("({})", sides.join(", ")),
-    };
-    PyValueError::new_err(format!(
-        "expected shape (height, width, 3) or (height, width, 4), got {shape}"
-    ))
 }
 
 #[pymodule]

@@ -1,7 +1,9 @@
 //! A minimal framecast viewer for scripts and tests: connects to a stream's
 //! viewer WebSocket, decodes with framecast-codec, acks every frame, and once
-//! it holds frame `--seq` (or the first frame, without it) writes the RGBA
-//! framebuffer to standard output after a line `WIDTH HEIGHT SEQ`.
+//! it holds frame `--seq` (or the first frame, without it) writes the
+//! framebuffer to standard output after a line `WIDTH HEIGHT SEQ FORMAT`:
+//! RGBA for the colour formats, the values as published for the others
+//! (`gray8`, `gray16`, `f32`; little-endian).
 //!
 //! ```sh
 //! cargo run --release --example peek -- ws://127.0.0.1:8080/ws/demo > frame.rgba
@@ -46,7 +48,11 @@ async fn main() -> anyhow::Result<()> {
         socket.send(Message::Binary(ack.into())).await?;
         if want_seq.is_none_or(|want| info.seq >= want) {
             let mut out = std::io::stdout().lock();
-            writeln!(out, "{} {} {}", info.width, info.height, info.seq)?;
+            writeln!(
+                out,
+                "{} {} {} {}",
+                info.width, info.height, info.seq, info.format
+            )?;
             out.write_all(decoder.framebuffer())?;
             out.flush()?;
             return Ok(());

@@ -254,6 +254,8 @@ struct StreamInfo {
     viewers: usize,
     producer: bool,
     events: EventTotals,
+    /// How its value frames are shown, as the view message says it.
+    view: serde_json::Value,
 }
 
 /// `GET /api/streams`: the streams, as JSON.
@@ -274,6 +276,8 @@ pub async fn list_streams(_: CanView, streams: web::Data<Streams>) -> HttpRespon
                 viewers: stream.count(Role::Viewer),
                 producer: stream.count(Role::Producer) > 0,
                 events: stream.events().totals(),
+                view: serde_json::from_str(&view::message(stream.view()))
+                    .expect("the view message is JSON"),
             }
         })
         .collect();

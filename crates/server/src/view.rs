@@ -40,22 +40,40 @@ pub fn from_query(view: View, query: &HashMap<String, String>) -> Result<View, S
             })
             .transpose()
     };
-    let fixed = match (number("vmin")?, number("vmax")?) {
+    let (vmin, vmax) = (number("vmin")?, number("vmax")?);
+    let (colormap, range) = (query.get("colormap"), query.get("range"));
+    change(
+        view,
+        colormap.map(String::as_str),
+        range.map(String::as_str),
+        vmin,
+        vmax,
+    )
+}
+
+/// `view` with what is given changed: the colormap by name, the range by
+/// name (`auto`, `frame`, `window`) or as `vmin` and `vmax` (both, not with
+/// a name). An error says what was given and what is accepted.
+pub fn change(
+    view: View,
+    colormap: Option<&str>,
+    range: Option<&str>,
+    vmin: Option<f64>,
+    vmax: Option<f64>,
+) -> Result<View, String> {
+    let fixed = match (vmin, vmax) {
         (Some(lo), Some(hi)) => Some(fixed_range(lo, hi)?),
         (None, None) => None,
         _ => return Err("a fixed range needs both vmin and vmax".to_string()),
     };
-    let named = query
-        .get("range")
-        .map(|name| range_named(name))
-        .transpose()?;
+    let named = range.map(range_named).transpose()?;
     let range = match (named, fixed) {
         (Some(_), Some(_)) => {
             return Err("give range=auto|frame|window or vmin and vmax, not both".to_string())
         }
         (named, fixed) => named.or(fixed).unwrap_or(view.range),
     };
-    let colormap = match query.get("colormap") {
+    let colormap = match colormap {
         Some(name) => colormap_named(name)?,
         None => view.colormap,
     };

@@ -43,7 +43,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from . import _logs, _native
 from ._native import Server, Stream
 
-__all__ = ["Publisher", "PublishError", "Server", "Stream", "serve"]
+__all__ = ["Publisher", "PublishError", "Server", "Stream", "serve", "ACCEPTED", "COLORMAPS", "RANGES"]
 __version__ = "0.1.0"
 
 log = logging.getLogger("framecast")
@@ -52,9 +52,17 @@ log = logging.getLogger("framecast")
 #: own; the server refuses any other.
 PROTOCOL_VERSION: int = _native.PROTOCOL_VERSION
 #: Publish header: magic, version, kind (4: publish), reserved, width, height,
-#: format (1: RGB8, 2: RGBA8), capture time in microseconds (0: server stamps).
+#: format (1 RGB8, 2 RGBA8, 3 Gray8, 4 Gray16, 5 F32), capture time in
+#: microseconds (0: server stamps).
 _HEADER = struct.Struct("<4sBBHIIBQ")
-_FORMATS = {3: 1, 4: 2}  # channels -> wire format code
+#: What ``send`` takes, as its errors say.
+ACCEPTED = (
+    "uint8 (H, W, 3) RGB, (H, W, 4) RGBA or (H, W) gray; uint16 (H, W); "
+    "float32 or float64 (H, W); bool (H, W)"
+)
+#: The colormaps a stream of values may ask for, and the ranges by name.
+COLORMAPS = ("gray", "viridis", "magma", "inferno", "turbo", "coolwarm")
+RANGES = ("auto", "frame", "window")
 #: Largest side the server accepts, and largest pixel count.
 MAX_DIMENSION = 16_384
 MAX_FRAME_PIXELS = 8192 * 4096
@@ -71,6 +79,51 @@ DELTA_MAX_FRACTION = 1 / 4
 _WHOLE_AFTER_NO_GAIN = (8, 64)
 #: Messages at least this long time the link (shorter ones time latency).
 _TIMED_MESSAGE_BYTES = 256 * 1024
+
+
+def _wire_format(frame: np.ndarray) -> "tuple[int, np.dtype, tuple]":
+    """The wire format code of ``frame``, the dtype its pixels go as
+    (little-endian) and the shape they take; the same rules and errors as
+    the in-process ``Stream.send``."""
+    if not isinstance(frame, np.ndarray):
+        raise TypeError(f"expected a numpy array, got {type(frame).__name__}; framecast takes {ACCEPTED}")
+    kind, shape = frame.dtype, frame.shape
+    plane = len(shape) == 2 or (len(shape) == 3 and shape[2] == 1)
+    if kind == np.uint8 and len(shape) == 3 and shape[2] in (3, 4):
+        return (1 if shape[2] == 3 else 2), np.dtype(np.uint8), shape
+    if kind in (np.uint8, np.bool_, np.uint16, np.float32, np.float64) and not plane:
+        raise ValueError(f"a {kind} array of shape {shape} is no frame; framecast takes {ACCEPTED}")
+    if kind == np.uint8 or kind == np.bool_:
+        return 3, np.dtype(np.uint8), shape[:2]
+    if kind == np.uint16:
+        return 4, np.dtype("<u2"), shape[:2]
+    if kind in (np.float32, np.float64):
+        return 5, np.dtype("<f4"), shape[:2]
+    raise TypeError(f"expected a numpy array of {ACCEPTED}; got dtype {kind}")
+
+
+def _view_of(view: dict, cmap, vmin, vmax, range) -> dict:
+    """``view`` ({"colormap", "range"}) changed by ``send``'s arguments,
+    checked as the server checks them."""
+    view = dict(view)
+    if cmap is not None:
+        if cmap not in COLORMAPS:
+            raise ValueError(f"no colormap {cmap!r}; expected one of {', '.join(COLORMAPS)}")
+        view["colormap"] = cmap
+    if (vmin is None) != (vmax is None):
+        raise ValueError("a fixed range needs both vmin and vmax")
+    if vmin is not None:
+        if range is not None:
+            raise ValueError("give range='auto'|'frame'|'window' or vmin and vmax, not both")
+        lo, hi = float(vmin), float(vmax)
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            raise ValueError(f"a fixed range is two finite numbers, the first the smaller, not {vmin} and {vmax}")
+        view["range"] = [lo, hi]
+    elif range is not None:
+        if range not in RANGES:
+            raise ValueError(f"no range {range!r}; expected one of {', '.join(RANGES)} (or vmin and vmax)")
+        view["range"] = range
+    return view
 
 
 def serve(host: str = "127.0.0.1", port: int = 8080, allow_origins: Sequence[str] = ()) -> Server:
@@ -225,6 +278,10 @@ class Publisher:
         # taken, whether one is being written, whether connected, the events.
         self._lock = threading.Condition()
         self._pending: Optional[bytearray] = None
+        #: The colormap and range asked for, as the view message says them,
+        #: and whether the connection has yet to be told.
+        self._view: dict = {}
+        self._view_due = False
         self._sending = False
         self._connected = False
         self._events: Deque[dict] = collections.deque(maxlen=MAX_PENDING_EVENTS)
@@ -242,39 +299,55 @@ class Publisher:
 
     # -- public API ---------------------------------------------------------
 
-    def send(self, frame: np.ndarray, *, capture_time: Optional[float] = None) -> None:
-        """Queues ``frame`` (H x W x 3 or H x W x 4, uint8) to be published.
+    def send(
+        self,
+        frame: np.ndarray,
+        *,
+        capture_time: Optional[float] = None,
+        cmap: Optional[str] = None,
+        vmin: Optional[float] = None,
+        vmax: Optional[float] = None,
+        range: Optional[str] = None,
+    ) -> None:
+        """Queues ``frame`` to be published: uint8 H x W x 3 (RGB), H x W x 4
+        (RGBA), H x W or H x W x 1 (gray); uint16 H x W; float32 H x W
+        (float64 converted to it); bool H x W (as 0 and 255).
 
         Returns at once: the frame is copied, and the array is the caller's
         again. ``capture_time`` is seconds since the Unix epoch
         (``time.time()``); by default the server stamps the arrival time.
+        For values (all but RGB and RGBA), ``cmap`` (one of COLORMAPS) and
+        ``vmin`` with ``vmax``, or ``range`` (one of RANGES), say how viewers
+        show this frame and the next ones until they choose otherwise.
         """
-        if not isinstance(frame, np.ndarray):
-            raise TypeError(f"expected a numpy array, got {type(frame).__name__}")
-        if frame.dtype != np.uint8:
-            raise TypeError(
-                f"expected dtype uint8, got {frame.dtype}; "
-                "for floats in [0, 1] use (frame * 255).astype(np.uint8)"
-            )
-        if frame.ndim != 3 or frame.shape[2] not in _FORMATS:
-            raise ValueError(f"expected shape (height, width, 3) or (height, width, 4), got {frame.shape}")
-        height, width, channels = frame.shape
+        code, dtype, shape = _wire_format(frame)
+        height, width = shape[:2]
         if not (0 < width <= MAX_DIMENSION and 0 < height <= MAX_DIMENSION) or width * height > MAX_FRAME_PIXELS:
             raise ValueError(
                 f"frame size {width}x{height} is outside the server's limits "
                 f"(1 to {MAX_DIMENSION} a side, {MAX_FRAME_PIXELS} pixels)"
             )
+        view = None
+        if cmap is not None or vmin is not None or vmax is not None or range is not None:
+            view = _view_of(self._view, cmap, vmin, vmax, range)
         capture_us = 0 if capture_time is None else int(capture_time * 1e6)
-        message = bytearray(_HEADER.size + frame.nbytes)
-        _HEADER.pack_into(message, 0, b"FCST", PROTOCOL_VERSION, 4, 0, width, height, _FORMATS[channels], capture_us)
-        # The one copy: straight from the array (contiguous or not) into the message.
-        np.copyto(np.frombuffer(message, dtype=np.uint8, offset=_HEADER.size).reshape(frame.shape), frame)
+        pixels = width * height * (int(np.prod(shape[2:])) if len(shape) > 2 else 1)
+        message = bytearray(_HEADER.size + pixels * dtype.itemsize)
+        _HEADER.pack_into(message, 0, b"FCST", PROTOCOL_VERSION, 4, 0, width, height, code, capture_us)
+        # The one copy: straight from the array (contiguous or not, float64
+        # narrowed to float32) into the message.
+        target = np.frombuffer(message, dtype=dtype, offset=_HEADER.size).reshape(shape)
+        np.copyto(target, frame.reshape(shape), casting="unsafe")
+        if frame.dtype == np.bool_:
+            target *= 255
         with self._lock:
             if self._closed:
                 raise PublishError("the publisher is closed")
             if self._pending is not None:
                 self.frames_dropped += 1
             self._pending = message
+            if view is not None and view != self._view:
+                self._view, self._view_due = view, True
         try:
             self._loop.call_soon_threadsafe(self._wake.set)
         except RuntimeError:  # the I/O thread ended just now
@@ -430,6 +503,9 @@ class Publisher:
         """Sends frames and receives events on ``socket`` until it is lost or
         the publisher closes."""
         self._changes.restart()
+        with self._lock:
+            # A new connection may be to a server that has not heard it.
+            self._view_due = bool(self._view)
         receiver = asyncio.ensure_future(self._receive(socket))
         try:
             while True:
@@ -437,6 +513,11 @@ class Publisher:
                     message, self._pending = self._pending, None
                     closed = self._closed
                     self._sending = message is not None
+                    view = json.dumps({"type": "view", **self._view}) if self._view_due and message else None
+                    self._view_due = self._view_due and not view
+                if view is not None:
+                    # Before the frame it is for (PROTOCOL.md: view messages).
+                    await socket.send(view)
                 if message is None:
                     if closed:
                         await socket.close()
