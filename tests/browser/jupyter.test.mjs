@@ -4,7 +4,9 @@
 // frames while the cell that publishes them is still running (the view's
 // acks travel over the widget's comm), a click on the view must reach
 // `stream.poll_events()` in that running cell, and the view must end on
-// exactly the last frame published.
+// exactly the last frame published. A second view, of a float field shown
+// with a colormap and range of its own, paints with those and reads the
+// field's values.
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -32,7 +34,11 @@ server = framecast.serve(port=0)
 stream = server.stream("lab")
 frames = np.random.default_rng(11).integers(0, 256, (${FRAMES}, ${HEIGHT}, ${WIDTH}, 3), dtype=np.uint8)
 stream.send(frames[0])
-stream.show()`,
+stream.show()
+field = np.linspace(0, 1, 32 * 64, dtype=np.float32).reshape(32, 64)
+values = server.stream("field")
+values.send(field, cmap="viridis")
+values.show(cmap="magma", vmin=0, vmax=0.5)`,
   `clicks, i, deadline = [], 0, time.monotonic() + 120
 while not clicks and time.monotonic() < deadline:
     i += 1
@@ -183,7 +189,7 @@ async function showsTheView({ dir, url }) {
   assert.equal((await prompts())[1], "[*]:", "the publishing cell is still running");
 
   // A click at a known spot of the view reaches poll_events in that cell.
-  const canvas = page.locator(".framecast-view canvas");
+  const canvas = page.locator(".framecast-view").first().locator("canvas[part=canvas]");
   const box = await canvas.boundingBox();
   await canvas.click({ position: { x: box.width / 4, y: box.height / 2 } });
   const { seq, clicks } = JSON.parse(await waitForFile(path.join(dir, "click.json"), 30_000));
@@ -202,6 +208,22 @@ async function showsTheView({ dir, url }) {
   const differs = firstDifference(await canvasPixels(page, ".framecast-view"), expected);
   assert.equal(differs, -1, `canvas pixel ${differs} differs from the frame the kernel published`);
   assert.equal((await prompts())[1], "[*]:", "the publishing cell is still running");
+
+  // The float field's view: the colormap and range show() gave it, over the
+  // producer's viridis, and the field's values under the pointer.
+  const field = await page.waitForFunction(
+    () => {
+      const view = document.querySelectorAll("framecast-view")[1];
+      return view?.valuesShown && { shown: view.valuesShown, corner: view.pixel(63, 31) };
+    },
+    null,
+    { timeout: 30_000 },
+  );
+  const { shown, corner } = await field.evaluate(async ({ shown, corner }) => ({ shown, corner: await corner }));
+  assert.deepEqual([shown.format, shown.colormap, shown.range], ["f32", "magma", [0, 0.5]]);
+  assert.equal(corner.value, 1, "the field's last value");
+  assert.deepEqual(corner.rgba.slice(0, 3), [0xfc, 0xfd, 0xbf], "above the range: magma's last colour");
+
   await writeFile(path.join(dir, "done"), "");
   assert.deepEqual(errors, []);
   await page.close();

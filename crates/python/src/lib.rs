@@ -277,10 +277,25 @@ impl Stream {
     }
 
     /// Shows the live view in a notebook cell's output (needs
-    /// `framecast[jupyter]`).
-    fn show(slf: &Bound<'_, Self>) -> PyResult<()> {
-        let jupyter = slf.py().import("framecast._jupyter")?;
-        jupyter.call_method1("show", (slf,))?;
+    /// `framecast[jupyter]`); for a stream of values, with the view's own
+    /// `cmap`, `vmin` and `vmax` or `range` where given (the producer's
+    /// otherwise).
+    #[pyo3(signature = (*, cmap = None, vmin = None, vmax = None, range = None))]
+    fn show(
+        slf: &Bound<'_, Self>,
+        cmap: Option<&str>,
+        vmin: Option<f64>,
+        vmax: Option<f64>,
+        range: Option<&str>,
+    ) -> PyResult<()> {
+        let py = slf.py();
+        let jupyter = py.import("framecast._jupyter")?;
+        let view = pyo3::types::PyDict::new(py);
+        view.set_item("colormap", cmap)?;
+        view.set_item("vmin", vmin)?;
+        view.set_item("vmax", vmax)?;
+        view.set_item("range", range)?;
+        jupyter.call_method("show", (slf,), Some(&view))?;
         Ok(())
     }
 

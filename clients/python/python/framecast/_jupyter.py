@@ -113,6 +113,26 @@ class Widget(anywidget.AnyWidget):
     _viewer_wasm = traitlets.Bytes().tag(sync=True)
     _element_js = traitlets.Unicode().tag(sync=True)
     stream = traitlets.Unicode(read_only=True).tag(sync=True)
+    #: For a stream of values: the element's colormap, vmin and vmax, range
+    #: (None: the producer's, or what is chosen on the colour bar). Set them
+    #: on a widget shown, and its views follow.
+    colormap = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    vmin = traitlets.Float(None, allow_none=True).tag(sync=True)
+    vmax = traitlets.Float(None, allow_none=True).tag(sync=True)
+    range = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+
+    @traitlets.validate("colormap", "vmin", "vmax", "range")
+    def _valid_view(self, proposal: Any) -> Any:
+        from . import _view_of
+
+        view = {"colormap": self.colormap, "vmin": self.vmin, "vmax": self.vmax, "range": self.range}
+        view[proposal["trait"].name] = proposal["value"]
+        # Checked as send checks them; one of vmin and vmax may wait for the other.
+        vmin, vmax = view["vmin"], view["vmax"]
+        if (vmin is None) != (vmax is None):
+            vmin = vmax = None
+        _view_of({}, view["colormap"], vmin, vmax, view["range"] if vmin is None else None)
+        return proposal["value"]
 
     def __init__(self, stream: "_native.Stream", **kwargs: Any) -> None:
         super().__init__(
@@ -242,12 +262,14 @@ class _Relay:
             self._tell({"t": "closed", "reason": reason})
 
 
-def show(stream: "_native.Stream") -> None:
-    """Displays the live view of ``stream`` in the cell's output. (Returns
-    nothing, so that ``stream.show()`` as a cell's last line shows it once.)"""
+def show(stream: "_native.Stream", **view: Any) -> None:
+    """Displays the live view of ``stream`` in the cell's output, with
+    ``colormap``, ``vmin``, ``vmax`` and ``range`` for a stream of values
+    where given. (Returns nothing, so that ``stream.show()`` as a cell's
+    last line shows it once.)"""
     from IPython.display import display
 
-    display(Widget(stream))
+    display(Widget(stream, **{name: value for name, value in view.items() if value is not None}))
 
 
 def mimebundle(stream: "_native.Stream", include: Any = None, exclude: Any = None) -> Any:

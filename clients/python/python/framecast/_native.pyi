@@ -1,6 +1,6 @@
 """The framecast server inside the Python process (the Rust extension)."""
 
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,9 +27,22 @@ class Server:
 class Stream:
     """One stream of an in-process server."""
 
-    def send(self, frame: NDArray[np.uint8]) -> int:
-        """Publishes ``frame`` (H x W x 3 or H x W x 4 uint8, contiguous or
-        not), copied once; returns its sequence number."""
+    def send(
+        self,
+        frame: NDArray[Any],
+        *,
+        cmap: Optional[str] = None,
+        vmin: Optional[float] = None,
+        vmax: Optional[float] = None,
+        range: Optional[str] = None,
+    ) -> int:
+        """Publishes ``frame``, copied once (GIL released where contiguous);
+        returns its sequence number. uint8 H x W x 3 (RGB), H x W x 4 (RGBA),
+        H x W or H x W x 1 (gray); uint16 H x W; float32 H x W (float64
+        converted); bool H x W (0 and 255). For values, ``cmap`` (gray,
+        viridis, magma, inferno, turbo, coolwarm) and ``vmin`` with ``vmax``,
+        or ``range`` (auto, frame, window), say how viewers show this frame
+        and the next ones until they choose otherwise."""
     def flush(self, timeout: float = 10.0) -> bool:
         """Waits until every viewer watching has been sent the newest frame
         (at once with none); whether it was within ``timeout`` seconds."""
@@ -48,9 +61,17 @@ class Stream:
         """Input events dropped because ``poll_events`` was not called in time."""
     @property
     def _viewer_url(self) -> str: ...
-    def show(self) -> None:
+    def show(
+        self,
+        *,
+        cmap: Optional[str] = None,
+        vmin: Optional[float] = None,
+        vmax: Optional[float] = None,
+        range: Optional[str] = None,
+    ) -> None:
         """Shows the live view in a notebook cell's output (needs
-        ``framecast[jupyter]``); a stream that is a cell's value shows it too."""
+        ``framecast[jupyter]``); a stream that is a cell's value shows it too.
+        For values, the view's own colormap and range where given."""
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any: ...
     def poll_events(self) -> list[dict[str, Any]]:
         """The viewers' input events since the last call (possibly none),

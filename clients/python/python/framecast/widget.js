@@ -102,11 +102,25 @@ async function render({ model, el }) {
   view.stream = model.get("stream");
   view.interactive = true;
   view.status = true;
+  // A stream of values: the widget's colormap and range, as the element's
+  // attributes (null leaves the producer's, or the colour bar's).
+  const values = () => {
+    for (const name of ["colormap", "vmin", "vmax", "range"]) {
+      const value = model.get(name);
+      if (value === null || value === undefined) view.removeAttribute(name);
+      else view.setAttribute(name, String(value));
+    }
+  };
+  values();
+  model.on("change:colormap change:vmin change:vmax change:range", values);
   view.style.maxWidth = "100%";
   el.classList.add("framecast-view");
   el.append(view);
   el.framecast = view.state; // for tests, as the page's window.framecast
-  return () => view.remove(); // the element closes its connection
+  return () => {
+    model.off("change:colormap change:vmin change:vmax change:range", values);
+    view.remove(); // the element closes its connection
+  };
 }
 
 export default { render };
