@@ -83,6 +83,9 @@ export function statusText(page) {
 }
 
 /** The stream's newest frame as the server holds it, expanded to RGBA. */
+/** The stream's newest frame as published (GET .../frame): {width, height,
+ * seq, rgba} for colours (RGB with opaque alpha), {width, height, seq,
+ * format, raw} for values. */
 export async function publishedFrame(url, stream) {
   const response = await fetch(new URL(`/api/streams/${stream}/frame`, url));
   if (!response.ok) throw new Error(`GET frame: ${response.status} ${await response.text()}`);
@@ -92,6 +95,7 @@ export async function publishedFrame(url, stream) {
   const seq = Number(response.headers.get("x-framecast-seq"));
   const raw = Buffer.from(await response.arrayBuffer());
   if (format === "rgba8") return { width, height, seq, rgba: raw };
+  if (format !== "rgb8") return { width, height, seq, format, raw };
   const rgba = Buffer.alloc(width * height * 4);
   for (let i = 0, j = 0; i < raw.length; i += 3, j += 4) {
     rgba[j] = raw[i];
@@ -114,16 +118,16 @@ export async function postFrame(url, stream, width, height, pixels, format = "rg
   return JSON.parse(text).seq;
 }
 
-/** A publish message (PROTOCOL.md) of an RGB8 frame, for an ingest
- * WebSocket. */
-export function publishMessage(width, height, pixels) {
+/** A publish message (PROTOCOL.md) of a frame, RGB8 unless `format` (the
+ * wire code) says otherwise, for an ingest WebSocket. */
+export function publishMessage(width, height, pixels, format = 1) {
   const header = Buffer.alloc(25);
   header.write("FCST", 0, "latin1");
   header.writeUInt8(6, 4); // protocol version
   header.writeUInt8(4, 5); // kind: publish
   header.writeUInt32LE(width, 8);
   header.writeUInt32LE(height, 12);
-  header.writeUInt8(1, 16); // RGB8
+  header.writeUInt8(format, 16);
   return Buffer.concat([header, pixels]);
 }
 

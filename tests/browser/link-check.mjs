@@ -6,7 +6,9 @@
 // the published frame. Prints one line of JSON.
 //
 // Set by the environment:
-//   FRAMECAST_CHECK_CONTENT  plasma (default), sprite or camera
+//   FRAMECAST_CHECK_CONTENT  plasma (default), sprite, camera, or field (a
+//                            float32 simulation, shown through viridis over
+//                            -3..3; exact means every value exact)
 //   FRAMECAST_CHECK_RTT_MS   round trip between the page and the server (0)
 //   FRAMECAST_CHECK_MBIT     what the server may send, Mbit/s; 0 (default)
 //                            limits nothing and needs no namespace
@@ -17,7 +19,7 @@
 
 import { once } from "node:events";
 import WebSocket from "ws";
-import { canvasPixels, firstDifference, launchBrowser, publishMessage, publishedFrame, startServer } from "./harness.mjs";
+import { canvasPixels, decodePng, firstDifference, launchBrowser, publishMessage, publishedFrame, startServer } from "./harness.mjs";
 import { limitLink, shapePort } from "./netns.mjs";
 import { startRelay } from "./relay.mjs";
 
@@ -86,10 +88,29 @@ function sprite(t) {
   return pixels;
 }
 
-const CONTENTS = { plasma, camera, sprite };
+/** Frame `t` of a float32 field (a simulation's), as bytes. */
+function field(t) {
+  const values = new Float32Array(W * H);
+  for (let y = 0, i = 0; y < H; y += 1) {
+    for (let x = 0; x < W; x += 1, i += 1) {
+      values[i] = Math.sin(x * 0.021 + t * 0.13) + Math.sin(y * 0.017 - t * 0.09) + Math.sin((x + y) * 0.011 + t * 0.05);
+    }
+  }
+  return Buffer.from(values.buffer);
+}
+
+const CONTENTS = { plasma, camera, sprite, field };
+/** The wire format of each content's frames (PROTOCOL.md). */
+const FORMATS = { field: 5 };
 if (!CONTENTS[CONTENT]) throw new Error(`FRAMECAST_CHECK_CONTENT is one of ${Object.keys(CONTENTS)}, not ${CONTENT}`);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The server's frame.png of the stream's newest frame, decoded. */
+async function picture(url, stream) {
+  const response = await fetch(new URL(`/api/streams/${stream}/frame.png`, url));
+  return decodePng(Buffer.from(await response.arrayBuffer()));
+}
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? null;
 
 if (LINK_MBIT) limitLink(LINK_MBIT);
@@ -100,7 +121,8 @@ const browser = await launchBrowser();
 try {
   const producer = new WebSocket(new URL("/ingest/moving", server.url.replace("http", "ws")));
   await once(producer, "open");
-  const frames = Array.from({ length: 60 }, (_, t) => publishMessage(W, H, CONTENTS[CONTENT](t)));
+  if (CONTENT === "field") producer.send(JSON.stringify({ type: "view", colormap: "viridis", range: [-3, 3] }));
+  const frames = Array.from({ length: 60 }, (_, t) => publishMessage(W, H, CONTENTS[CONTENT](t), FORMATS[CONTENT] ?? 1));
   /** Sends frame `n`, stamped with its capture time (PROTOCOL.md: offset 17). */
   const publish = (n) => {
     const frame = frames[n % frames.length];
@@ -131,15 +153,38 @@ try {
 
   // Still: the last frame stays; wait for the canvas to equal it.
   const stopped = performance.now();
-  const expected = (await publishedFrame(server.url, "moving")).rgba;
+  const last = await publishedFrame(server.url, "moving");
+  // Colours: the canvas equals them. Values: the page says no JPEG tile is
+  // left and the canvas equals the server's picture of them (frame.png,
+  // the same colormap and range); then, once, every 97th value the view
+  // holds is checked bit for bit (the colours alone would not tell: a lossy
+  // value a hundredth off mostly falls in the same colour).
+  const expected = last.raw ? (await picture(server.url, "moving")).pixels : last.rgba;
+  const exact = async () =>
+    !(await page.evaluate(() => window.framecast.lossy)) && firstDifference(await canvasPixels(page), expected) === -1;
   let exactAfterMs = null;
   while (performance.now() - stopped < 10_000) {
-    if (firstDifference(await canvasPixels(page), expected) === -1) {
+    if (await exact()) {
       exactAfterMs = Math.round(performance.now() - stopped);
       break;
     }
     await sleep(20);
   }
+  const wrongValues = !last.raw
+    ? 0
+    : await page.evaluate(async (raw) => {
+        const view = document.querySelector("#view");
+        const want = new Uint32Array(new Uint8Array(raw).buffer);
+        const bits = new Uint32Array(1);
+        const floats = new Float32Array(bits.buffer);
+        const { width } = view.state;
+        let wrong = 0;
+        for (let i = 0; i < want.length; i += 97) {
+          floats[0] = (await view.pixel(i % width, Math.floor(i / width))).value;
+          wrong += bits[0] !== want[i];
+        }
+        return wrong;
+      }, [...last.raw]);
   const end = await page.evaluate(() => ({ ...window.framecast }));
   producer.close();
   console.log(JSON.stringify({
@@ -153,6 +198,7 @@ try {
     lossy_times: end.lossyTimes,
     exact_after_ms: exactAfterMs,
     lossy_at_end: end.lossy,
+    wrong_values: wrongValues,
     relayed_connections: relay.connections(),
   }));
 } finally {

@@ -11,7 +11,8 @@
 // producer's rate where two frames a round trip would give 10 a second at
 // 200 ms; over a long fast path a moving simulation stays exact; over a
 // slow one a moving camera goes JPEG, keeps its rate, and is exact soon
-// after it stops.
+// after it stops; so does a float field, its values quantized (PROTOCOL.md)
+// while it moves and exact once still.
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -63,6 +64,14 @@ test("at 100 ms of round trip with no bandwidth limit a moving simulation stays 
 test("at 100 ms and 20 Mbit/s a moving camera keeps near its rate on JPEG, then is exact", { skip: noNamespace }, () => {
   const result = check("camera", 100, 20);
   assert.ok(result.lossy_times > 0, "the link cannot carry the exact deltas: JPEG tiles while moving");
+  assert.ok(result.shown_fps >= 0.6 * result.producer_fps, `frames shown ${result.shown_fps} of ${result.producer_fps} published`);
+  assert.ok(result.exact_after_ms <= 3000, `exact ${result.exact_after_ms} ms after the last change`);
+});
+
+test("over 10 Mbit/s a moving float field arrives lossy, then every value exact once still", { skip: noNamespace }, () => {
+  const result = check("field", 0, 10, "320x240");
+  assert.ok(result.lossy_times > 0, "the page said it showed JPEG tiles: 0.2 MB of exact floats a frame do not fit");
+  assert.equal(result.wrong_values, 0, "every value checked is the published float, bit for bit");
   assert.ok(result.shown_fps >= 0.6 * result.producer_fps, `frames shown ${result.shown_fps} of ${result.producer_fps} published`);
   assert.ok(result.exact_after_ms <= 3000, `exact ${result.exact_after_ms} ms after the last change`);
 });

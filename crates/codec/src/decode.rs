@@ -7,6 +7,7 @@
 
 use wide::u8x16;
 
+use crate::colormap::Range;
 use crate::error::DecodeError;
 use crate::frame::{FrameRef, PixelFormat, Rect};
 use crate::jpeg;
@@ -37,8 +38,9 @@ pub struct Decoder {
     joined: Vec<u8>,
     /// A packed tile's group widths.
     widths: Vec<u8>,
-    /// The JPEG tiles of the message being applied, in slot order.
-    jpeg_tiles: Vec<u32>,
+    /// The JPEG tiles of the message being applied, in slot order, with
+    /// their range (a frame of values; unused for RGB8).
+    jpeg_tiles: Vec<(u32, Range)>,
     /// One JPEG image, decoded (RGB).
     jpeg_pixels: Vec<u8>,
 }
@@ -124,7 +126,7 @@ impl Decoder {
             + self.inflated.capacity()
             + self.differences.capacity()
             + self.joined.capacity()
-            + self.jpeg_tiles.capacity() * std::mem::size_of::<u32>()
+            + self.jpeg_tiles.capacity() * std::mem::size_of::<(u32, Range)>()
             + self.jpeg_pixels.capacity()
     }
 
@@ -245,7 +247,18 @@ impl Decoder {
             let len = rect.width as usize * rect.height as usize * format.bytes_per_pixel();
             let bytes = match tile.encoding {
                 TileEncoding::Jpeg => {
-                    self.jpeg_tiles.push(tile.index);
+                    let number = |at: usize| {
+                        f32::from_le_bytes(tile.payload[at..at + 4].try_into().expect("four bytes"))
+                    };
+                    // The wire module has checked the range a value tile carries.
+                    let range = match tile.payload.len() {
+                        0 => Range { lo: 0.0, hi: 0.0 },
+                        _ => Range {
+                            lo: number(0),
+                            hi: number(4),
+                        },
+                    };
+                    self.jpeg_tiles.push((tile.index, range));
                     continue;
                 }
                 // The wire module has checked that a raw payload is exactly
@@ -329,7 +342,8 @@ impl Decoder {
 
 impl Decoder {
     /// Decodes the message's JPEG images and copies each slot into the
-    /// framebuffer at its JPEG tile.
+    /// framebuffer at its JPEG tile: RGB, or for a frame of values the
+    /// values its gray levels stand for over the tile's range.
     fn place_jpeg_tiles(
         &mut self,
         frame: &FrameMessage<'_>,
@@ -337,6 +351,14 @@ impl Decoder {
     ) -> Result<(), DecodeError> {
         let (tile_width, tile_height) = frame.grid.tile_size();
         let (slot_width, slot_height) = jpeg_slot(tile_width as u16, tile_height as u16);
+        let format = frame.header.format;
+        let channels = jpeg::slot_bytes(format);
+        // What the slots' pixels replace the tile's with.
+        let replaced = if format.is_value() {
+            format
+        } else {
+            PixelFormat::Rgb8
+        };
         let mut placed = 0;
         for image in images {
             let unplaced = &self.jpeg_tiles[placed..];
@@ -344,29 +366,34 @@ impl Decoder {
                 image?,
                 (slot_width, slot_height),
                 unplaced.len(),
+                channels,
                 &mut self.jpeg_pixels,
             )?;
-            let slot_len = (slot_width * slot_height * 3) as usize;
-            for (slot, &index) in self
+            let slot_len = (slot_width * slot_height) as usize * channels;
+            for (slot, &(index, range)) in self
                 .jpeg_pixels
                 .chunks_exact(slot_len)
                 .zip(&unplaced[..slots])
             {
                 let rect = frame.grid.tile(index);
-                let row_len = rect.width as usize * 3;
+                let row_len = rect.width as usize * channels;
                 self.inflated.clear();
                 for row in slot
-                    .chunks_exact(slot_width as usize * 3)
+                    .chunks_exact(slot_width as usize * channels)
                     .take(rect.height as usize)
                 {
-                    self.inflated.extend_from_slice(&row[..row_len]);
+                    if format.is_value() {
+                        jpeg::dequantize(format, &row[..row_len], range, &mut self.inflated);
+                    } else {
+                        self.inflated.extend_from_slice(&row[..row_len]);
+                    }
                 }
                 combine_tile::<Replace>(
                     &mut self.framebuffer,
                     self.width,
                     self.layout,
                     rect,
-                    PixelFormat::Rgb8,
+                    replaced,
                     &self.inflated,
                 );
             }

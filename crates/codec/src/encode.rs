@@ -118,8 +118,11 @@ struct Scratch {
     packer: packed::Packer,
     /// One tile's LZ4 block, before it is known to be smaller than raw.
     compressed: Vec<u8>,
-    /// The slots of this lane's JPEG tiles, RGB, one after the other.
+    /// The slots of this lane's JPEG tiles, RGB or quantized values, one
+    /// after the other.
     strip: Vec<u8>,
+    /// One value tile's values quantized, row after row.
+    levels: Vec<u8>,
     /// This lane's JPEG image records, once `strip` is encoded.
     images: Vec<u8>,
     /// The tiles this lane sent as JPEG, and those it sent exactly.
@@ -133,7 +136,10 @@ struct Scratch {
 pub struct Lossy<'a> {
     /// Send the changed tiles that are not mostly unchanged (natural
     /// content, not a GUI) as JPEG of this quality, 1 to 100; `None`: every
-    /// tile exact. Ignored for RGBA8 frames, which are always exact.
+    /// tile exact. Ignored for RGBA8 frames, which are always exact; a
+    /// frame of values gets grayscale JPEG tiles of its values quantized to
+    /// 8 bits over each tile's range, but for tiles holding a NaN or an
+    /// infinity.
     pub quality: Option<u8>,
     /// Tiles (of the fine grid) whose pixels the viewer holds from a JPEG
     /// tile: a tile of these is sent whole (against black) if sent at all.
@@ -294,7 +300,7 @@ impl Encoder {
         let lossy = Lossy {
             quality: lossy
                 .quality
-                .filter(|_| cfg!(feature = "lossy") && frame.format() == PixelFormat::Rgb8),
+                .filter(|_| cfg!(feature = "lossy") && frame.format() != PixelFormat::Rgba8),
             // A keyframe replaces every tile.
             held: lossy.held.filter(|held| base.is_some() && !held.is_empty()),
             refine: lossy.refine,
@@ -574,9 +580,8 @@ impl Tiles<'_> {
             if self.lossy.quality.is_some()
                 && changed
                 && !mostly_unchanged(&self.frame, self.base, rect)
+                && self.append_slot(index, rect, scratch, out)
             {
-                self.append_slot(rect, &mut scratch.strip);
-                TileRecord::write_header(index, TileEncoding::Jpeg, true, 0, out);
                 scratch.jpeg.push(index);
                 counts.jpeg += 1;
                 continue;
@@ -612,16 +617,48 @@ impl Tiles<'_> {
         counts
     }
 
-    /// Appends the tile's pixels to a strip of JPEG slots.
-    fn append_slot(&self, rect: Rect, strip: &mut Vec<u8>) {
+    /// Appends the tile's JPEG tile record to `out` and its pixels to the
+    /// strip of JPEG slots: RGB, or a value tile's values quantized over
+    /// its range (which the record carries). Returns false, appending
+    /// nothing, for a value tile holding a NaN or an infinity, which is sent
+    /// exactly instead.
+    fn append_slot(
+        &self,
+        index: u32,
+        rect: Rect,
+        scratch: &mut Scratch,
+        out: &mut Vec<u8>,
+    ) -> bool {
         let (tile_width, tile_height) = self.grid.tile_size();
         let slot = wire::jpeg_slot(tile_width as u16, tile_height as u16);
+        let row = |y| tile_row(&self.frame, None, rect, y).0;
+        let format = self.frame.format();
+        if !format.is_value() {
+            TileRecord::write_header(index, TileEncoding::Jpeg, true, 0, out);
+            crate::jpeg::append_slot(rect, slot, 3, row, &mut scratch.strip);
+            return true;
+        }
+        let rows = (0..rect.height as usize).map(row);
+        let Some(range) = crate::jpeg::tile_range(format, rows) else {
+            return false;
+        };
+        TileRecord::write_header(index, TileEncoding::Jpeg, true, wire::JPEG_RANGE_LEN, out);
+        out.extend_from_slice(&range.lo.to_le_bytes());
+        out.extend_from_slice(&range.hi.to_le_bytes());
+        scratch.levels.clear();
+        for y in 0..rect.height as usize {
+            crate::jpeg::quantize(format, row(y), range, &mut scratch.levels);
+        }
+        let levels = &scratch.levels;
+        let width = rect.width as usize;
         crate::jpeg::append_slot(
             rect,
             slot,
-            |y| tile_row(&self.frame, None, rect, y).0,
-            strip,
+            1,
+            |y| &levels[y * width..][..width],
+            &mut scratch.strip,
         );
+        true
     }
 
     /// Encodes the lane's strip of JPEG slots, if any, into image records
@@ -635,10 +672,11 @@ impl Tiles<'_> {
         {
             let (tile_width, tile_height) = self.grid.tile_size();
             let (slot_width, slot_height) = wire::jpeg_slot(tile_width as u16, tile_height as u16);
-            let slot_len = (slot_width * slot_height * 3) as usize;
+            let channels = crate::jpeg::slot_bytes(self.frame.format());
+            let slot_len = (slot_width * slot_height) as usize * channels;
             let slots_per_image = (wire::MAX_JPEG_ROWS / slot_height) as usize;
             for slots in scratch.strip.chunks(slots_per_image * slot_len) {
-                crate::jpeg::encode(slots, slot_width, _quality, &mut scratch.images);
+                crate::jpeg::encode(slots, slot_width, channels, _quality, &mut scratch.images);
             }
         }
     }

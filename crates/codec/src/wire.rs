@@ -439,6 +439,11 @@ pub fn write_image(jpeg: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(jpeg);
 }
 
+/// Bytes of a JPEG tile record's payload in a frame of values: the tile's
+/// range, `lo` and `hi`, two little-endian `f32`s, finite, `lo <= hi`. (An
+/// RGB8 frame's JPEG tiles have none.)
+pub const JPEG_RANGE_LEN: usize = 8;
+
 /// Most rows in one JPEG image (libjpeg's limit on a side).
 pub const MAX_JPEG_ROWS: u32 = 65_500;
 
@@ -557,25 +562,46 @@ impl<'a> Tiles<'a> {
             })?;
         let length = self.reader.u32()?;
         if encoding == TileEncoding::Jpeg {
-            if self.format != PixelFormat::Rgb8 {
+            if self.format == PixelFormat::Rgba8 {
                 return Err(DecodeError::JpegTile {
                     index,
-                    reason: "JPEG tiles are for RGB8 frames only".into(),
+                    reason: "JPEG tiles are for RGB8 frames and frames of values only".into(),
                 });
             }
-            if length != 0 {
+            let values = self.format.is_value();
+            let expected = if values { JPEG_RANGE_LEN } else { 0 };
+            if length as usize != expected {
                 return Err(DecodeError::TileLength {
                     index,
                     length,
-                    expected: "a JPEG tile's pixels are in the images: it has none".into(),
+                    expected: if values {
+                        format!(
+                            "a value tile's JPEG record holds its range, {JPEG_RANGE_LEN} bytes"
+                        )
+                    } else {
+                        "a JPEG tile's pixels are in the images: it has none".into()
+                    },
                 });
+            }
+            let payload = self.reader.bytes(expected)?;
+            if values {
+                let number = |at: usize| {
+                    f32::from_le_bytes(payload[at..at + 4].try_into().expect("four bytes"))
+                };
+                let (lo, hi) = (number(0), number(4));
+                if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+                    return Err(DecodeError::JpegTile {
+                        index,
+                        reason: format!("a JPEG tile's range is two finite numbers, the first not above the second, not {lo} and {hi}"),
+                    });
+                }
             }
             self.jpeg_tiles += 1;
             return Ok(TileRecord {
                 index,
                 encoding,
                 whole: true,
-                payload: &[],
+                payload,
             });
         }
         let rect = self.grid.tile(index);
