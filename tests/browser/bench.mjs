@@ -1,10 +1,11 @@
 // Runs the browser-side benchmark (bench/index.html) in headless Chromium on
-// the frames `framecast-bench-browser-data` wrote, and writes the result as
-// JSON for the report. Chromium is launched directly and the page served by
+// the frames `framecast-bench-browser-data` wrote (and, given a third
+// directory, the frames of values `framecast-bench-values` wrote), and
+// writes the result as JSON for the report. Chromium is launched directly and the page served by
 // a small HTTP server here; the result is read with Runtime.evaluate alone
 // (chromium.mjs). Not a test: `just bench` runs it.
 //
-//   node bench.mjs ../../target/bench/browser ../../target/bench/browser.json
+//   node bench.mjs ../../target/bench/browser ../../target/bench/browser.json [../../target/bench/browser-values]
 
 import { once } from "node:events";
 import { readFile, writeFile } from "node:fs/promises";
@@ -15,6 +16,7 @@ import { repo } from "./harness.mjs";
 
 const dataDir = path.resolve(process.argv[2] ?? path.join(repo, "target/bench/browser"));
 const outPath = path.resolve(process.argv[3] ?? path.join(repo, "target/bench/browser.json"));
+const valuesDir = process.argv[4] && path.resolve(process.argv[4]);
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json", ".jpg": "image/jpeg", ".bin": "application/octet-stream" };
 
 /** Where a URL path of the benchmark page lives on disk. */
@@ -22,6 +24,7 @@ function fileFor(urlPath) {
   if (urlPath === "/") return path.join(repo, "tests/browser/bench/index.html");
   if (urlPath.startsWith("/pkg/")) return path.join(repo, "www", urlPath);
   if (urlPath.startsWith("/data/")) return path.join(dataDir, urlPath.slice("/data/".length));
+  if (urlPath.startsWith("/values/")) return valuesDir ? path.join(valuesDir, urlPath.slice("/values/".length)) : "/nonexistent";
   return path.join(repo, "tests/browser/bench", urlPath);
 }
 
@@ -45,6 +48,9 @@ try {
   await writeFile(outPath, JSON.stringify(result, null, 2));
   for (const row of result.results) {
     console.log(`${row.class.padEnd(7)} framecast ${row.framecast_ms.toFixed(3)} ms  JPEG ${row.jpeg_ms.toFixed(3)} ms  ratio ${(row.framecast_ms / row.jpeg_ms).toFixed(3)}`);
+  }
+  for (const row of result.values ?? []) {
+    console.log(`${row.class.padEnd(8)} (${row.format}) decode + paint ${row.decode_paint_ms.toFixed(3)} ms  colormap of a whole frame ${row.colormap_ms.toFixed(3)} ms`);
   }
   console.log(`wrote ${outPath}`);
 } finally {

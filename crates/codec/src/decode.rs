@@ -14,7 +14,7 @@ use crate::jpeg;
 use crate::lz4;
 use crate::packed;
 use crate::planes::{self, unzigzag, unzigzag16, unzigzag8};
-use crate::samples;
+use crate::samples::{self, Prediction};
 use crate::wire::{jpeg_slot, parse_frame, FrameMessage, Images, Scroll, TileEncoding, TileRecord};
 
 /// Holds a framebuffer and the sequence number of the frame in it.
@@ -276,17 +276,13 @@ impl Decoder {
                         differences
                     } else {
                         let joined = crate::scratch(&mut self.joined, len);
-                        samples::join_planes(
-                            sample_bytes,
-                            differences,
-                            rect.width as usize,
-                            up,
-                            joined,
-                        );
+                        let prediction = if up { Prediction::Up } else { Prediction::None };
+                        let width = rect.width as usize;
+                        samples::join_planes(sample_bytes, differences, width, prediction, joined);
                         joined
                     }
                 }
-                TileEncoding::Packed | TileEncoding::UpPacked => {
+                TileEncoding::Packed | TileEncoding::UpPacked | TileEncoding::PlanarPacked => {
                     let differences = crate::scratch(&mut self.differences, len);
                     let up = tile.encoding == TileEncoding::UpPacked;
                     let unpacked = if sample_bytes == 1 {
@@ -306,13 +302,13 @@ impl Decoder {
                         differences
                     } else {
                         let joined = crate::scratch(&mut self.joined, len);
-                        samples::join_planes(
-                            sample_bytes,
-                            differences,
-                            rect.width as usize,
-                            up,
-                            joined,
-                        );
+                        let prediction = match tile.encoding {
+                            TileEncoding::PlanarPacked => Prediction::Planar,
+                            TileEncoding::UpPacked => Prediction::Up,
+                            _ => Prediction::None,
+                        };
+                        let width = rect.width as usize;
+                        samples::join_planes(sample_bytes, differences, width, prediction, joined);
                         joined
                     }
                 }

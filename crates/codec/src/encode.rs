@@ -699,13 +699,14 @@ impl Tiles<'_> {
         scratch.gathered.clear();
         let mut encoding = encoding;
         let payload: &[u8] = match encoding {
-            TileEncoding::Packed | TileEncoding::UpPacked => {
-                let up = encoding == TileEncoding::UpPacked;
+            TileEncoding::Packed | TileEncoding::UpPacked | TileEncoding::PlanarPacked => {
+                let up = encoding != TileEncoding::Packed;
+                let planar = encoding == TileEncoding::PlanarPacked;
                 let sample_bytes = self.frame.format().sample_bytes();
                 let mut above = None;
                 for row in tile_rows(&self.frame, base, rect) {
                     let above_row = above.filter(|_| up);
-                    append_differences(sample_bytes, row, above_row, &mut scratch.gathered);
+                    append_differences(sample_bytes, row, above_row, planar, &mut scratch.gathered);
                     above = Some(row);
                 }
                 let values: &[u8] = if sample_bytes == 1 {
@@ -854,41 +855,53 @@ fn estimate(
         return TileEncoding::Lz4;
     }
     let sample_bytes = frame.format().sample_bytes();
+    // Planar prediction for wide samples only: a byte's left neighbour is
+    // another channel, and the prefix sum it needs undoes a byte at a time.
+    let mut planar_bits = (sample_bytes > 1).then_some(0);
     let (mut plain_bits, mut up_bits, mut bytes) = (0, 0, 0);
     for (row, row_above) in sampled_rows(frame, base, rect) {
         bytes += row.0.len();
-        rows.plain.clear();
-        append_differences(sample_bytes, row, None, &mut rows.plain);
-        plain_bits += rows.bit_cost(sample_bytes, false);
-        rows.up.clear();
-        append_differences(sample_bytes, row, row_above, &mut rows.up);
-        up_bits += rows.bit_cost(sample_bytes, true);
+        rows.values.clear();
+        append_differences(sample_bytes, row, None, false, &mut rows.values);
+        plain_bits += rows.bit_cost(sample_bytes);
+        rows.values.clear();
+        append_differences(sample_bytes, row, row_above, false, &mut rows.values);
+        up_bits += rows.bit_cost(sample_bytes);
+        if let Some(bits) = &mut planar_bits {
+            rows.values.clear();
+            append_differences(sample_bytes, row, row_above, true, &mut rows.values);
+            *bits += rows.bit_cost(sample_bytes);
+        }
     }
-    if plain_bits.min(up_bits) >= 8 * bytes - bytes / 16 {
+    let least = plain_bits
+        .min(up_bits)
+        .min(planar_bits.unwrap_or(usize::MAX));
+    if least >= 8 * bytes - bytes / 16 {
         TileEncoding::Lz4
-    } else if up_bits < plain_bits {
+    } else if Some(least) == planar_bits {
+        TileEncoding::PlanarPacked
+    } else if least == up_bits && up_bits < plain_bits {
         TileEncoding::UpPacked
     } else {
         TileEncoding::Packed
     }
 }
 
-/// The zigzagged differences of one row that [`estimate`] weighs, plain and
-/// up-predicted, and wide samples' as byte planes.
+/// The zigzagged differences of one row that [`estimate`] weighs, and wide
+/// samples' as byte planes.
 #[derive(Debug, Clone, Default)]
 struct EstimateRows {
-    plain: Vec<u8>,
-    up: Vec<u8>,
+    values: Vec<u8>,
     split: Vec<u8>,
 }
 
 impl EstimateRows {
-    /// Bits the plain or the up-predicted row would take as bit planes
-    /// (laid out in byte planes first for wide samples), estimated: each
-    /// group of [`ESTIMATE_GROUP`] bytes costs its size times the bit width
-    /// of its largest value.
-    fn bit_cost(&mut self, sample_bytes: usize, up: bool) -> usize {
-        let values = if up { &self.up } else { &self.plain };
+    /// Bits the row's differences would take as bit planes (laid out in
+    /// byte planes first for wide samples), estimated: each group of
+    /// [`ESTIMATE_GROUP`] bytes costs its size times the bit width of its
+    /// largest value.
+    fn bit_cost(&mut self, sample_bytes: usize) -> usize {
+        let values = &self.values;
         let values: &[u8] = if sample_bytes == 1 {
             values
         } else {
@@ -956,17 +969,20 @@ type RowPair<'a> = (&'a [u8], Option<&'a [u8]>);
 /// Appends the zigzagged differences of one tile row of samples of
 /// `sample_bytes` (new minus old, sample by sample, wrapping) to `out`;
 /// with a row `above`, each minus the difference of the same sample in that
-/// row. For bytes, one pass over the row, which vectorizes; wide samples are
-/// `samples.rs`'s.
+/// row; with `planar` (wide samples only), also minus the sample to its
+/// left's so predicted. For bytes, one pass over the row, which vectorizes;
+/// wide samples are `samples.rs`'s.
 fn append_differences(
     sample_bytes: usize,
     (new, old): RowPair<'_>,
     above: Option<RowPair<'_>>,
+    planar: bool,
     out: &mut Vec<u8>,
 ) {
     if sample_bytes > 1 {
-        return samples::append_differences(sample_bytes, (new, old), above, out);
+        return samples::append_differences(sample_bytes, (new, old), above, planar, out);
     }
+    debug_assert!(!planar, "planar prediction is for wide samples");
     let difference = |new: &u8, old: &u8| new.wrapping_sub(*old);
     match (old, above) {
         (Some(old), None) => out.extend(new.iter().zip(old).map(|(n, o)| zigzag(difference(n, o)))),
@@ -1503,7 +1519,10 @@ mod tests {
             encoder.encode(2, 0, at(&frames[1]), Some((1, at(&frames[0]))), &mut delta);
             let sent = encodings(&delta);
             assert!(
-                matches!(sent[..], [TileEncoding::Packed | TileEncoding::UpPacked]),
+                matches!(
+                    sent[..],
+                    [TileEncoding::Packed | TileEncoding::UpPacked | TileEncoding::PlanarPacked]
+                ),
                 "{format}: {sent:?}"
             );
             // The camera's differences need 4 or 5 bits of 16; the field's
@@ -1527,6 +1546,34 @@ mod tests {
                 "{format}: the delta"
             );
         }
+    }
+
+    #[test]
+    fn a_smoothly_changing_float_field_goes_planar_and_decodes_exactly() {
+        let (w, h) = (128usize, 128usize);
+        let field = |t: f32| -> Vec<u8> {
+            (0..w * h)
+                .flat_map(|i| {
+                    let (x, y) = ((i % w) as f32 / 113.0, (i / w) as f32 / 97.0);
+                    let v = (x + t).sin() + (y * 1.3 - t).sin() + 5.0;
+                    v.to_le_bytes()
+                })
+                .collect()
+        };
+        let (a, b) = (field(0.0), field(0.08));
+        let at = |pixels| FrameRef::new(w as u32, h as u32, PixelFormat::F32, pixels).unwrap();
+        let mut encoder = Encoder::with_tile_size(64, 64).unwrap();
+        let mut delta = Vec::new();
+        encoder.encode(2, 0, at(&b), Some((1, at(&a))), &mut delta);
+        let sent = encodings(&delta);
+        assert!(
+            sent.iter().all(|&e| e == TileEncoding::PlanarPacked),
+            "{sent:?}"
+        );
+        let mut decoder = crate::Decoder::source();
+        decoder.hold(1, at(&a));
+        decoder.apply(&delta).unwrap();
+        assert!(decoder.framebuffer() == &b[..], "exact");
     }
 
     #[test]

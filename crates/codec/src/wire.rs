@@ -349,6 +349,11 @@ pub enum TileEncoding {
     /// The values of [`UpPlanes`](Self::UpPlanes), packed as
     /// [`Packed`](Self::Packed).
     UpPacked = 6,
+    /// The up-predicted differences minus those of the sample to the left,
+    /// packed as [`Packed`](Self::Packed): for smooth change in both
+    /// directions (a simulation's float field). Frames of 16- and 32-bit
+    /// samples only (Gray16, F32).
+    PlanarPacked = 7,
 }
 
 /// Set in a tile record's encoding byte: the tile is **whole**, a delta
@@ -368,6 +373,7 @@ impl TileEncoding {
             4 => Some(TileEncoding::Jpeg),
             5 => Some(TileEncoding::Packed),
             6 => Some(TileEncoding::UpPacked),
+            7 => Some(TileEncoding::PlanarPacked),
             _ => None,
         }
     }
@@ -381,10 +387,13 @@ impl TileEncoding {
         )
     }
 
-    /// Whether the payload is packed values ([`TileEncoding::Packed`] and
-    /// [`TileEncoding::UpPacked`]).
+    /// Whether the payload is packed values ([`TileEncoding::Packed`],
+    /// [`TileEncoding::UpPacked`] and [`TileEncoding::PlanarPacked`]).
     pub const fn is_packed(self) -> bool {
-        matches!(self, TileEncoding::Packed | TileEncoding::UpPacked)
+        matches!(
+            self,
+            TileEncoding::Packed | TileEncoding::UpPacked | TileEncoding::PlanarPacked
+        )
     }
 
     /// Whether the tile's bytes are added to the framebuffer's (the
@@ -396,6 +405,7 @@ impl TileEncoding {
                 | TileEncoding::UpPlanes
                 | TileEncoding::Packed
                 | TileEncoding::UpPacked
+                | TileEncoding::PlanarPacked
         )
     }
 }
@@ -602,6 +612,15 @@ impl<'a> Tiles<'a> {
                 encoding,
                 whole: true,
                 payload,
+            });
+        }
+        if encoding == TileEncoding::PlanarPacked && self.format.sample_bytes() == 1 {
+            return Err(DecodeError::Packed {
+                index,
+                reason: format!(
+                    "planar packed tiles are for 16- and 32-bit samples, not {}",
+                    self.format
+                ),
             });
         }
         let rect = self.grid.tile(index);
@@ -1305,12 +1324,17 @@ mod tests {
             }
         ));
         assert_eq!(
-            first_tile_error(&with_tiles(&[(0, 7, b"x")])),
+            first_tile_error(&with_tiles(&[(0, 8, b"x")])),
             DecodeError::UnknownTileEncoding {
                 index: 0,
-                encoding: 7
+                encoding: 8
             }
         );
+        // Planar packed tiles are for wide samples; these frames are RGB8.
+        assert!(matches!(
+            first_tile_error(&with_tiles(&[(0, 7, b"x")])),
+            DecodeError::Packed { index: 0, .. }
+        ));
         assert!(matches!(
             first_tile_error(&with_tiles(&[(0, 1, &vec![0u8; 20_000])])),
             DecodeError::TileLength { index: 0, .. }

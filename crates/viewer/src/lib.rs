@@ -254,7 +254,6 @@ impl Viewer {
             ))
         })?;
         self.values.set_colormap(colormap);
-        self.repaint();
         Ok(())
     }
 
@@ -278,7 +277,6 @@ impl Viewer {
             )));
         }
         self.values.set_mode(RangeMode::Fixed(range));
-        self.repaint();
         Ok(())
     }
 
@@ -295,7 +293,6 @@ impl Viewer {
             ))
         })?;
         self.values.set_mode(mode);
-        self.repaint();
         Ok(())
     }
 
@@ -452,17 +449,6 @@ impl Viewer {
             && y.checked_add(height)
                 .is_some_and(|bottom| bottom <= self.decoder.height());
         self.decoder.held_seq().is_some() && inside
-    }
-
-    /// Makes the next [`take_dirty`](Self::take_dirty) paint the whole
-    /// frame (a new colormap or range).
-    fn repaint(&mut self) {
-        self.dirty = Rect {
-            x: 0,
-            y: 0,
-            width: self.decoder.width(),
-            height: self.decoder.height(),
-        };
     }
 }
 

@@ -4,6 +4,7 @@
 //! back with getImageData must equal the source pixels exactly.
 #![cfg(target_arch = "wasm32")]
 
+use framecast_codec::colormap::{Colormap, Palette, Range};
 use framecast_codec::{Encoder, FrameRef, PixelFormat};
 use framecast_viewer::Viewer;
 use wasm_bindgen::JsCast;
@@ -190,6 +191,7 @@ fn a_snapshot_is_the_frame_exactly_in_its_own_format_and_pixels_read_back() {
         let expected: Vec<u8> = match format {
             PixelFormat::Rgb8 => vec![source[at], source[at + 1], source[at + 2], 255],
             PixelFormat::Rgba8 => source[at..at + 4].to_vec(),
+            _ => unreachable!("colour formats only"),
         };
         assert_eq!(viewer.pixel(x, y), Some(expected.clone()));
         assert_eq!(viewer.pixel(width, 0), None, "outside");
@@ -213,4 +215,51 @@ fn a_snapshot_is_the_frame_exactly_in_its_own_format_and_pixels_read_back() {
         );
         assert_eq!(viewer.region(0, u32::MAX, 1, 2), None, "overflowing");
     }
+}
+
+#[wasm_bindgen_test]
+fn a_float_field_is_painted_through_the_colormap_and_read_as_values() {
+    let (width, height) = (70u32, 45u32);
+    let field: Vec<f32> = (0..width * height)
+        .map(|i| match i {
+            7 => f32::NAN,
+            _ => ((i % width) as f32 * 0.1).sin() * 2.0 + (i / width) as f32 * 0.01,
+        })
+        .collect();
+    let bytes: Vec<u8> = field.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let mut message = Vec::new();
+    let frame = FrameRef::new(width, height, PixelFormat::F32, &bytes).unwrap();
+    Encoder::default().encode_keyframe(1, 0, frame, &mut message);
+    let canvas = canvas();
+    let mut viewer = Viewer::new();
+    viewer.set_colormap("inferno").unwrap();
+    viewer.set_range(-2.0, 2.5).unwrap();
+    viewer.apply(&message).unwrap();
+    assert!(viewer.is_values());
+    assert!(paint(&mut viewer, &canvas));
+    let colours = |colormap, range| {
+        let mut rgba = vec![0; (width * height * 4) as usize];
+        Palette::new(PixelFormat::F32, colormap, range).map(&bytes, &mut rgba);
+        rgba
+    };
+    let fixed = Range { lo: -2.0, hi: 2.5 };
+    assert_eq!(canvas_pixels(&canvas), colours(Colormap::Inferno, fixed));
+    assert_eq!(
+        viewer.value(3, 2),
+        Some(f64::from(field[(2 * width + 3) as usize]))
+    );
+    assert!(viewer.value(7, 0).unwrap().is_nan());
+    assert_eq!(viewer.range(), Some(vec![-2.0, 2.5]));
+
+    // Another colormap, and the frame's own range: all of it painted again.
+    viewer.set_colormap("coolwarm").unwrap();
+    viewer.set_range_mode("frame").unwrap();
+    assert!(paint(&mut viewer, &canvas));
+    let finite = field.iter().copied().filter(|v| v.is_finite());
+    let own = Range {
+        lo: finite.clone().fold(f32::INFINITY, f32::min),
+        hi: finite.fold(f32::NEG_INFINITY, f32::max),
+    };
+    assert_eq!(canvas_pixels(&canvas), colours(Colormap::Coolwarm, own));
+    assert!(viewer.set_colormap("jet").is_err());
 }

@@ -81,5 +81,40 @@ for (const { class: name, frames } of manifest.classes) {
     jpeg_bytes: median(jpegs.map((j) => j.size)),
   });
 }
+// Frames of values (`framecast-bench-values` writes them, served under
+// /values/ when given): decode + paint of each delta, which maps the
+// changed part through the colormap, and the colormap alone over a whole
+// frame (a new colormap chosen: take_dirty() maps every pixel again).
+const values = [];
+const valuesManifest = await fetch("values/manifest.json").then((r) => (r.ok ? r.json() : null));
+for (const { class: name, format, frames } of valuesManifest?.values ?? []) {
+  progress.textContent = name;
+  const messages = [];
+  for (let n = 0; n <= frames; n++) messages.push(await load(`values/${name}/fc-${n}.bin`));
+  const decodeBatches = [];
+  const mapBatches = [];
+  for (let pass = 0; pass < PASSES; pass++) {
+    const viewer = new Viewer();
+    viewer.setColormap("viridis");
+    viewer.apply(messages[0]).free();
+    paint(viewer, fcContext);
+    let start = performance.now();
+    for (let n = 1; n <= frames; n++) {
+      viewer.apply(messages[n]).free();
+      paint(viewer, fcContext);
+    }
+    fcContext.getImageData(0, 0, 1, 1);
+    decodeBatches.push((performance.now() - start) / frames);
+    const maps = ["magma", "viridis", "turbo", "gray"];
+    start = performance.now();
+    for (const colormap of maps) {
+      viewer.setColormap(colormap);
+      viewer.take_dirty().free();
+    }
+    mapBatches.push((performance.now() - start) / maps.length);
+    viewer.free();
+  }
+  values.push({ class: name, format, decode_paint_ms: median(decodeBatches), colormap_ms: median(mapBatches), bytes: median(messages.slice(1).map((m) => m.length)) });
+}
 progress.textContent = "done";
-window.benchResult = { width: manifest.width, height: manifest.height, passes: PASSES, results };
+window.benchResult = { width: manifest.width, height: manifest.height, passes: PASSES, results, values };
