@@ -55,7 +55,9 @@ bench: (setup "--bench") wasm
     cargo bench -p framecast-bench --features baselines --bench codecs
     cargo run --release -p framecast-bench --bin framecast-bench-viewers -- target/release/framecast target/bench/viewers.json
     cargo run --release -p framecast-bench --features baselines --bin framecast-bench-browser-data -- target/bench/browser
-    cd tests/browser && node bench.mjs ../../target/bench/browser ../../target/bench/browser.json
+    cargo run --release -p framecast-bench --features baselines --bin framecast-bench-values -- target/bench/values.md target/bench/browser-values
+    cd tests/browser && node bench.mjs ../../target/bench/browser ../../target/bench/browser.json ../../target/bench/browser-values
+    cd tests/loop && ../../target/venv/bin/python values_cost.py > ../../target/bench/values-python.md
     cd tests/browser && node e2e-bench.mjs ../../target/release/framecast-bench-publish ../../target/bench/e2e.json
     cargo run --release -p framecast-bench --features baselines --bin framecast-bench-report -- target/criterion BENCHMARKS.md target/bench/viewers.json target/bench/browser.json target/bench/e2e.json target/bench/loop.json target/bench/loop-30fps.json target/bench/loop-1080.json target/bench/loop-100mbit.json target/bench/loop-20mbit.json target/bench/loop-rtt-0.json target/bench/loop-rtt-50.json target/bench/loop-rtt-100.json target/bench/loop-rtt-200.json target/bench/loop-rtt-100-50mbit.json target/bench/loop-rtt-100-20mbit.json target/bench/uplink.json target/bench/mjpeg.json
 

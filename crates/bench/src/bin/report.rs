@@ -98,6 +98,65 @@ fn read_json(path: &Path) -> Option<serde_json::Value> {
     serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
 }
 
+/// The value formats (#26), where `just bench` measured them: the table
+/// `framecast-bench-values` wrote beside the browser's results, the
+/// browser's decode + paint and colormap times (in `browser`'s `values`),
+/// and the Python producer's costs (`tests/loop/values_cost.py`), with the
+/// goals: gray8 at most 0.4x the bytes of the same picture as RGB, a whole
+/// 1000x1000 frame through a colormap in wasm in at most 1 ms, `send` of a
+/// 1000x1000 float32 field in at most 0.5 ms.
+fn values_section(browser: &Path) -> String {
+    let dir = browser.parent().unwrap_or(Path::new("."));
+    let Ok(mut md) = std::fs::read_to_string(dir.join("values.md")) else {
+        return String::new();
+    };
+    let rows = read_json(browser).and_then(|report| report["values"].as_array().cloned());
+    if let Some(rows) = rows.filter(|rows| !rows.is_empty()) {
+        md += "
+### Values in the browser
+
+The same deltas decoded and painted in headless Chromium by the wasm viewer (`tests/browser/bench/`, as the browser-side table above: each delta's changed part mapped through viridis and put onto the canvas), and a whole frame mapped through a colormap again (a new colormap chosen; `take_dirty`, the wasm part alone), medians of the passes.
+
+| class | decode + paint, ms | KB a delta | whole frame through a colormap, ms |
+|---|---|---|---|
+";
+        for row in &rows {
+            writeln!(
+                md,
+                "| {} ({}) | {:.2} | {:.0} | {:.2} |",
+                row["class"].as_str().unwrap_or("?"),
+                row["format"].as_str().unwrap_or("?"),
+                row["decode_paint_ms"].as_f64().unwrap_or(f64::NAN),
+                row["bytes"].as_f64().unwrap_or(f64::NAN) / 1e3,
+                row["colormap_ms"].as_f64().unwrap_or(f64::NAN),
+            )
+            .unwrap();
+        }
+        let slowest = rows
+            .iter()
+            .filter_map(|row| row["colormap_ms"].as_f64())
+            .fold(0.0, f64::max);
+        md += "\n";
+        md += GOAL_HEADER;
+        md += &goal(
+            "whole 1000x1000 frame through a colormap in wasm",
+            "",
+            Some(slowest),
+            &format!("{slowest:.2} ms, the slowest format"),
+        );
+    }
+    if let Ok(python) = std::fs::read_to_string(dir.join("values-python.md")) {
+        md += "
+### The producer's side in Python
+
+`tests/loop/values_cost.py`: with the server in the process and no viewer (nothing encoded), what a 1000x1000 frame costs the producer: the loop people write today (normalise to the range, clip, to uint8, through a 256-entry colormap table, `send` the RGB) against `send` of the values (copied once, the GIL released). Medians over 200 frames; wall time (the thread's CPU time).
+
+";
+        md += &python;
+    }
+    md
+}
+
 /// The many-viewers results (`framecast-bench-viewers`), if that run wrote
 /// them: server CPU ms per second with 1 and with 100 viewers.
 fn many_viewers(path: &Path) -> Option<(f64, f64)> {
@@ -240,6 +299,7 @@ const GOALS: &[Goal] = &[
     Goal { key: "loop server", text: "producer+server CPU per frame <= 1/2 of MJPEG's", limit: Limit::AtMost(0.5), bound: LOOP_SERVER },
     Goal { key: "loop chromium", text: "Chromium CPU per frame <= 1/2 of MJPEG's", limit: Limit::AtMost(0.5), bound: LOOP_CHROMIUM },
     Goal { key: "link 100 shown", text: "frames shown per second >= 0.9x MJPEG's", limit: Limit::AtLeast(0.9), bound: OVER_A_LINK },
+    Goal { key: "whole 1000x1000 frame through a colormap in wasm", text: "values: a whole 1000x1000 frame through a colormap in wasm <= 1 ms", limit: Limit::AtMost(1.0), bound: "A lookup a pixel (gray8 straight into a 256-colour table, gray16 through a 64 KiB table of indices) or four floats scaled at a time with simd128, and a 4 MB RGBA picture written." },
     Goal { key: "mjpeg clients", text: "MJPEG route: 20 clients cost at most 1.2x one", limit: Limit::AtMost(1.2), bound: "Each frame is encoded once per quality whatever the number of clients; what grows with them is writing each part to each connection (a copy into actix's write buffer and a send each)." },
     Goal { key: "mjpeg latency", text: "MJPEG route: latency p50 at most the Flask loop's (ratio)", limit: Limit::AtMost(1.0), bound: "The route encodes a frame when its first client can take a part; the JPEG encode itself and the browser's decode are what remains." },
     Goal { key: "link 100 p50", text: "latency p50 <= 50 ms", limit: Limit::AtMost(50.0), bound: OVER_A_LINK },
@@ -1419,6 +1479,7 @@ fn main() -> std::io::Result<()> {
     md += &viewer_table(&viewers_path);
     md += &browser_table(&browser_path);
     md += &e2e_table(&e2e_path);
+    md += &values_section(&browser_path);
     std::fs::write(&out_path, md)?;
     println!("wrote {}", out_path.display());
     Ok(())

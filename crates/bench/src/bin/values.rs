@@ -136,6 +136,7 @@ fn main() -> std::io::Result<()> {
     std::fs::create_dir_all(&browser)?;
     let mut manifest = Vec::new();
     let mut field_rows = String::new();
+    let mut gray8_ratio = None;
     for class in ValueClass::ALL {
         let corpus = ValueCorpus::new(class, w, h);
         let frames: Vec<Vec<u8>> = (0..FRAMES).map(|n| corpus.frame(n)).collect();
@@ -172,6 +173,9 @@ fn main() -> std::io::Result<()> {
         )
         .unwrap();
         println!("{}: {:.0} KB exact vs {:.0} KB as RGB ({:.3}x), encode {encode:.2} vs {rgb_encode:.2} ms", class.name(), bytes / 1e3, rgb_bytes / 1e3, bytes / rgb_bytes);
+        if class == ValueClass::Gray8 {
+            gray8_ratio = Some(bytes / rgb_bytes);
+        }
         if class == ValueClass::Field {
             let levels: Vec<Vec<u8>> = (0..FRAMES).map(|n| corpus.levels(n)).collect();
             let (level_bytes, _, _) = framecast(PixelFormat::Gray8, &levels);
@@ -199,6 +203,10 @@ fn main() -> std::io::Result<()> {
         manifest.push(serde_json::json!({"class": class.name(), "format": format.name(), "frames": FRAMES - 1}));
     }
     md += &field_rows;
+    if let Some(ratio) = gray8_ratio {
+        let verdict = if ratio <= 0.4 { "met" } else { "not met" };
+        writeln!(md, "\nGoal: gray8 at most 0.4x the bytes of the same picture as RGB: {ratio:.3}x, {verdict}.").unwrap();
+    }
     std::fs::write(
         browser.join("manifest.json"),
         serde_json::to_string_pretty(
