@@ -5,6 +5,7 @@ colormap and range asked for reach the server, and bad arguments fail at
 once naming what is accepted."""
 
 import json
+import time
 import urllib.request
 from types import SimpleNamespace
 
@@ -83,6 +84,18 @@ def test_the_colormap_and_range_asked_for_reach_the_server(server):
         publisher.send(field, cmap="turbo")
         publisher.flush()
         assert listed(server.url, "remote")["view"] == {"type": "view", "colormap": "turbo", "range": [-2.5, 2.5]}
+        # Without a frame: the stream's view alone.
+        publisher.set_view(range="frame")
+        deadline = time.monotonic() + 10
+        while listed(server.url, "remote")["view"]["range"] != "frame":
+            assert time.monotonic() < deadline, "the view message arrived"
+            time.sleep(0.02)
+    with framecast.serve(port=0) as local:
+        stream = local.stream("set")
+        stream.set_view(cmap="magma", vmin=1, vmax=2)
+        assert listed(local.url.rstrip("/"), "set")["view"] == {"type": "view", "colormap": "magma", "range": [1, 2]}
+        with pytest.raises(ValueError, match="no colormap"):
+            stream.set_view(cmap="nope")
 
 
 BAD_VIEWS = [

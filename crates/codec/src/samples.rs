@@ -137,9 +137,21 @@ pub(crate) fn append_differences(
 /// being the number of samples.
 pub(crate) fn split_planes(sample_bytes: usize, samples: &[u8], out: &mut [u8]) {
     let n = samples.len() / sample_bytes;
-    for (k, plane) in out.chunks_exact_mut(n).enumerate() {
-        for (byte, sample) in plane.iter_mut().zip(samples.chunks_exact(sample_bytes)) {
-            *byte = sample[k];
+    match sample_bytes {
+        2 => {
+            let (low, high) = out.split_at_mut(n);
+            for ((sample, low), high) in samples.chunks_exact(2).zip(low).zip(high) {
+                (*low, *high) = (sample[0], sample[1]);
+            }
+        }
+        _ => {
+            let (p0, rest) = out.split_at_mut(n);
+            let (p1, rest) = rest.split_at_mut(n);
+            let (p2, p3) = rest.split_at_mut(n);
+            let planes = p0.iter_mut().zip(p1).zip(p2).zip(p3);
+            for (sample, (((b0, b1), b2), b3)) in samples.chunks_exact(4).zip(planes) {
+                (*b0, *b1, *b2, *b3) = (sample[0], sample[1], sample[2], sample[3]);
+            }
         }
     }
 }
@@ -157,14 +169,30 @@ pub(crate) fn join_planes(
     out: &mut [u8],
 ) {
     let n = planes.len() / sample_bytes;
-    with_sample!(sample_bytes, S => {
-        for (i, sample) in out.chunks_exact_mut(S::BYTES).enumerate() {
-            let mut bytes = [0u8; 4];
-            for (k, byte) in bytes[..S::BYTES].iter_mut().enumerate() {
-                *byte = planes[k * n + i];
+    // Each plane zipped with the samples: no index arithmetic or bounds
+    // check per byte.
+    match sample_bytes {
+        2 => {
+            let (low, high) = planes.split_at(n);
+            for ((sample, &low), &high) in out.chunks_exact_mut(2).zip(low).zip(high) {
+                sample.copy_from_slice(&u16::from_le_bytes([low, high]).unzigzag().to_le_bytes());
             }
-            S::read(&bytes).unzigzag().write(sample);
         }
+        _ => {
+            let (p0, rest) = planes.split_at(n);
+            let (p1, rest) = rest.split_at(n);
+            let (p2, p3) = rest.split_at(n);
+            let planes = p0.iter().zip(p1).zip(p2).zip(p3);
+            for (sample, (((&b0, &b1), &b2), &b3)) in out.chunks_exact_mut(4).zip(planes) {
+                sample.copy_from_slice(
+                    &u32::from_le_bytes([b0, b1, b2, b3])
+                        .unzigzag()
+                        .to_le_bytes(),
+                );
+            }
+        }
+    }
+    with_sample!(sample_bytes, S => {
         let row = (row_samples * S::BYTES).max(1);
         if prediction == Prediction::Planar {
             for row in out.chunks_exact_mut(row) {

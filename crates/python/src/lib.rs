@@ -219,15 +219,31 @@ impl Stream {
         vmax: Option<f64>,
         range: Option<&str>,
     ) -> PyResult<u64> {
-        if cmap.is_some() || vmin.is_some() || vmax.is_some() || range.is_some() {
-            let view = framecast_server::view::change(self.stream.view(), cmap, range, vmin, vmax)
-                .map_err(PyValueError::new_err)?;
-            self.stream.set_view(view);
-        }
         let frame = arrays::frame_of(py, frame)?;
+        if cmap.is_some() || vmin.is_some() || vmax.is_some() || range.is_some() {
+            self.set_view(cmap, vmin, vmax, range)?;
+        }
         self.stream
             .publish(frame.width, frame.height, frame.format, frame.pixels)
             .map_err(|error| PyValueError::new_err(error.to_string()))
+    }
+
+    /// Says how viewers show this stream's values from its next frame on,
+    /// without sending one: what is given of `cmap` (gray, viridis, magma,
+    /// inferno, turbo, coolwarm), `vmin` with `vmax`, or `range` (auto,
+    /// frame, window) changes; the rest stays.
+    #[pyo3(signature = (*, cmap = None, vmin = None, vmax = None, range = None))]
+    fn set_view(
+        &self,
+        cmap: Option<&str>,
+        vmin: Option<f64>,
+        vmax: Option<f64>,
+        range: Option<&str>,
+    ) -> PyResult<()> {
+        let view = framecast_server::view::change(self.stream.view(), cmap, range, vmin, vmax)
+            .map_err(PyValueError::new_err)?;
+        self.stream.set_view(view);
+        Ok(())
     }
 
     /// Waits until every viewer watching has been sent the newest frame

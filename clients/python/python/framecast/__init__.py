@@ -353,6 +353,29 @@ class Publisher:
         except RuntimeError:  # the I/O thread ended just now
             raise PublishError("the publisher is closed") from None
 
+    def set_view(
+        self,
+        *,
+        cmap: Optional[str] = None,
+        vmin: Optional[float] = None,
+        vmax: Optional[float] = None,
+        range: Optional[str] = None,
+    ) -> None:
+        """Says how viewers show the stream's values from the next frame on,
+        without sending one: what is given of ``cmap``, ``vmin`` with
+        ``vmax``, or ``range`` changes (checked at once, as ``send`` checks
+        them); the rest stays."""
+        view = _view_of(self._view, cmap, vmin, vmax, range)
+        with self._lock:
+            if self._closed:
+                raise PublishError("the publisher is closed")
+            if view != self._view:
+                self._view, self._view_due = view, True
+        try:
+            self._loop.call_soon_threadsafe(self._wake.set)
+        except RuntimeError:  # the I/O thread ended just now
+            raise PublishError("the publisher is closed") from None
+
     @property
     def connected(self) -> bool:
         """Whether the publisher is connected now (not reconnecting, not closed)."""
@@ -513,11 +536,18 @@ class Publisher:
                     message, self._pending = self._pending, None
                     closed = self._closed
                     self._sending = message is not None
-                    view = json.dumps({"type": "view", **self._view}) if self._view_due and message else None
-                    self._view_due = self._view_due and not view
+                    view = json.dumps({"type": "view", **self._view}) if self._view_due else None
+                    self._view_due = False
                 if view is not None:
                     # Before the frame it is for (PROTOCOL.md: view messages).
-                    await socket.send(view)
+                    try:
+                        await socket.send(view)
+                    except (ConnectionClosed, OSError):
+                        with self._lock:
+                            self._view_due = True  # on the next connection
+                            if self._pending is None:
+                                self._pending = message
+                        raise
                 if message is None:
                     if closed:
                         await socket.close()

@@ -43,6 +43,16 @@ class Stream:
         viridis, magma, inferno, turbo, coolwarm) and ``vmin`` with ``vmax``,
         or ``range`` (auto, frame, window), say how viewers show this frame
         and the next ones until they choose otherwise."""
+    def set_view(
+        self,
+        *,
+        cmap: Optional[str] = None,
+        vmin: Optional[float] = None,
+        vmax: Optional[float] = None,
+        range: Optional[str] = None,
+    ) -> None:
+        """How viewers show this stream's values from its next frame on,
+        without sending one; what is not given stays."""
     def flush(self, timeout: float = 10.0) -> bool:
         """Waits until every viewer watching has been sent the newest frame
         (at once with none); whether it was within ``timeout`` seconds."""
