@@ -35,6 +35,8 @@ pub struct ValueView {
     /// Each block's least and greatest finite value (`None`: none finite).
     blocks: Vec<Option<Range>>,
     columns: u32,
+    /// The format of the values the blocks and the window are of.
+    format: Option<PixelFormat>,
     /// The frame ranges of the last [`WINDOW_MS`], with their times.
     window: VecDeque<(f64, Range)>,
     /// Whether the whole picture must be painted again (a new colormap or
@@ -51,6 +53,7 @@ impl Default for ValueView {
             palette: None,
             blocks: Vec::new(),
             columns: 0,
+            format: None,
             window: VecDeque::new(),
             stale: true,
         }
@@ -97,10 +100,14 @@ impl ValueView {
         let columns = width.div_ceil(BLOCK);
         let blocks = columns as usize * height.div_ceil(BLOCK) as usize;
         let mut dirty = dirty;
-        if self.rgba.len() != pixels * 4 || self.blocks.len() != blocks || self.columns != columns {
+        // A new size or format: the blocks and the window are of other values.
+        let other =
+            self.rgba.len() != pixels * 4 || self.columns != columns || self.format != Some(format);
+        if other || self.blocks.len() != blocks {
             self.rgba = vec![0; pixels * 4];
             self.blocks = vec![None; blocks];
             self.columns = columns;
+            self.format = Some(format);
             self.window.clear();
             dirty = whole;
         }
@@ -343,5 +350,28 @@ mod tests {
         assert_eq!(view.range(), Some(Range { lo: 0.0, hi: 255.0 }));
         assert_eq!(&view.rgba[..4], &[3, 3, 3, 255]);
         assert_eq!(value_at(PixelFormat::Gray16, &camera, 3), 1200.0);
+
+        // The same size in another format: the window starts again.
+        let mut view = ValueView::default();
+        let floats: Vec<u8> = (0..20)
+            .flat_map(|i| (i as f32 * 1000.0).to_le_bytes())
+            .collect();
+        view.paint(PixelFormat::F32, &floats[..40], (width, height), whole, 0.0);
+        assert_eq!(
+            view.range(),
+            Some(Range {
+                lo: 0.0,
+                hi: 9000.0
+            })
+        );
+        view.paint(PixelFormat::Gray16, &camera, (width, height), whole, 10.0);
+        assert_eq!(
+            view.range(),
+            Some(Range {
+                lo: 0.0,
+                hi: 4095.0
+            }),
+            "not the bits of the floats' 9000"
+        );
     }
 }
