@@ -339,7 +339,9 @@ pub enum TileEncoding {
     /// as it is). For smooth motion: a simulation, a gradient.
     UpPlanes = 3,
     /// Lossy: the tile's pixels are the next slot of the message's JPEG
-    /// images (see [`Images`]); the payload is empty. RGB8 frames only.
+    /// images (see [`Images`]); the payload is empty, or in a frame of
+    /// values the tile's range ([`JPEG_RANGE_LEN`] bytes). Not in RGBA8
+    /// frames.
     Jpeg = 4,
     /// The values of [`Planes`](Self::Planes) (zigzagged differences)
     /// packed in groups of 32, each in the bits its widest value needs, no
