@@ -1,7 +1,7 @@
 """What the remote Publisher's deltas cost and save, per corpus class: for
 each frame of ``framecast-bench-frames`` (1000x1000 RGB, played as the loop
 plays them), the bytes sent and the producer CPU of choosing between a delta
-and the whole frame (``framecast._Changes``, as the I/O thread does it),
+and the whole frame (``framecast._changes.Changes``, as the I/O thread does it),
 against sending every frame whole. No server: only the producer's side.
 Prints JSON, one object per class.
 
@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 import framecast
+from framecast import _native
+from framecast._changes import Changes
 from frames import load
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -25,7 +27,6 @@ parser.add_argument("--classes", default="sprite,scroll,plasma,noise,camera")
 parser.add_argument("--frames", type=int, default=120, help="frames to send per class")
 args = parser.parse_args()
 
-HEADER = framecast._HEADER
 results = []
 for name in args.classes.split(","):
     frames = load(str(args.frames_dir / f"{name}.rgb"))
@@ -33,18 +34,15 @@ for name in args.classes.split(","):
     messages = []
     for n in range(args.frames):
         frame = frames[order[n % len(order)]]
-        message = bytearray(HEADER.size + frame.nbytes)
-        HEADER.pack_into(message, 0, b"FCST", framecast.PROTOCOL_VERSION, 4, 0, 1000, 1000, 1, 0)
-        message[HEADER.size:] = frame.tobytes()
-        messages.append(message)
-    changes = framecast._Changes()
+        messages.append(_native.publish_message(frame))
+    changes = Changes()
     sent, cpu, deltas = [], [], 0
     for message in messages:
         started = time.thread_time()
-        wire = changes.message(message)
+        delta = changes.message(message)
         cpu.append(time.thread_time() - started)
-        sent.append(len(wire))
-        deltas += wire is not message
+        sent.append(len(message if delta is None else delta))
+        deltas += delta is not None
     whole = len(messages[0])
     results.append({
         "class": name,

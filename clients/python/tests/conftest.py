@@ -100,6 +100,8 @@ def peek(server, stream, seq=None, timeout=20):
 
 #: Arrays that ``send`` refuses at once, Publisher's and the in-process
 #: stream's alike: (frame, error, part of its message).
+# What each is refused with: framecast.ArrayError, which is also a ValueError
+# and a TypeError (what code written without framecast would catch).
 BAD_ARRAYS = [
     (np.zeros((10, 10, 3), np.float32), ValueError, "a float32 array of shape (10, 10, 3) is no frame; framecast takes uint8 (H, W, 3) RGB"),
     (np.zeros((10, 10), np.int32), TypeError, "float32 or float64 (H, W); bool (H, W); got dtype int32"),

@@ -59,8 +59,9 @@ def test_frames_sent_in_process_arrive_exactly():
 def test_bad_arrays_fail_at_once_and_publish_nothing(frame, error, message):
     with framecast.serve(port=0) as server:
         stream = server.stream("bad")
-        with pytest.raises(error) as raised:
+        with pytest.raises(framecast.ArrayError) as raised:
             stream.send(frame)
+        assert isinstance(raised.value, error)
         assert message in str(raised.value)
         assert stream.send(np.zeros((4, 4, 3), np.uint8)) == 1, "nothing was published before"
 

@@ -34,10 +34,12 @@ def test_the_server_prints_the_url_with_its_token(token_server):
 
 
 def test_without_or_with_a_wrong_token_the_client_is_refused(token_server, no_env_token):
-    with pytest.raises(ConnectionError, match="HTTP 401: this server needs a token"):
+    with pytest.raises(framecast.RefusedError, match="HTTP 401: this server needs a token") as refused:
         framecast.Publisher(token_server.url, "cam")
-    with pytest.raises(ConnectionError, match="HTTP 401: wrong token"):
+    assert refused.value.status == 401 and refused.value.reason.startswith("this server needs a token: open the URL")
+    with pytest.raises(framecast.RefusedError, match="HTTP 401: wrong token") as refused:
         framecast.Publisher(token_server.url, "cam", token="guess")
+    assert isinstance(refused.value, ConnectionError) and refused.value.reason == "wrong token"
 
 
 @pytest.mark.parametrize("source", ["argument", "url", "environment"])

@@ -99,23 +99,24 @@ def test_the_colormap_and_range_asked_for_reach_the_server(server):
 
 
 BAD_VIEWS = [
-    (dict(cmap="jet"), "no colormap 'jet'"),
+    (dict(cmap="jet"), 'no colormap "jet"; expected gray, viridis, magma, inferno, turbo or coolwarm'),
     (dict(vmin=0), "needs both vmin and vmax"),
     (dict(vmin=1, vmax=0), "the first the smaller"),
     (dict(vmin=0, vmax=float("nan")), "two finite numbers"),
-    (dict(range="sometimes"), "no range 'sometimes'"),
+    (dict(range="sometimes"), 'no range "sometimes"'),
     (dict(range="frame", vmin=0, vmax=1), "not both"),
 ]
 
 
 @pytest.mark.parametrize("view, message", BAD_VIEWS)
 def test_bad_views_fail_at_once_and_publish_nothing(server, view, message):
+    # Checked in one place, the extension's (the server's rules), for both.
     field = np.zeros((8, 8), np.float32)
     with framecast.serve(port=0) as local:
         stream = local.stream("bad")
         with pytest.raises(ValueError) as raised:
             stream.send(field, **view)
-        assert message.replace("'", '"') in str(raised.value) or message in str(raised.value)
+        assert message in str(raised.value)
         assert listed(local.url.rstrip("/"), "bad")["seq"] == 0
     with framecast.Publisher(server.url, "bad") as publisher:
         with pytest.raises(ValueError) as raised:

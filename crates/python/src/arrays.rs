@@ -1,5 +1,9 @@
-//! numpy arrays as frames: which pixel format each dtype and shape is, and
-//! their pixels copied out, with the GIL released where the copy is long.
+//! numpy arrays as frames: the one place that says which arrays are frames
+//! (their pixel format by dtype and shape, their size within the codec's
+//! limits) and copies their pixels out, with the GIL released where the copy
+//! is long. Array-likes (DLPack, `__array__`, PIL images, matplotlib
+//! figures) become numpy arrays in the Python package first
+//! (`framecast/_arrays.py`).
 //!
 //! | array | format |
 //! |---|---|
@@ -13,88 +17,123 @@
 use framecast_codec::PixelFormat;
 use numpy::ndarray::ArrayViewD;
 use numpy::{Element, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
-use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+
+// The package's error for an array that is no frame (a ValueError and a
+// TypeError too, so that code written for either catches it).
+pyo3::import_exception!(framecast._errors, ArrayError);
 
 /// What `send` takes, for the errors that say what was given.
 pub const ACCEPTED: &str = "uint8 (H, W, 3) RGB, (H, W, 4) RGBA or (H, W) gray; \
     uint16 (H, W); float32 or float64 (H, W); bool (H, W)";
 
-/// A frame's size, format and pixels (row-major, tightly packed,
-/// little-endian), from a numpy array.
-pub struct Frame {
+/// The dtypes frames come in, as numpy names them.
+#[derive(Clone, Copy)]
+enum Dtype {
+    Bool,
+    U8,
+    U16,
+    F32,
+    F64,
+}
+
+/// A numpy array checked to be a frame: its size and format, and the array
+/// to copy its pixels from.
+pub struct Frame<'py> {
     pub width: u32,
     pub height: u32,
     pub format: PixelFormat,
-    pub pixels: Vec<u8>,
+    dtype: Dtype,
+    array: Bound<'py, PyAny>,
 }
 
-/// The frame of `array`, or an error naming what was given and what is
+/// `frame` (a numpy array, or an array-like that `framecast._arrays` makes
+/// one) as a frame, or an [`ArrayError`] naming what was given and what is
 /// accepted.
-pub fn frame_of(py: Python<'_>, array: &Bound<'_, PyAny>) -> PyResult<Frame> {
+pub fn frame_of<'py>(frame: &Bound<'py, PyAny>) -> PyResult<Frame<'py>> {
+    let array = if frame.cast::<PyUntypedArray>().is_ok() {
+        frame.clone()
+    } else {
+        let arrays = frame.py().import("framecast._arrays")?;
+        arrays.call_method1("as_array", (frame,))?
+    };
     let Ok(untyped) = array.cast::<PyUntypedArray>() else {
         let kind = array
             .get_type()
             .name()
             .map_or_else(|_| "?".into(), |n| n.to_string());
-        return Err(PyTypeError::new_err(format!(
+        return Err(ArrayError::new_err(format!(
             "expected a numpy array, got {kind}; framecast takes {ACCEPTED}"
         )));
     };
-    let dtype = untyped.dtype().to_string();
+    let name = untyped.dtype().to_string();
     let shape = untyped.shape().to_vec();
-    let refuse = || {
-        let sides: Vec<String> = shape.iter().map(usize::to_string).collect();
-        let shape = match sides.as_slice() {
-            [one] => format!("({one},)"),
-            sides => format!("({})", sides.join(", ")),
-        };
-        PyValueError::new_err(format!(
-            "a {dtype} array of shape {shape} is no frame; framecast takes {ACCEPTED}"
-        ))
-    };
-    let (height, width, format) = match (dtype.as_str(), shape.as_slice()) {
-        ("uint8", &[h, w, 3]) => (h, w, PixelFormat::Rgb8),
-        ("uint8", &[h, w, 4]) => (h, w, PixelFormat::Rgba8),
-        ("uint8" | "bool", &[h, w] | &[h, w, 1]) => (h, w, PixelFormat::Gray8),
-        ("uint16", &[h, w] | &[h, w, 1]) => (h, w, PixelFormat::Gray16),
-        ("float32" | "float64", &[h, w] | &[h, w, 1]) => (h, w, PixelFormat::F32),
-        ("uint8" | "bool" | "uint16" | "float32" | "float64", _) => return Err(refuse()),
+    let dtype = match name.as_str() {
+        "bool" => Dtype::Bool,
+        "uint8" => Dtype::U8,
+        "uint16" => Dtype::U16,
+        "float32" => Dtype::F32,
+        "float64" => Dtype::F64,
         _ => {
-            return Err(PyTypeError::new_err(format!(
-                "expected a numpy array of {ACCEPTED}; got dtype {dtype}"
+            return Err(ArrayError::new_err(format!(
+                "expected a numpy array of {ACCEPTED}; got dtype {name}"
             )))
         }
     };
+    let (height, width, format) = match (dtype, shape.as_slice()) {
+        (Dtype::U8, &[h, w, 3]) => (h, w, PixelFormat::Rgb8),
+        (Dtype::U8, &[h, w, 4]) => (h, w, PixelFormat::Rgba8),
+        (Dtype::U8 | Dtype::Bool, &[h, w] | &[h, w, 1]) => (h, w, PixelFormat::Gray8),
+        (Dtype::U16, &[h, w] | &[h, w, 1]) => (h, w, PixelFormat::Gray16),
+        (Dtype::F32 | Dtype::F64, &[h, w] | &[h, w, 1]) => (h, w, PixelFormat::F32),
+        _ => {
+            let sides: Vec<String> = shape.iter().map(usize::to_string).collect();
+            let shape = match sides.as_slice() {
+                [one] => format!("({one},)"),
+                sides => format!("({})", sides.join(", ")),
+            };
+            return Err(ArrayError::new_err(format!(
+                "a {name} array of shape {shape} is no frame; framecast takes {ACCEPTED}"
+            )));
+        }
+    };
     let (Ok(width), Ok(height)) = (u32::try_from(width), u32::try_from(height)) else {
-        return Err(PyValueError::new_err(format!(
+        return Err(ArrayError::new_err(format!(
             "a frame of {width} x {height} pixels is too large"
         )));
     };
     framecast_codec::frame_len(width, height, format)
-        .map_err(|error| PyValueError::new_err(error.to_string()))?;
-    let pixels = match dtype.as_str() {
-        "bool" => convert::<bool, u8>(py, array, |&on| if on { 255 } else { 0 })?,
-        "uint8" => copy::<u8>(py, array)?,
-        "uint16" => copy::<u16>(py, array)?,
-        "float32" => copy::<f32>(py, array)?,
-        _ => convert::<f64, f32>(py, array, |&v| v as f32)?,
-    };
+        .map_err(|error| ArrayError::new_err(error.to_string()))?;
     Ok(Frame {
         width,
         height,
         format,
-        pixels,
+        dtype,
+        array,
     })
 }
 
+impl Frame<'_> {
+    /// Appends the frame's pixels to `out`: row-major, tightly packed,
+    /// little-endian, as the wire format has them.
+    pub fn append_pixels(&self, out: &mut Vec<u8>) -> PyResult<()> {
+        match self.dtype {
+            Dtype::Bool => convert::<bool, u8>(&self.array, out, |&on| if on { 255 } else { 0 }),
+            Dtype::U8 => copy::<u8>(&self.array, out),
+            Dtype::U16 => copy::<u16>(&self.array, out),
+            Dtype::F32 => copy::<f32>(&self.array, out),
+            Dtype::F64 => convert::<f64, f32>(&self.array, out, |&v| v as f32),
+        }
+    }
+}
+
 /// The elements of `array` (of `T`, known from its dtype) as they are,
-/// row-major, little-endian: where the array is contiguous, one copy with
-/// the GIL released; element by element where it is not (a crop, a
-/// transpose).
-fn copy<T: Element + bytemuck::Pod>(py: Python<'_>, array: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+/// row-major, little-endian, appended to `out`: where the array is
+/// contiguous, one copy with the GIL released; element by element where it
+/// is not (a crop, a transpose).
+fn copy<T: Element + bytemuck::Pod>(array: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<()> {
     if cfg!(target_endian = "big") {
-        return convert::<T, T>(py, array, |&v| v);
+        return convert::<T, T>(array, out, |&v| v);
     }
     let array = array.cast::<PyArrayDyn<T>>()?;
     let readonly = array.readonly();
@@ -103,47 +142,54 @@ fn copy<T: Element + bytemuck::Pod>(py: Python<'_>, array: &Bound<'_, PyAny>) ->
         .as_slice()
         .ok()
         .filter(|_| readonly.is_c_contiguous());
-    Ok(match slice {
-        Some(slice) => py.detach(|| bytemuck::cast_slice::<T, u8>(slice).to_vec()),
+    match slice {
+        Some(slice) => array
+            .py()
+            .detach(|| out.extend_from_slice(bytemuck::cast_slice::<T, u8>(slice))),
         None => {
             let view: ArrayViewD<'_, T> = readonly.as_array();
-            view.iter()
-                .flat_map(|v| bytemuck::bytes_of(v).to_vec())
-                .collect()
+            out.reserve(view.len() * size_of::<T>());
+            for value in view.iter() {
+                out.extend_from_slice(bytemuck::bytes_of(value));
+            }
         }
-    })
+    }
+    Ok(())
 }
 
 /// The elements of `array` (of `T`, known from its dtype) through `map`,
-/// row-major, as little-endian bytes; with the GIL released where the array
-/// is contiguous.
+/// row-major, as little-endian bytes appended to `out`; with the GIL
+/// released where the array is contiguous.
 fn convert<T: Element + Copy + Sync, S: bytemuck::Pod + Send>(
-    py: Python<'_>,
     array: &Bound<'_, PyAny>,
+    out: &mut Vec<u8>,
     map: impl Fn(&T) -> S + Send + Sync,
-) -> PyResult<Vec<u8>> {
+) -> PyResult<()> {
     let array = array.cast::<PyArrayDyn<T>>()?;
     let readonly = array.readonly();
-    let bytes_of = |samples: &mut dyn Iterator<Item = S>, len: usize| {
-        let size = std::mem::size_of::<S>();
-        let mut out = vec![0u8; len * size];
-        for (out, sample) in out.chunks_exact_mut(size).zip(samples) {
+    let append = |out: &mut Vec<u8>, samples: &mut dyn Iterator<Item = S>, len: usize| {
+        let size = size_of::<S>();
+        let start = out.len();
+        out.resize(start + len * size, 0);
+        for (out, sample) in out[start..].chunks_exact_mut(size).zip(samples) {
             out.copy_from_slice(bytemuck::bytes_of(&sample));
             if cfg!(target_endian = "big") {
                 out.reverse();
             }
         }
-        out
     };
     let slice = readonly
         .as_slice()
         .ok()
         .filter(|_| readonly.is_c_contiguous());
-    Ok(match slice {
-        Some(slice) => py.detach(|| bytes_of(&mut slice.iter().map(&map), slice.len())),
+    match slice {
+        Some(slice) => array
+            .py()
+            .detach(|| append(out, &mut slice.iter().map(&map), slice.len())),
         None => {
             let view: ArrayViewD<'_, T> = readonly.as_array();
-            bytes_of(&mut view.iter().map(&map), view.len())
+            append(out, &mut view.iter().map(&map), view.len());
         }
-    })
+    }
+    Ok(())
 }

@@ -9,13 +9,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use framecast_codec::wire::parse_publish;
+use framecast_codec::colormap::{Colormap, RangeMode, View};
+use framecast_codec::wire::{self, parse_publish};
 use framecast_codec::Encoder;
+use framecast_server::quality::Quality;
 use framecast_server::stream::Presence;
 use framecast_server::{Access, Config, Page, Role, Streams};
-use numpy::PyReadonlyArray1;
+use numpy::{PyArray1, PyReadonlyArray1};
 use pyo3::exceptions::{PyImportError, PyOSError, PyRuntimeError, PyRuntimeWarning, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyTuple};
 use tokio::sync::broadcast::{self, error::TryRecvError};
 
 mod arrays;
@@ -87,6 +90,79 @@ fn _take_logs(py: Python<'_>, timeout: f64) -> PyResult<Vec<logs::Record>> {
 #[pyfunction]
 fn _page_file(path: &str) -> Option<&'static [u8]> {
     Page::embedded_file(path)
+}
+
+/// The publish message (PROTOCOL.md) of `frame`, any array `Stream.send`
+/// takes, captured at `capture_us` (microseconds since the Unix epoch; 0
+/// lets the server stamp it), as a uint8 array: the remote `Publisher`'s
+/// wire format, so that Python never writes it.
+#[pyfunction]
+#[pyo3(signature = (frame, capture_us = 0))]
+fn publish_message<'py>(
+    frame: &Bound<'py, PyAny>,
+    capture_us: u64,
+) -> PyResult<Bound<'py, PyArray1<u8>>> {
+    let py = frame.py();
+    let frame = arrays::frame_of(frame)?;
+    let len = framecast_codec::frame_len(frame.width, frame.height, frame.format)
+        .map_err(|error| arrays::ArrayError::new_err(error.to_string()))?;
+    let mut message = Vec::with_capacity(wire::PUBLISH_HEADER_LEN + len);
+    wire::write_publish_header(
+        &mut message,
+        frame.width,
+        frame.height,
+        frame.format,
+        capture_us,
+    );
+    frame.append_pixels(&mut message)?;
+    Ok(PyArray1::from_vec(py, message))
+}
+
+/// The view message (PROTOCOL.md) that says `view` (a view message, or None
+/// for a stream's default) with what is given of `cmap`, `vmin` with `vmax`,
+/// or `range` changed, checked as the server checks it.
+#[pyfunction]
+#[pyo3(signature = (view, *, cmap = None, vmin = None, vmax = None, range = None))]
+fn view_message(
+    view: Option<&str>,
+    cmap: Option<&str>,
+    vmin: Option<f64>,
+    vmax: Option<f64>,
+    range: Option<&str>,
+) -> PyResult<String> {
+    let current = match view {
+        Some(text) => framecast_server::view::from_text(View::default(), text),
+        None => Ok(View::default()),
+    };
+    current
+        .and_then(|current| framecast_server::view::change(current, cmap, range, vmin, vmax))
+        .map(framecast_server::view::message)
+        .map_err(PyValueError::new_err)
+}
+
+/// `quality` (`"auto"`, `"lossless"` or a JPEG quality from 1 to 100, as a
+/// number or text) as a stream's `?quality=` says it; a ValueError naming
+/// what is accepted otherwise.
+#[pyfunction]
+fn quality(quality: &Bound<'_, PyAny>) -> PyResult<String> {
+    // An int as its digits; True is an int to Python, not a quality.
+    let text = if quality.is_instance_of::<PyBool>() {
+        None
+    } else if let Ok(number) = quality.extract::<i64>() {
+        Some(number.to_string())
+    } else {
+        quality.extract::<String>().ok()
+    };
+    let refuse = || {
+        PyValueError::new_err(format!(
+            "quality is 'auto', 'lossless' or a JPEG quality from 1 to 100, got {}",
+            quality
+                .repr()
+                .map_or_else(|_| "?".into(), |repr| repr.to_string())
+        ))
+    };
+    let quality: Quality = text.ok_or_else(refuse)?.parse().map_err(|_| refuse())?;
+    Ok(quality.to_string())
 }
 
 /// A framecast server running in this process.
@@ -212,20 +288,21 @@ impl Stream {
     #[pyo3(signature = (frame, *, cmap = None, vmin = None, vmax = None, range = None))]
     fn send(
         &self,
-        py: Python<'_>,
         frame: &Bound<'_, PyAny>,
         cmap: Option<&str>,
         vmin: Option<f64>,
         vmax: Option<f64>,
         range: Option<&str>,
     ) -> PyResult<u64> {
-        let frame = arrays::frame_of(py, frame)?;
+        let frame = arrays::frame_of(frame)?;
         if cmap.is_some() || vmin.is_some() || vmax.is_some() || range.is_some() {
             self.set_view(cmap, vmin, vmax, range)?;
         }
+        let mut pixels = Vec::new();
+        frame.append_pixels(&mut pixels)?;
         self.stream
-            .publish(frame.width, frame.height, frame.format, frame.pixels)
-            .map_err(|error| PyValueError::new_err(error.to_string()))
+            .publish(frame.width, frame.height, frame.format, pixels)
+            .map_err(|error| arrays::ArrayError::new_err(error.to_string()))
     }
 
     /// Says how viewers show this stream's values from its next frame on,
@@ -436,7 +513,21 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Server>()?;
     module.add_class::<Stream>()?;
     module.add_class::<_DeltaEncoder>()?;
-    // The codec's, so that Python never restates the wire format's version.
-    module.add("PROTOCOL_VERSION", framecast_codec::wire::VERSION)?;
+    module.add_function(wrap_pyfunction!(publish_message, module)?)?;
+    module.add_function(wrap_pyfunction!(view_message, module)?)?;
+    module.add_function(wrap_pyfunction!(quality, module)?)?;
+    // The codec's and the server's, so that Python never restates the wire
+    // format, its limits or the names a view takes.
+    module.add("PROTOCOL_VERSION", wire::VERSION)?;
+    module.add("MAX_DIMENSION", framecast_codec::MAX_DIMENSION)?;
+    module.add("MAX_FRAME_PIXELS", framecast_codec::MAX_FRAME_PIXELS)?;
+    module.add("ACCEPTED", arrays::ACCEPTED)?;
+    let colormaps: Vec<&str> = Colormap::ALL
+        .iter()
+        .map(|colormap| colormap.name())
+        .collect();
+    module.add("COLORMAPS", PyTuple::new(module.py(), colormaps)?)?;
+    let ranges = [RangeMode::Auto, RangeMode::Frame, RangeMode::Window].map(RangeMode::name);
+    module.add("RANGES", PyTuple::new(module.py(), ranges)?)?;
     Ok(())
 }

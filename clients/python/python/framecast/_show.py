@@ -1,0 +1,179 @@
+"""One line: ``framecast.show(frame)`` and OpenCV's ``imshow``/``waitKey``,
+on a server this module starts in the process on first use."""
+
+from __future__ import annotations
+
+import errno
+import re
+import sys
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from . import _native
+from ._arrays import as_array
+from ._errors import ArrayError
+
+#: The port ``show`` serves on, unless taken (then any free one).
+DEFAULT_PORT = 8080
+#: How often ``waitKey`` looks for a key, in seconds.
+_KEY_POLL_S = 0.01
+#: Keys ``waitKey`` returns as OpenCV does, besides single characters (their
+#: code point).
+_KEY_CODES = {"Enter": 13, "Escape": 27, "Backspace": 8, "Tab": 9}
+
+_lock = threading.Lock()
+_server: _native.Server | None = None
+#: The streams shown, by name, and the notebook cell each was last shown
+#: in (IPython's execution count).
+_streams: dict[str, _native.Stream] = {}
+_shown_in: dict[str, int] = {}
+#: imshow's window names to stream names.
+_windows: dict[str, str] = {}
+
+
+def server() -> _native.Server:
+    """The server ``show`` and ``imshow`` publish to, started on first use:
+    on 127.0.0.1:8080, or on a free port if 8080 is taken. Prints its URL
+    once."""
+    global _server
+    with _lock:
+        if _server is None:
+            from . import serve
+
+            try:
+                _server = serve(port=DEFAULT_PORT)
+                taken = ""
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE:
+                    raise
+                _server = serve(port=0)
+                taken = f" (port {DEFAULT_PORT} is taken)"
+            print(f"framecast: watch at {_server.url}{taken}", flush=True)
+        return _server
+
+
+def show(
+    frame: object,
+    name: str = "main",
+    *,
+    cmap: str | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    range: str | None = None,
+) -> None:
+    """Shows ``frame`` live as the stream ``name``. The first call starts a
+    server in this process (``server()``) and prints its URL; later calls
+    send. In a notebook the first call in each cell shows the live view in
+    its output. ``frame`` is anything ``Stream.send`` takes (a numpy array,
+    DLPack on the CPU, ``__array__``, a PIL image, a matplotlib figure);
+    ``cmap``, ``vmin``, ``vmax`` and ``range`` as for ``Stream.send``."""
+    stream = _stream(name)
+    stream.send(frame, cmap=cmap, vmin=vmin, vmax=vmax, range=range)
+    _show_in_notebook(name, stream)
+
+
+def _stream(name: str) -> _native.Stream:
+    running = server()
+    with _lock:
+        stream = _streams.get(name)
+        if stream is None:
+            stream = _streams[name] = running.stream(name)
+        return stream
+
+
+def _show_in_notebook(name: str, stream: _native.Stream) -> None:
+    """Displays the live view in the running cell's output, once a cell."""
+    shell = _notebook_shell()
+    if shell is None or _shown_in.get(name) == shell.execution_count:
+        return
+    _shown_in[name] = shell.execution_count
+    try:
+        stream.show()
+    except ImportError:
+        print("framecast: pip install 'framecast[jupyter]' to see the stream in the notebook", flush=True)
+
+
+def _notebook_shell() -> Any:
+    """The IPython shell of a notebook kernel running this, or None."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell if shell is not None and hasattr(shell, "kernel") else None
+
+
+def stream_name(winname: str) -> str:
+    """The stream an ``imshow`` window name shows as: each run of characters
+    other than A-Z a-z 0-9 _ - . becomes one ``-``, cut to 64 characters
+    ("Camera 1 (left)" is ``Camera-1-left-``); an empty name is ``main``."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", winname)[:64]
+    return name or "main"
+
+
+def imshow(winname: str, mat: object) -> None:
+    """``cv2.imshow`` without a window: shows ``mat`` live as the stream
+    ``stream_name(winname)``, as OpenCV shows it: 3 channels are BGR, 4
+    BGRA, 1 gray; 8-bit as it is, 16-bit and 32-bit integers divided by 256,
+    floats multiplied by 255 (0..1 to 0..255), rounded and clipped to
+    0..255. No ``waitKey`` is needed for it to show."""
+    name = stream_name(winname)
+    _windows[winname] = name
+    show(_as_opencv_shows(as_array(mat)), name)
+
+
+def _as_opencv_shows(mat: object) -> np.ndarray:
+    """The 8-bit RGB(A) or gray picture OpenCV's imshow makes of ``mat``."""
+    if not isinstance(mat, np.ndarray):
+        raise ArrayError(f"imshow takes a numpy array (or array-like), got {type(mat).__name__}")
+    channels = 1 if mat.ndim == 2 else mat.shape[2] if mat.ndim == 3 else 0
+    if channels not in (1, 3, 4):
+        raise ArrayError(f"imshow takes H x W, H x W x 1, x 3 (BGR) or x 4 (BGRA) arrays, got shape {mat.shape}")
+    kind = mat.dtype
+    if kind == np.uint8:
+        pixels = mat
+    elif kind == np.int8 or kind in (np.uint16, np.int16, np.int32) or kind.kind == "f":
+        # OpenCV's cvConvertImage: scale and shift by depth, then round and
+        # saturate to 8 bits.
+        scale = 1.0 if kind == np.int8 else 255.0 if kind.kind == "f" else 1 / 256
+        shift = 128.0 if kind in (np.int8, np.int16) else 0.0
+        scaled = np.rint(mat.astype(np.float64) * scale + shift)
+        pixels = np.clip(np.nan_to_num(scaled, nan=0.0), 0, 255).astype(np.uint8)
+    elif kind == np.bool_:
+        raise ArrayError("imshow does not take bool arrays (nor does OpenCV); framecast.show does")
+    else:
+        raise ArrayError(f"imshow takes uint8, int8, uint16, int16, int32, float32 or float64 arrays, got {kind}")
+    if channels == 3:
+        return pixels[..., ::-1]
+    if channels == 4:
+        return pixels[..., [2, 1, 0, 3]]
+    return pixels
+
+
+def waitKey(delay: int = 0) -> int:  # noqa: N802 (OpenCV's name)
+    """OpenCV's ``waitKey``: the newest key pressed in a view of an
+    ``imshow`` window since the last call, waiting up to ``delay``
+    milliseconds for one (forever when ``delay`` <= 0); -1 if none. A
+    character is its code point (``ord("q")``), Enter 13, Escape 27,
+    Backspace 8, Tab 9; other keys are not counted. Frames show without it."""
+    with _lock:
+        streams = [_streams[name] for name in set(_windows.values()) if name in _streams]
+    if not streams:
+        return -1  # no window to press a key in
+    deadline = None if delay <= 0 else time.monotonic() + delay / 1000
+    while True:
+        key = -1
+        for stream in streams:
+            for event in stream.poll_events():
+                if event.get("type") == "keydown":
+                    code = _key_code(event.get("key", ""))
+                    key = code if code is not None else key
+        if key != -1 or (deadline is not None and time.monotonic() >= deadline):
+            return key
+        time.sleep(_KEY_POLL_S)
+
+
+def _key_code(key: str) -> int | None:
+    if len(key) == 1:
+        return ord(key)
+    return _KEY_CODES.get(key)
