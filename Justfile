@@ -30,20 +30,27 @@ viewer-fresh:
 run *args: wasm
     cargo run --release -p framecast-server -- {{args}}
 
-# Run every test: codec and server natively, the viewer in headless Chromium, the Python client, the page end to end.
-test: (setup "--test") viewer-fresh wasm
+# Build the Python wheel into target/wheels/: abi3 (CPython 3.9 and later), manylinux_2_17 (glibc 2.17 and later: zig links it), the page and viewer inside.
+wheel: (setup "--wheel") wasm
+    rm -f target/wheels/framecast-*.whl
+    cd clients/python && PATH="$PWD/../../target/pytools/bin:$PATH" CARGO_TARGET_DIR="$PWD/../../target/zig" \
+        maturin build --release --zig --compatibility manylinux_2_17 --out ../../target/wheels
+    @echo "pip install target/wheels/$(cd target/wheels && ls framecast-*.whl)"
+
+# Run every test: codec and server natively, the viewer in headless Chromium, the Python client (installed from the wheel), the page end to end.
+test: (setup "--test") viewer-fresh wasm wheel
     cargo test --workspace
     {{wasm}} wasm-pack --log-level warn test --headless --chrome --chromedriver /usr/bin/chromedriver crates/viewer
     cargo build --release -p framecast-server --bin framecast --example peek
-    target/venv/bin/pip install --quiet --disable-pip-version-check ./clients/python
+    target/venv/bin/pip install --quiet --disable-pip-version-check --force-reinstall --no-deps target/wheels/framecast-*.whl
     cd clients/python && ../../target/venv/bin/pytest -q
     cd tests/browser && mkdir -p test-results && node --test
 
 # Measure framecast against the MJPEG loop (Flask + cv2), JPEG, PNG and raw (server and browser side), with 1 to 100 viewers, and end to end; writes BENCHMARKS.md.
-bench: (setup "--bench") wasm
+bench: (setup "--bench") wasm wheel
     cargo build --release -p framecast-server --bin framecast
     cargo build --release -p framecast-bench --bin framecast-bench-frames --bin framecast-bench-publish
-    target/venv/bin/pip install --quiet --disable-pip-version-check ./clients/python
+    target/venv/bin/pip install --quiet --disable-pip-version-check --force-reinstall --no-deps target/wheels/framecast-*.whl
     cd tests/browser && node loop-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/loop.json
     cd tests/browser && FRAMECAST_LOOP_RATES=30 FRAMECAST_LOOP_DECODE=both node loop-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/loop-30fps.json
     cd tests/browser && FRAMECAST_LOOP_SIZE=1920x1080 FRAMECAST_LOOP_SYSTEMS=mjpeg,in-process FRAMECAST_LOOP_RATES=20 FRAMECAST_LOOP_CLASSES=sprite,plasma,camera node loop-bench.mjs ../../target/release/framecast-bench-frames ../../target/bench/loop-1080.json
@@ -61,14 +68,16 @@ bench: (setup "--bench") wasm
     cd tests/browser && node e2e-bench.mjs ../../target/release/framecast-bench-publish ../../target/bench/e2e.json
     cargo run --release -p framecast-bench --features baselines --bin framecast-bench-report -- target/criterion BENCHMARKS.md target/bench/viewers.json target/bench/browser.json target/bench/e2e.json target/bench/loop.json target/bench/loop-30fps.json target/bench/loop-1080.json target/bench/loop-100mbit.json target/bench/loop-20mbit.json target/bench/loop-rtt-0.json target/bench/loop-rtt-50.json target/bench/loop-rtt-100.json target/bench/loop-rtt-200.json target/bench/loop-rtt-100-50mbit.json target/bench/loop-rtt-100-20mbit.json target/bench/uplink.json target/bench/mjpeg.json
 
-# Formatting, clippy (host and wasm32) with warnings as errors, and docs.
-lint: setup
+# Formatting, clippy (host and wasm32) with warnings as errors, docs, and the Python package's types (mypy) and style (ruff).
+lint: (setup "--lint")
     cargo fmt --all --check
     cargo fmt --all --check --manifest-path crates/codec/fuzz/Cargo.toml
     cargo clippy --workspace --all-targets -- -D warnings
     {{wasm}} cargo clippy -p framecast-codec --lib --target wasm32-unknown-unknown -- -D warnings
     {{wasm}} cargo clippy -p framecast-viewer --all-targets --target wasm32-unknown-unknown -- -D warnings
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+    cd clients/python && ../../target/pytools/bin/ruff check && ../../target/pytools/bin/ruff format --check python
+    cd clients/python && ../../target/pytools/bin/mypy
 
 # Fuzz the decoder, the ingest parser and the encode/decode round trip with libFuzzer, SECONDS each.
 fuzz seconds="60": (setup "--fuzz")

@@ -14,6 +14,12 @@
 #                             them, for the MJPEG loop they compare with)
 #   scripts/setup.sh --fuzz   also cargo-fuzz (libFuzzer; run on stable with
 #                             RUSTC_BOOTSTRAP=1, which its -Z flags need)
+#   scripts/setup.sh --wheel  also maturin and zig (PyPI's ziglang), which
+#                             build the Python wheel for glibc 2.17 and later,
+#                             in a venv of their own (target/pytools); --test
+#                             and --bench include it
+#   scripts/setup.sh --lint   also mypy and ruff, for the Python package, in
+#                             the same venv
 #
 # The wasm32 target comes from `rustup target add` where rustup can download it.
 # Where it cannot (machines whose only network is the package registries), the
@@ -30,10 +36,14 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 want_test=0
 want_fuzz=0
+want_wheel=0
+want_lint=0
 case "${1:-}" in
     --fuzz) want_fuzz=1 ;;
-    --test) want_test=1 ;;
-    --bench) want_test=1 ;; # the browser side runs in the tests' Chromium
+    --test) want_test=1 want_wheel=1 ;; # the Python tests install the wheel
+    --bench) want_test=1 want_wheel=1 ;; # the browser side runs in the tests' Chromium
+    --wheel) want_wheel=1 ;;
+    --lint) want_lint=1 ;;
 esac
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
@@ -158,6 +168,29 @@ if ! have just; then
     log "installing just"
     python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --prefix target/tools rust-just >&2 ||
         cargo_install just "just" just
+fi
+
+# --- Python build and lint tools, in a venv of their own --------------------
+python_tools=()
+# maturin builds the wheel; zig links it against glibc 2.17's symbols.
+[[ $want_wheel -eq 1 ]] && python_tools+=("maturin>=1.9,<2" "ziglang==0.17.*")
+# mypy checks the package's types against numpy's and websockets'.
+[[ $want_lint -eq 1 ]] && python_tools+=("mypy==1.*" "ruff==0.*" numpy websockets)
+if [[ ${#python_tools[@]} -gt 0 ]]; then
+    pytools=target/pytools
+    if [[ ! -x $pytools/bin/python ]]; then
+        log "python3 -m venv $pytools"
+        python3 -m venv "$pytools" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$pytools"; }
+    fi
+    missing=()
+    for requirement in "${python_tools[@]}"; do
+        name=${requirement%%[=<>]*}
+        "$pytools/bin/python" -c "import importlib.metadata as m; m.version('$name')" 2>/dev/null || missing+=("$requirement")
+    done
+    if [[ ${#missing[@]} -gt 0 ]]; then
+        log "pip install ${missing[*]} into $pytools"
+        "$pytools/bin/pip" install --quiet --disable-pip-version-check "${missing[@]}" >&2
+    fi
 fi
 
 # --- test-only tools --------------------------------------------------------

@@ -4,10 +4,10 @@ that decodes frames with framecast-codec (the `peek` example)."""
 import json
 import os
 import re
-import time
-import urllib.request
 import subprocess
 import threading
+import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +103,11 @@ def peek(server, stream, seq=None, timeout=20):
 # What each is refused with: framecast.ArrayError, which is also a ValueError
 # and a TypeError (what code written without framecast would catch).
 BAD_ARRAYS = [
-    (np.zeros((10, 10, 3), np.float32), ValueError, "a float32 array of shape (10, 10, 3) is no frame; framecast takes uint8 (H, W, 3) RGB"),
+    (
+        np.zeros((10, 10, 3), np.float32),
+        ValueError,
+        "a float32 array of shape (10, 10, 3) is no frame; framecast takes uint8 (H, W, 3) RGB",
+    ),
     (np.zeros((10, 10), np.int32), TypeError, "float32 or float64 (H, W); bool (H, W); got dtype int32"),
     (np.zeros((10, 10, 2), np.uint8), ValueError, "a uint8 array of shape (10, 10, 2) is no frame"),
     (np.zeros((10,), np.uint16), ValueError, "a uint16 array of shape (10,) is no frame"),
@@ -115,4 +119,4 @@ def rgba(frame):
     """What a viewer should hold for `frame`: RGB gets opaque alpha."""
     if frame.shape[2] == 4:
         return frame
-    return np.concatenate([frame, np.full(frame.shape[:2] + (1,), 255, np.uint8)], axis=2)
+    return np.concatenate([frame, np.full((*frame.shape[:2], 1), 255, np.uint8)], axis=2)

@@ -21,7 +21,9 @@ def test_help_and_version():
     assert "Usage: framecast [OPTIONS]" in help
     for flag in ("--bind", "--stdin", "--token", "--max-streams", "--quality"):
         assert flag in help
-    version = subprocess.run([sys.executable, "-m", "framecast", "--version"], capture_output=True, text=True, check=True)
+    version = subprocess.run(
+        [sys.executable, "-m", "framecast", "--version"], capture_output=True, text=True, check=True
+    )
     assert version.stdout.strip() == f"framecast {framecast.__version__}"
 
 

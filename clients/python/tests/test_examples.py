@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-import threading
 
 import pytest
 from websockets.sync.client import connect
@@ -23,7 +22,9 @@ def run_example(name, server, *args, **kwargs):
     )
 
 
-@pytest.mark.parametrize("name, stream, size", [("noise.py", "noise", (1000, 1000)), ("matplotlib_anim.py", "plot", (800, 500))])
+@pytest.mark.parametrize(
+    "name, stream, size", [("noise.py", "noise", (1000, 1000)), ("matplotlib_anim.py", "plot", (800, 500))]
+)
 def test_example_publishes_frames(server, name, stream, size):
     done = run_example(name, server, "--frames", "3")
     assert done.returncode == 0, done.stderr

@@ -13,7 +13,9 @@ cv2 = pytest.importorskip("cv2")
 def smooth(width: int, height: int, t: float) -> np.ndarray:
     """A natural-looking RGB picture (JPEG is judged against it in dB)."""
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-    channels = [np.sin(xx * k + yy * 0.02 + t + phase) * 90 + 128 for k, phase in ((0.03, 0.0), (0.05, 1.0), (0.02, 2.0))]
+    channels = [
+        np.sin(xx * k + yy * 0.02 + t + phase) * 90 + 128 for k, phase in ((0.03, 0.0), (0.05, 1.0), (0.02, 2.0))
+    ]
     return np.stack(channels, axis=-1).astype(np.uint8)
 
 

@@ -11,9 +11,9 @@ import pytest
 from websockets.sync.client import connect
 
 import framecast
+from conftest import BAD_ARRAYS, peek, rgba
 from framecast import _native
 from framecast._changes import Changes
-from conftest import BAD_ARRAYS, peek, rgba
 
 
 def wait_for(predicate, timeout=10.0):
@@ -54,7 +54,7 @@ def test_rgba_and_non_contiguous_arrays(server):
 
 @pytest.mark.parametrize(
     "frame, error, message",
-    BAD_ARRAYS + [(np.zeros((0, 10, 3), np.uint8), ValueError, "has a zero side")],
+    [*BAD_ARRAYS, (np.zeros((0, 10, 3), np.uint8), ValueError, "has a zero side")],
 )
 def test_bad_arrays_fail_at_once_and_send_nothing(server, frame, error, message):
     with framecast.Publisher(server.url, "strict") as publisher:
@@ -109,7 +109,7 @@ def test_events_the_server_dropped_are_counted_not_returned(server):
 
 
 def test_unreachable_server_is_a_clear_error():
-    with pytest.raises(framecast.ConnectError, match="cannot connect to framecast at ws://127.0.0.1:9/ingest/x"):
+    with pytest.raises(framecast.ConnectError, match=r"cannot connect to framecast at ws://127\.0\.0\.1:9/ingest/x"):
         framecast.Publisher("http://127.0.0.1:9", "x", connect_timeout=2)
 
 
@@ -132,7 +132,7 @@ def test_publisher_reconnects_when_the_server_comes_back(server):
             last = np.full((16, 16, 3), 2, np.uint8)
             publisher.send(last)
             assert publisher.flush(timeout=20), "sent once reconnected"
-            seq, shown = peek(restarted, "comeback")
+            _seq, shown = peek(restarted, "comeback")
             np.testing.assert_array_equal(shown, rgba(last))
         finally:
             restarted.stop()
@@ -175,7 +175,7 @@ def test_a_lossless_stream_arrives_exactly(server):
     with framecast.Publisher(server.url, "exact", quality="lossless") as publisher:
         publisher.send(frame)
         assert publisher.flush()
-    seq, shown = peek(server, "exact", seq=1)
+    _seq, shown = peek(server, "exact", seq=1)
     np.testing.assert_array_equal(shown, rgba(frame))
 
 

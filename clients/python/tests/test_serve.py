@@ -6,9 +6,9 @@ import json
 import logging
 import os
 import socket
+import time
 import urllib.error
 import urllib.request
-import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -54,7 +54,7 @@ def test_frames_sent_in_process_arrive_exactly():
 
 @pytest.mark.parametrize(
     "frame, error, message",
-    BAD_ARRAYS + [(np.zeros((0, 10, 3), np.uint8), ValueError, "has a zero side")],
+    [*BAD_ARRAYS, (np.zeros((0, 10, 3), np.uint8), ValueError, "has a zero side")],
 )
 def test_bad_arrays_fail_at_once_and_publish_nothing(frame, error, message):
     with framecast.serve(port=0) as server:
@@ -163,7 +163,15 @@ def test_viewer_input_events_reach_poll_events():
         ws = server.url.replace("http://", "ws://").rstrip("/")
         with connect(f"{ws}/ws/gui", compression=None) as viewer:
             click = {"type": "pointerdown", "x": 3.0, "y": 4.5, "button": 0, "buttons": 1}
-            key = {"type": "keydown", "key": "a", "code": "KeyA", "shift": False, "ctrl": False, "alt": False, "meta": False}
+            key = {
+                "type": "keydown",
+                "key": "a",
+                "code": "KeyA",
+                "shift": False,
+                "ctrl": False,
+                "alt": False,
+                "meta": False,
+            }
             viewer.send(json.dumps(click))
             viewer.send(json.dumps(key))
             viewer.send('{"type": "explode"}')  # refused by the server, never relayed
@@ -212,7 +220,11 @@ def test_server_logs_go_to_python_logging(caplog):
         peek(viewable(server), "logged")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            connected = [r for r in caplog.records if r.name == "framecast.viewer" and r.getMessage().startswith("viewer connected")]
+            connected = [
+                r
+                for r in caplog.records
+                if r.name == "framecast.viewer" and r.getMessage().startswith("viewer connected")
+            ]
             if connected:
                 break
             time.sleep(0.02)

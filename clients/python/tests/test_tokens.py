@@ -59,7 +59,13 @@ def test_the_token_from_each_place_publishes(token_server, no_env_token, monkeyp
 
 
 def curl(*args):
-    result = subprocess.run(["curl", "--silent", "--show-error", "--write-out", "\n%{http_code}", *args], capture_output=True, text=True, timeout=20, check=True)
+    result = subprocess.run(
+        ["curl", "--silent", "--show-error", "--write-out", "\n%{http_code}", *args],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=True,
+    )
     body, status = result.stdout.rsplit("\n", 1)
     return int(status), body
 

@@ -73,7 +73,11 @@ def test_the_colormap_and_range_asked_for_reach_the_server(server):
     with framecast.serve(port=0) as local:
         stream = local.stream("field")
         stream.send(field, cmap="viridis", vmin=0, vmax=1)
-        assert listed(local.url.rstrip("/"), "field")["view"] == {"type": "view", "colormap": "viridis", "range": [0, 1]}
+        assert listed(local.url.rstrip("/"), "field")["view"] == {
+            "type": "view",
+            "colormap": "viridis",
+            "range": [0, 1],
+        }
         stream.send(field, range="window")  # the colormap stays
         assert listed(local.url.rstrip("/"), "field")["view"]["range"] == "window"
         assert listed(local.url.rstrip("/"), "field")["view"]["colormap"] == "viridis"

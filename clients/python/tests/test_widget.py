@@ -4,6 +4,7 @@ relays for a view (tests/browser/jupyter.test.mjs runs it in JupyterLab)."""
 import time
 
 import numpy as np
+import pytest
 
 import framecast
 from framecast import _jupyter
@@ -61,4 +62,17 @@ def test_messages_that_are_not_a_views_are_ignored():
         for junk in ([1, 2], {"t": "open"}, {"t": "open", "view": 7}, {"t": "binary", "view": "none"}):
             widget._on_front_end(widget, junk, [])
         assert widget._relays == {} and widget.sent == []
+        widget.close()
+
+
+def test_the_widgets_view_is_checked_as_send_checks_it():
+    with framecast.serve(port=0) as server:
+        widget = _jupyter.Widget(server.stream("checked"), colormap="magma", vmin=0.0)
+        widget.vmax = 2.5  # vmin waited for it
+        assert (widget.colormap, widget.vmin, widget.vmax) == ("magma", 0.0, 2.5)
+        with pytest.raises(ValueError, match='no colormap "jet"; expected gray, viridis'):
+            widget.colormap = "jet"
+        with pytest.raises(ValueError, match="the first the smaller"):
+            widget.vmin = 3.0
+        assert (widget.colormap, widget.vmin) == ("magma", 0.0)
         widget.close()

@@ -36,7 +36,7 @@ fn serve(py: Python<'_>, host: &str, port: u16, allow_origins: Vec<String>) -> P
     })?;
     let bind = SocketAddr::new(ip, port);
     // Beyond loopback, a view token in the URL; publishing stays in-process.
-    let mut access = Access::in_process(bind).map_err(os_error)?;
+    let mut access = Access::in_process(bind).map_err(|error| os_error(py, error))?;
     for origin in &allow_origins {
         let origin = framecast_server::access::parse_origin(origin)
             .map_err(|error| PyValueError::new_err(format!("allow_origins: {error}")))?;
@@ -48,7 +48,7 @@ fn serve(py: Python<'_>, host: &str, port: u16, allow_origins: Vec<String>) -> P
     };
     let server = py
         .detach(|| framecast_server::Server::start(bind, config, Streams::new()))
-        .map_err(os_error)?;
+        .map_err(|error| os_error(py, error))?;
     if let Some(missing) = Page::Embedded.missing_viewer() {
         let warning = py.get_type::<PyRuntimeWarning>();
         let message = CString::new(format!("the page cannot decode: {missing}"))?;
@@ -236,7 +236,9 @@ impl Server {
     /// Closes every viewer, stops the server and frees its port and threads.
     fn close(&mut self, py: Python<'_>) -> PyResult<()> {
         match self.server.take() {
-            Some(server) => py.detach(|| server.close()).map_err(os_error),
+            Some(server) => py
+                .detach(|| server.close())
+                .map_err(|error| os_error(py, error)),
             None => Ok(()),
         }
     }
@@ -495,9 +497,21 @@ impl _DeltaEncoder {
     }
 }
 
-/// `OSError(errno, message)`, as Python's own socket errors are.
-fn os_error(error: std::io::Error) -> PyErr {
-    match error.raw_os_error() {
+/// `OSError(errno, message)`, as Python's own socket errors are: the
+/// errno of the system's error, or of its kind where the error was wrapped
+/// ("cannot listen on ...: Address already in use"), from Python's `errno`.
+fn os_error(py: Python<'_>, error: std::io::Error) -> PyErr {
+    let name = match error.kind() {
+        std::io::ErrorKind::AddrInUse => Some("EADDRINUSE"),
+        std::io::ErrorKind::AddrNotAvailable => Some("EADDRNOTAVAIL"),
+        std::io::ErrorKind::PermissionDenied => Some("EACCES"),
+        _ => None,
+    };
+    let errno = error.raw_os_error().or_else(|| {
+        let errno = py.import("errno").ok()?;
+        errno.getattr(name?).ok()?.extract().ok()
+    });
+    match errno {
         Some(errno) => PyOSError::new_err((errno, error.to_string())),
         None => PyOSError::new_err(error.to_string()),
     }

@@ -27,8 +27,17 @@ from ._errors import ArrayError
 #: own and CUDA's pinned host memory.
 _CPU_DEVICES = {1: "CPU", 3: "CUDA host memory"}
 #: The others, for the error that names them.
-_DEVICE_NAMES = {2: "a CUDA GPU", 4: "an OpenCL device", 7: "a Vulkan device", 8: "a Metal GPU",
-                 9: "a VPI device", 10: "a ROCm GPU", 13: "oneAPI", 14: "a WebGPU device", 15: "a Hexagon DSP"}
+_DEVICE_NAMES = {
+    2: "a CUDA GPU",
+    4: "an OpenCL device",
+    7: "a Vulkan device",
+    8: "a Metal GPU",
+    9: "a VPI device",
+    10: "a ROCm GPU",
+    13: "oneAPI",
+    14: "a WebGPU device",
+    15: "a Hexagon DSP",
+}
 #: PIL modes with alpha, converted to RGBA; every other mode not taken as it
 #: is becomes RGB.
 _PIL_ALPHA_MODES = {"LA", "La", "PA", "RGBa", "RGBX"}
@@ -82,7 +91,7 @@ def _from_pil(image: Any) -> np.ndarray:
         alpha = image.mode in _PIL_ALPHA_MODES or (image.mode == "P" and "transparency" in image.info)
         image = image.convert("RGBA" if alpha else "RGB")
     pixels = np.asarray(image)
-    if image.mode == "I" and pixels.size and 0 <= pixels.min() and pixels.max() <= 0xFFFF:
+    if image.mode == "I" and pixels.size and pixels.min() >= 0 and pixels.max() <= 0xFFFF:
         pixels = pixels.astype(np.uint16)  # a 16-bit PNG, as PIL opens it
     return pixels
 

@@ -77,8 +77,7 @@ class Changes:
         delta = self._encoder.encode(publish, base, self._seq, len(publish) - 1)
         took = time.perf_counter() - started
         if delta is not None and (
-            len(delta) <= len(publish) * DELTA_MAX_FRACTION
-            or took < (len(publish) - len(delta)) * self.link_s_per_byte
+            len(delta) <= len(publish) * DELTA_MAX_FRACTION or took < (len(publish) - len(delta)) * self.link_s_per_byte
         ):
             self._whole_next = WHOLE_AFTER_NO_GAIN[0]
             return delta

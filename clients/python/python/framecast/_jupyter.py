@@ -22,12 +22,12 @@ finishes, then shows the newest frame.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from pathlib import Path
-from typing import Any, Dict, Optional
-
 from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
 
 from . import _native
 
@@ -36,8 +36,7 @@ try:
     import traitlets
 except ImportError as error:  # pragma: no cover - said to the user
     raise ImportError(
-        "the notebook view needs anywidget: pip install 'framecast[jupyter]' "
-        "(or pip install anywidget)"
+        "the notebook view needs anywidget: pip install 'framecast[jupyter]' (or pip install anywidget)"
     ) from error
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
@@ -85,19 +84,19 @@ class _Routing:
         return Kernel.instance() if Kernel.initialized() else None
 
     @staticmethod
-    def forget_maker(widget: "Widget") -> None:
+    def forget_maker(widget: Widget) -> None:
         comm = getattr(widget, "comm", None)
         if comm is not None and hasattr(comm, "_reply_subshell_for"):
             comm.__dict__.pop("_reply_subshell_id", None)
 
     @classmethod
-    def request(cls) -> Optional[dict]:
+    def request(cls) -> dict[str, Any] | None:
         """The message being handled on this thread."""
         kernel = cls._kernel()
         return kernel.get_parent() if kernel is not None else None
 
     @classmethod
-    def reply_to(cls, request: Optional[dict]) -> None:
+    def reply_to(cls, request: dict[str, Any] | None) -> None:
         """Makes this thread's messages replies to ``request``."""
         kernel = cls._kernel()
         parent = getattr(kernel, "_shell_parent", None)
@@ -105,7 +104,7 @@ class _Routing:
             parent.set(request)
 
 
-class Widget(anywidget.AnyWidget):
+class Widget(anywidget.AnyWidget):  # type: ignore[misc]  # (anywidget has no types)
     """The live view of one stream of an in-process server."""
 
     _esm = Path(__file__).with_name("widget.js")
@@ -121,20 +120,19 @@ class Widget(anywidget.AnyWidget):
     vmax = traitlets.Float(None, allow_none=True).tag(sync=True)
     range = traitlets.Unicode(None, allow_none=True).tag(sync=True)
 
-    @traitlets.validate("colormap", "vmin", "vmax", "range")
+    @traitlets.validate("colormap", "vmin", "vmax", "range")  # type: ignore[untyped-decorator]
     def _valid_view(self, proposal: Any) -> Any:
-        from . import _view_of
-
         view = {"colormap": self.colormap, "vmin": self.vmin, "vmax": self.vmax, "range": self.range}
         view[proposal["trait"].name] = proposal["value"]
         # Checked as send checks them; one of vmin and vmax may wait for the other.
         vmin, vmax = view["vmin"], view["vmax"]
         if (vmin is None) != (vmax is None):
             vmin = vmax = None
-        _view_of({}, view["colormap"], vmin, vmax, view["range"] if vmin is None else None)
+        range = view["range"] if vmin is None else None
+        _native.view_message(None, cmap=view["colormap"], vmin=vmin, vmax=vmax, range=range)
         return proposal["value"]
 
-    def __init__(self, stream: "_native.Stream", **kwargs: Any) -> None:
+    def __init__(self, stream: _native.Stream, **kwargs: Any) -> None:
         super().__init__(
             _viewer_js=_page_file("pkg/framecast_viewer.js").decode(),
             _viewer_wasm=_page_file("pkg/framecast_viewer_bg.wasm"),
@@ -144,7 +142,7 @@ class Widget(anywidget.AnyWidget):
         self.set_trait("stream", stream.name)
         self._url = stream._viewer_url
         self._lock = threading.Lock()
-        self._relays: Dict[str, _Relay] = {}
+        self._relays: dict[str, _Relay] = {}
         self.on_msg(self._on_front_end)
         _Routing.forget_maker(self)
 
@@ -167,7 +165,9 @@ class Widget(anywidget.AnyWidget):
                 if relay is not None:
                     relay.close()
                 elif len(self._relays) >= MAX_VIEWS_PER_WIDGET:
-                    self.send({"t": "closed", "view": view, "reason": f"more than {MAX_VIEWS_PER_WIDGET} views of one widget"})
+                    self.send(
+                        {"t": "closed", "view": view, "reason": f"more than {MAX_VIEWS_PER_WIDGET} views of one widget"}
+                    )
                     return
                 self._relays[view] = _Relay(self, view, self._url, _Routing.request(), attempt)
                 return
@@ -196,24 +196,22 @@ class _Relay:
     """One view's viewer connection, on a thread of its own: what the server
     sends goes to the view over the comm; ``send`` goes to the server."""
 
-    def __init__(self, widget: Widget, view: str, url: str, request: Optional[dict], attempt: int) -> None:
+    def __init__(self, widget: Widget, view: str, url: str, request: dict[str, Any] | None, attempt: int) -> None:
         self.attempt = attempt  # the view's "open" this answers
         self._widget = widget
         self._view = view
         self._url = url
         self._request = request  # the view's "open"
-        self._socket: Optional[ClientConnection] = None
+        self._socket: ClientConnection | None = None
         self._closed = threading.Event()
         threading.Thread(target=self._run, name="framecast-view", daemon=True).start()
 
-    def send(self, message: "bytes | str") -> None:
+    def send(self, message: bytes | str) -> None:
         socket = self._socket
         if socket is None:
             return
-        try:
+        with contextlib.suppress(ConnectionClosed, OSError):  # _run tells the view
             socket.send(message)
-        except (ConnectionClosed, OSError):
-            pass  # _run tells the view
 
     def close(self) -> None:
         self._closed.set()
@@ -221,7 +219,7 @@ class _Relay:
         if socket is not None:
             socket.close()
 
-    def _tell(self, content: dict, buffers: Optional[list] = None) -> None:
+    def _tell(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
         content["view"] = self._view
         self._widget.send(content, buffers)
 
@@ -236,7 +234,9 @@ class _Relay:
             # client to end it; with none it cuts the server's own close
             # frames short); the handshake itself is immediate on loopback,
             # so the wait is short.
-            with connect(self._url, compression=None, max_size=None, open_timeout=10, close_timeout=_CLOSE_TIMEOUT_S) as socket:
+            with connect(
+                self._url, compression=None, max_size=None, open_timeout=10, close_timeout=_CLOSE_TIMEOUT_S
+            ) as socket:
                 opened = True
                 self._serve(socket)
         except (OSError, TimeoutError, InvalidHandshake) as error:
@@ -262,7 +262,7 @@ class _Relay:
             self._tell({"t": "closed", "reason": reason})
 
 
-def show(stream: "_native.Stream", **view: Any) -> None:
+def show(stream: _native.Stream, **view: Any) -> None:
     """Displays the live view of ``stream`` in the cell's output, with
     ``colormap``, ``vmin``, ``vmax`` and ``range`` for a stream of values
     where given. (Returns nothing, so that ``stream.show()`` as a cell's
@@ -272,6 +272,6 @@ def show(stream: "_native.Stream", **view: Any) -> None:
     display(Widget(stream, **{name: value for name, value in view.items() if value is not None}))
 
 
-def mimebundle(stream: "_native.Stream", include: Any = None, exclude: Any = None) -> Any:
+def mimebundle(stream: _native.Stream, include: Any = None, exclude: Any = None) -> Any:
     """The live view, as the notebook displays a stream."""
     return Widget(stream)._repr_mimebundle_(include=include, exclude=exclude)

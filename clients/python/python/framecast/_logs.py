@@ -13,12 +13,11 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
-from typing import Optional
 
 from . import _native
 
 _lock = threading.Lock()
-_thread: Optional[threading.Thread] = None
+_thread: threading.Thread | None = None
 _stopping = threading.Event()
 #: How long the thread waits for records before it checks whether to stop.
 _POLL_S = 0.25
@@ -35,7 +34,7 @@ def forward() -> None:
         atexit.register(_stop)
 
 
-def _emit(records: "list[tuple[int, str, str]]") -> None:
+def _emit(records: list[tuple[int, str, str]]) -> None:
     for level, name, message in records:
         logging.getLogger(name).log(level, message)
 

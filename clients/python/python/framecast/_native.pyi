@@ -1,12 +1,38 @@
 """The framecast server inside the Python process (the Rust extension)."""
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 #: The wire protocol version of the codec this extension was built with.
 PROTOCOL_VERSION: int
+#: The codec's limits: the longest side of a frame, and its most pixels.
+MAX_DIMENSION: int
+MAX_FRAME_PIXELS: int
+#: What ``send`` takes, as its errors say.
+ACCEPTED: str
+#: The colormaps and the named ranges a view may ask for.
+COLORMAPS: tuple[str, ...]
+RANGES: tuple[str, ...]
+
+def publish_message(frame: object, capture_us: int = 0) -> NDArray[np.uint8]:
+    """The publish message of ``frame`` (anything ``Stream.send`` takes),
+    captured at ``capture_us`` (0: the server stamps it)."""
+
+def view_message(
+    view: str | None,
+    *,
+    cmap: str | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    range: str | None = None,
+) -> str:
+    """The view message saying ``view`` (a view message, None for the
+    default) with what is given changed, checked as the server checks it."""
+
+def quality(quality: object) -> str:
+    """``quality`` ("auto", "lossless", 1 to 100) as ``?quality=`` says it."""
 
 class Server:
     """A framecast server running in this process, on background threads."""
@@ -29,12 +55,12 @@ class Stream:
 
     def send(
         self,
-        frame: NDArray[Any],
+        frame: object,
         *,
-        cmap: Optional[str] = None,
-        vmin: Optional[float] = None,
-        vmax: Optional[float] = None,
-        range: Optional[str] = None,
+        cmap: str | None = None,
+        vmin: float | None = None,
+        vmax: float | None = None,
+        range: str | None = None,
     ) -> int:
         """Publishes ``frame``, copied once (GIL released where contiguous);
         returns its sequence number. uint8 H x W x 3 (RGB), H x W x 4 (RGBA),
@@ -46,10 +72,10 @@ class Stream:
     def set_view(
         self,
         *,
-        cmap: Optional[str] = None,
-        vmin: Optional[float] = None,
-        vmax: Optional[float] = None,
-        range: Optional[str] = None,
+        cmap: str | None = None,
+        vmin: float | None = None,
+        vmax: float | None = None,
+        range: str | None = None,
     ) -> None:
         """How viewers show this stream's values from its next frame on,
         without sending one; what is not given stays."""
@@ -74,10 +100,10 @@ class Stream:
     def show(
         self,
         *,
-        cmap: Optional[str] = None,
-        vmin: Optional[float] = None,
-        vmax: Optional[float] = None,
-        range: Optional[str] = None,
+        cmap: str | None = None,
+        vmin: float | None = None,
+        vmax: float | None = None,
+        range: str | None = None,
     ) -> None:
         """Shows the live view in a notebook cell's output (needs
         ``framecast[jupyter]``); a stream that is a cell's value shows it too.

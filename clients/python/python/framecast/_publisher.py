@@ -282,6 +282,7 @@ class Publisher:
             self._task.cancel()
 
     async def _main(self, connected: concurrent.futures.Future[None]) -> None:
+        socket: ClientConnection | None
         try:
             socket = await self._connect()
         except ConnectError as error:
@@ -366,7 +367,7 @@ class Publisher:
                         return
                     continue
                 delta = self._changes.message(message)  # encodes with the GIL released
-                wire = memoryview(message) if delta is None else delta
+                wire = message.data if delta is None else delta
                 started = time.perf_counter()
                 try:
                     await socket.send(wire)
@@ -419,7 +420,12 @@ class Publisher:
             if type(dropped) is int and dropped > 0:
                 level = logging.WARNING if self.events_dropped == 0 else logging.DEBUG
                 self.events_dropped += dropped
-                log.log(level, "framecast: the server dropped %d input events this client did not read in time (events_dropped counts them all)", dropped)
+                log.log(
+                    level,
+                    "framecast: the server dropped %d input events this client did not read in time "
+                    "(events_dropped counts them all)",
+                    dropped,
+                )
             return
         with self._lock:
             if len(self._events) == self._events.maxlen:

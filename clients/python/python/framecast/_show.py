@@ -24,35 +24,80 @@ _KEY_POLL_S = 0.01
 #: code point).
 _KEY_CODES = {"Enter": 13, "Escape": 27, "Backspace": 8, "Tab": 9}
 
-_lock = threading.Lock()
-_server: _native.Server | None = None
-#: The streams shown, by name, and the notebook cell each was last shown
-#: in (IPython's execution count).
-_streams: dict[str, _native.Stream] = {}
-_shown_in: dict[str, int] = {}
-#: imshow's window names to stream names.
-_windows: dict[str, str] = {}
+
+class _Shows:
+    """What ``show`` and ``imshow`` keep: the server they start on first use,
+    the streams shown, the notebook cell each was last shown in, and
+    imshow's windows."""
+
+    def __init__(self, port: int = DEFAULT_PORT) -> None:
+        self.port = port
+        self.lock = threading.Lock()
+        self.server: _native.Server | None = None
+        self.streams: dict[str, _native.Stream] = {}
+        #: IPython's execution count of the cell each stream was shown in.
+        self.shown_in: dict[str, int] = {}
+        #: imshow's window names, to stream names.
+        self.windows: dict[str, str] = {}
+
+    def running(self) -> _native.Server:
+        with self.lock:
+            if self.server is None:
+                from . import serve
+
+                try:
+                    self.server = serve(port=self.port)
+                    taken = ""
+                except OSError as error:
+                    if error.errno != errno.EADDRINUSE:
+                        raise
+                    self.server = serve(port=0)
+                    taken = f" (port {self.port} is taken)"
+                print(f"framecast: watch at {self.server.url}{taken}", flush=True)
+            return self.server
+
+    def stream(self, name: str) -> _native.Stream:
+        running = self.running()
+        with self.lock:
+            stream = self.streams.get(name)
+            if stream is None:
+                stream = self.streams[name] = running.stream(name)
+            return stream
+
+    def show_in_notebook(self, name: str, stream: _native.Stream) -> None:
+        """Displays the live view in the running cell's output, once a cell."""
+        shell = _notebook_shell()
+        if shell is None or self.shown_in.get(name) == shell.execution_count:
+            return
+        self.shown_in[name] = shell.execution_count
+        try:
+            stream.show()
+        except ImportError:
+            print("framecast: pip install 'framecast[jupyter]' to see the stream in the notebook", flush=True)
+
+    def window_streams(self) -> list[_native.Stream]:
+        with self.lock:
+            return [self.streams[name] for name in set(self.windows.values()) if name in self.streams]
+
+    def close(self) -> None:
+        """Stops the server; the next ``show`` starts another."""
+        with self.lock:
+            server, self.server = self.server, None
+            self.streams.clear()
+            self.shown_in.clear()
+            self.windows.clear()
+        if server is not None:
+            server.close()
+
+
+_shows = _Shows()
 
 
 def server() -> _native.Server:
     """The server ``show`` and ``imshow`` publish to, started on first use:
     on 127.0.0.1:8080, or on a free port if 8080 is taken. Prints its URL
     once."""
-    global _server
-    with _lock:
-        if _server is None:
-            from . import serve
-
-            try:
-                _server = serve(port=DEFAULT_PORT)
-                taken = ""
-            except OSError as error:
-                if error.errno != errno.EADDRINUSE:
-                    raise
-                _server = serve(port=0)
-                taken = f" (port {DEFAULT_PORT} is taken)"
-            print(f"framecast: watch at {_server.url}{taken}", flush=True)
-        return _server
+    return _shows.running()
 
 
 def show(
@@ -70,30 +115,9 @@ def show(
     its output. ``frame`` is anything ``Stream.send`` takes (a numpy array,
     DLPack on the CPU, ``__array__``, a PIL image, a matplotlib figure);
     ``cmap``, ``vmin``, ``vmax`` and ``range`` as for ``Stream.send``."""
-    stream = _stream(name)
+    stream = _shows.stream(name)
     stream.send(frame, cmap=cmap, vmin=vmin, vmax=vmax, range=range)
-    _show_in_notebook(name, stream)
-
-
-def _stream(name: str) -> _native.Stream:
-    running = server()
-    with _lock:
-        stream = _streams.get(name)
-        if stream is None:
-            stream = _streams[name] = running.stream(name)
-        return stream
-
-
-def _show_in_notebook(name: str, stream: _native.Stream) -> None:
-    """Displays the live view in the running cell's output, once a cell."""
-    shell = _notebook_shell()
-    if shell is None or _shown_in.get(name) == shell.execution_count:
-        return
-    _shown_in[name] = shell.execution_count
-    try:
-        stream.show()
-    except ImportError:
-        print("framecast: pip install 'framecast[jupyter]' to see the stream in the notebook", flush=True)
+    _shows.show_in_notebook(name, stream)
 
 
 def _notebook_shell() -> Any:
@@ -118,7 +142,7 @@ def imshow(winname: str, mat: object) -> None:
     floats multiplied by 255 (0..1 to 0..255), rounded and clipped to
     0..255. No ``waitKey`` is needed for it to show."""
     name = stream_name(winname)
-    _windows[winname] = name
+    _shows.windows[winname] = name
     show(_as_opencv_shows(as_array(mat)), name)
 
 
@@ -156,8 +180,7 @@ def waitKey(delay: int = 0) -> int:  # noqa: N802 (OpenCV's name)
     milliseconds for one (forever when ``delay`` <= 0); -1 if none. A
     character is its code point (``ord("q")``), Enter 13, Escape 27,
     Backspace 8, Tab 9; other keys are not counted. Frames show without it."""
-    with _lock:
-        streams = [_streams[name] for name in set(_windows.values()) if name in _streams]
+    streams = _shows.window_streams()
     if not streams:
         return -1  # no window to press a key in
     deadline = None if delay <= 0 else time.monotonic() + delay / 1000
