@@ -65,6 +65,7 @@ bench: (setup "--bench") wasm wheel
     cargo run --release -p framecast-bench --features baselines --bin framecast-bench-values -- target/bench/values.md target/bench/browser-values
     cd tests/browser && node bench.mjs ../../target/bench/browser ../../target/bench/browser.json ../../target/bench/browser-values
     cd tests/loop && ../../target/venv/bin/python values_cost.py > ../../target/bench/values-python.md
+    cd tests/loop && ../../target/venv/bin/python jpeg_cost.py ../../target/release/framecast-bench-frames > ../../target/bench/jpeg-python.md
     cd tests/browser && node e2e-bench.mjs ../../target/release/framecast-bench-publish ../../target/bench/e2e.json
     cargo run --release -p framecast-bench --features baselines --bin framecast-bench-report -- target/criterion BENCHMARKS.md target/bench/viewers.json target/bench/browser.json target/bench/e2e.json target/bench/loop.json target/bench/loop-30fps.json target/bench/loop-1080.json target/bench/loop-100mbit.json target/bench/loop-20mbit.json target/bench/loop-rtt-0.json target/bench/loop-rtt-50.json target/bench/loop-rtt-100.json target/bench/loop-rtt-200.json target/bench/loop-rtt-100-50mbit.json target/bench/loop-rtt-100-20mbit.json target/bench/uplink.json target/bench/mjpeg.json
 
@@ -76,7 +77,7 @@ lint: (setup "--lint")
     {{wasm}} cargo clippy -p framecast-codec --lib --target wasm32-unknown-unknown -- -D warnings
     {{wasm}} cargo clippy -p framecast-viewer --all-targets --target wasm32-unknown-unknown -- -D warnings
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
-    cd clients/python && ../../target/pytools/bin/ruff check && ../../target/pytools/bin/ruff format --check python
+    cd clients/python && ../../target/pytools/bin/ruff check && ../../target/pytools/bin/ruff format --check
     cd clients/python && ../../target/pytools/bin/mypy
 
 # Fuzz the decoder, the ingest parser and the encode/decode round trip with libFuzzer, SECONDS each.

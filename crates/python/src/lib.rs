@@ -165,6 +165,33 @@ fn quality(quality: &Bound<'_, PyAny>) -> PyResult<String> {
     Ok(quality.to_string())
 }
 
+/// `frame` (RGB or RGBA) as a baseline 4:2:0 JPEG of `quality`, by the
+/// libjpeg-turbo this extension carries (the encoder of the server's JPEG
+/// tiles and MJPEG), GIL released; for the benchmark against cv2's.
+#[pyfunction]
+#[pyo3(signature = (frame, quality = 95))]
+fn _jpeg<'py>(
+    frame: &Bound<'py, PyAny>,
+    quality: u8,
+) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+    let py = frame.py();
+    let frame = arrays::frame_of(frame)?;
+    if frame.format.is_value() {
+        return Err(arrays::ArrayError::new_err(
+            "a JPEG is of colours: uint8 (H, W, 3) RGB or (H, W, 4) RGBA",
+        ));
+    }
+    let mut pixels = Vec::new();
+    frame.append_pixels(&mut pixels)?;
+    let jpeg = py.detach(|| {
+        let frame =
+            framecast_codec::FrameRef::new(frame.width, frame.height, frame.format, &pixels)
+                .expect("frame_of checked its size");
+        framecast_codec::picture::jpeg(frame, quality)
+    });
+    Ok(pyo3::types::PyBytes::new(py, &jpeg))
+}
+
 /// A framecast server running in this process.
 #[pyclass(module = "framecast._native")]
 struct Server {
@@ -524,6 +551,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(_forward_logs, module)?)?;
     module.add_function(wrap_pyfunction!(_take_logs, module)?)?;
     module.add_function(wrap_pyfunction!(_page_file, module)?)?;
+    module.add_function(wrap_pyfunction!(_jpeg, module)?)?;
     module.add_class::<Server>()?;
     module.add_class::<Stream>()?;
     module.add_class::<_DeltaEncoder>()?;

@@ -157,6 +157,24 @@ The same deltas decoded and painted in headless Chromium by the wasm viewer (`te
     md
 }
 
+/// The Python wheel's JPEG encoder against cv2's (`tests/loop/jpeg_cost.py`,
+/// which `just bench` runs with the wheel installed), if that run wrote it
+/// beside the browser's results.
+fn wheel_jpeg_section(browser: &Path) -> String {
+    let dir = browser.parent().unwrap_or(Path::new("."));
+    let Ok(table) = std::fs::read_to_string(dir.join("jpeg-python.md")) else {
+        return String::new();
+    };
+    format!(
+        "
+## The wheel's JPEG encoder
+
+`tests/loop/jpeg_cost.py`, with the wheel `./dev.sh wheel` built (manylinux_2_17, linked by zig) installed: the libjpeg-turbo inside it (the encoder of the server's JPEG tiles and MJPEG route; its SIMD path is required at build time) against `cv2.imencode` on the same 60 frames of each class, 1000x1000, quality 95, 4:2:0, one thread. framecast's time includes copying the array out of numpy; cv2 gets BGR frames made beforehand. Medians of the thread's CPU time.
+
+{table}"
+    )
+}
+
 /// The many-viewers results (`framecast-bench-viewers`), if that run wrote
 /// them: server CPU ms per second with 1 and with 100 viewers.
 fn many_viewers(path: &Path) -> Option<(f64, f64)> {
@@ -1480,6 +1498,7 @@ fn main() -> std::io::Result<()> {
     md += &browser_table(&browser_path);
     md += &e2e_table(&e2e_path);
     md += &values_section(&browser_path);
+    md += &wheel_jpeg_section(&browser_path);
     std::fs::write(&out_path, md)?;
     println!("wrote {}", out_path.display());
     Ok(())
