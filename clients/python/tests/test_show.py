@@ -245,11 +245,20 @@ def test_show_in_a_notebook_cell_shows_the_live_view():
             "import urllib.request\n"
             "print(urllib.request.urlopen(framecast.server().url + 'api/streams/main/frame').read()[:3])"
         ),
+        nbformat.v4.new_code_cell(
+            "from matplotlib.figure import Figure\n"
+            "figure = Figure(figsize=(2, 1.5), dpi=50)\n"
+            "figure.add_subplot().plot([0, 1, 4, 9])\n"
+            "framecast.show(figure, name='plot')\n"
+            "framecast.show(np.linspace(0, 1, 600).reshape(20, 30), name='field', cmap='magma')"
+        ),
     ]
     NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
-    first, loop, check = (cell.outputs for cell in notebook.cells)
+    first, loop, check, more = (cell.outputs for cell in notebook.cells)
     widget = "application/vnd.jupyter.widget-view+json"
     assert first[0].output_type == "stream" and first[0].text.startswith("framecast: watch at http://127.0.0.1:")
     assert [output.output_type for output in first[1:]] == ["display_data"] and widget in first[1].data
     assert [output.output_type for output in loop] == ["display_data"], "once a cell, however many frames"
     assert check[0].text == "b'\\x02\\x02\\x02'\n"
+    assert [output.output_type for output in more] == ["display_data"] * 2, "a figure and a field, a view each"
+    assert all(widget in output.data for output in more)
