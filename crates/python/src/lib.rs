@@ -308,7 +308,9 @@ struct Stream {
 impl Stream {
     /// Publishes `frame`: uint8 H x W x 3 (RGB), H x W x 4 (RGBA), H x W
     /// or H x W x 1 (gray); uint16 H x W; float32 H x W (float64 converted);
-    /// bool H x W (0 and 255); contiguous or not. Copies it once (with the
+    /// bool H x W (0 and 255); contiguous or not; or an array-like of those
+    /// (DLPack on the CPU, `__array__`, a PIL image, a matplotlib figure;
+    /// anything else raises `framecast.ArrayError`). Copies it once (with the
     /// GIL released where it is contiguous) and returns: the array is the
     /// caller's again; the newest frame wins. For values (all but RGB and
     /// RGBA), `cmap` (gray, viridis, magma, inferno, turbo, coolwarm) and

@@ -65,7 +65,9 @@ class Stream:
         """Publishes ``frame``, copied once (GIL released where contiguous);
         returns its sequence number. uint8 H x W x 3 (RGB), H x W x 4 (RGBA),
         H x W or H x W x 1 (gray); uint16 H x W; float32 H x W (float64
-        converted); bool H x W (0 and 255). For values, ``cmap`` (gray,
+        converted); bool H x W (0 and 255); or an array-like of those (DLPack
+        on the CPU, ``__array__``, a PIL image, a matplotlib figure).
+        Anything else raises ``framecast.ArrayError``. For values, ``cmap`` (gray,
         viridis, magma, inferno, turbo, coolwarm) and ``vmin`` with ``vmax``,
         or ``range`` (auto, frame, window), say how viewers show this frame
         and the next ones until they choose otherwise."""
