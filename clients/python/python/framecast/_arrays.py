@@ -23,9 +23,10 @@ import numpy as np
 
 from ._errors import ArrayError
 
-#: DLPack's device types (dlpack.h) whose memory the CPU reads: the CPU's
-#: own and CUDA's pinned host memory.
-_CPU_DEVICES = {1: "CPU", 3: "CUDA host memory"}
+#: DLPack's device types (dlpack.h) whose memory the CPU reads (and numpy's
+#: from_dlpack takes): the CPU's own, CUDA's and ROCm's pinned host memory,
+#: CUDA's managed memory.
+_CPU_DEVICES = {1: "the CPU", 3: "CUDA host memory", 11: "ROCm host memory", 13: "CUDA managed memory"}
 #: The others, for the error that names them.
 _DEVICE_NAMES = {
     2: "a CUDA GPU",
@@ -34,9 +35,10 @@ _DEVICE_NAMES = {
     8: "a Metal GPU",
     9: "a VPI device",
     10: "a ROCm GPU",
-    13: "oneAPI",
-    14: "a WebGPU device",
-    15: "a Hexagon DSP",
+    12: "an extension device",
+    14: "a oneAPI device",
+    15: "a WebGPU device",
+    16: "a Hexagon DSP",
 }
 #: PIL modes with alpha, converted to RGBA; every other mode not taken as it
 #: is becomes RGB.
