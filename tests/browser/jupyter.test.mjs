@@ -6,7 +6,9 @@
 // `stream.poll_events()` in that running cell, and the view must end on
 // exactly the last frame published. A second view, of a float field shown
 // with a colormap and range of its own, paints with those and reads the
-// field's values.
+// field's values. One line each, framecast.show of a float field and of a
+// matplotlib figure shows them in the cell too: the field with its
+// colormap, the figure exactly as matplotlib drew it.
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -38,7 +40,13 @@ stream.show()
 field = np.linspace(0, 1, 32 * 64, dtype=np.float32).reshape(32, 64)
 values = server.stream("field")
 values.send(field, cmap="viridis")
-values.show(cmap="magma", vmin=0, vmax=0.5)`,
+values.show(cmap="magma", vmin=0, vmax=0.5)
+from matplotlib.figure import Figure
+figure = Figure(figsize=(2, 1.5), dpi=50)
+figure.add_subplot().plot([0, 1, 4, 9])
+framecast.show(field * 2, name="oneline", cmap="inferno", vmin=0, vmax=2)
+framecast.show(figure, name="plot")
+figure.savefig("figure.rgba", format="rgba", dpi=figure.dpi)`,
   `clicks, i, deadline = [], 0, time.monotonic() + 120
 while not clicks and time.monotonic() < deadline:
     i += 1
@@ -223,6 +231,29 @@ async function showsTheView({ dir, url }) {
   assert.deepEqual([shown.format, shown.colormap, shown.range], ["f32", "magma", [0, 0.5]]);
   assert.equal(corner.value, 1, "the field's last value");
   assert.deepEqual(corner.rgba.slice(0, 3), [0xfc, 0xfd, 0xbf], "above the range: magma's last colour");
+
+  // framecast.show, one line each: the field (doubled) through inferno, and
+  // the figure's pixels as its own savefig gives them.
+  const oneline = await page.waitForFunction(
+    () => {
+      const view = document.querySelectorAll("framecast-view")[2];
+      return view?.valuesShown && { shown: view.valuesShown, corner: view.pixel(63, 31) };
+    },
+    null,
+    { timeout: 30_000 },
+  );
+  const line = await oneline.evaluate(async ({ shown, corner }) => ({ shown, corner: await corner }));
+  assert.deepEqual([line.shown.format, line.shown.colormap, line.shown.range], ["f32", "inferno", [0, 2]]);
+  assert.equal(line.corner.value, 2);
+  const drawn = await readFile(path.join(dir, "figure.rgba"));
+  const plot = await page.waitForFunction(() => document.querySelectorAll("framecast-view")[3]?.state.seq > 0, null, { timeout: 30_000 });
+  await plot.dispose();
+  const shownPlot = await page.evaluate(async () => {
+    const { width, height, data } = await document.querySelectorAll("framecast-view")[3].shown();
+    return { width, height, data: Array.from(data) };
+  });
+  assert.deepEqual([shownPlot.width, shownPlot.height], [100, 75], "the figure's size in pixels");
+  assert.equal(firstDifference(Buffer.from(shownPlot.data), drawn), -1, "the figure as matplotlib drew it");
 
   await writeFile(path.join(dir, "done"), "");
   assert.deepEqual(errors, []);
