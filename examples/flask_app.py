@@ -6,7 +6,7 @@ app keeps its page, its routes and its controls, and the frames go to the
 page through framecast, served from the same process: exact pixels, only
 what changed, a fraction of the CPU.
 
-    pip install flask ./clients/python
+    pip install flask target/wheels/framecast-*.whl   # (./dev.sh wheel; or ./clients/python)
     python examples/flask_app.py          # then open http://127.0.0.1:5000/
 
 Two streams: "waves" (a smooth field, every pixel changes) and "particles"
