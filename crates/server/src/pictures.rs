@@ -62,7 +62,16 @@ const PART_HEAD: &[u8] = b"--framecast-frame\r\nContent-Type: image/jpeg\r\n\r\n
 /// boundary ends it, as for every reader of multipart).
 const PART_TAIL: &[u8] = b"\r\n--framecast-frame\r\nContent-Type: image/jpeg\r\n\r\n";
 
-/// A picture file of a frame.
+/// A picture of a frame: its file, and for a picture of a value frame's
+/// colours, the range they were mapped over (computed once, with the
+/// picture, for the `X-Framecast-Range` of every response that sends it).
+#[derive(Debug, Clone)]
+pub struct Picture {
+    pub file: Bytes,
+    pub range: Option<Range>,
+}
+
+/// A kind of picture file of a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// PNG, exact.
@@ -72,7 +81,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn encode(self, frame: &Frame) -> Bytes {
+    fn encode(self, frame: &Frame) -> Picture {
         let pixels = frame.as_frame_ref();
         let coloured = self.is_coloured(frame).then(|| colour_mapped(frame));
         let pixels = match &coloured {
@@ -82,13 +91,17 @@ impl Kind {
             }
             None => pixels,
         };
-        match self {
+        let file = match self {
             Kind::Png => {
                 let mut file = Vec::new();
                 picture::png(pixels, &mut file);
                 Bytes::from(file)
             }
             Kind::Jpeg(quality) => Bytes::from(picture::jpeg(pixels, quality)),
+        };
+        Picture {
+            file,
+            range: coloured.map(|(_, range)| range),
         }
     }
 
@@ -129,14 +142,14 @@ pub struct Pictures {
 #[derive(Debug, Default)]
 struct Cache {
     seq: u64,
-    pictures: Vec<(Kind, Arc<OnceCell<Bytes>>)>,
+    pictures: Vec<(Kind, Arc<OnceCell<Picture>>)>,
 }
 
 impl Pictures {
     /// `frame` as a `kind` of picture: encoded by the first to ask, shared
     /// with the others. At most `kinds_kept` kinds of the newest frame are
     /// kept; others are encoded for the one who asks.
-    pub async fn of(&self, frame: &Arc<Frame>, kind: Kind, kinds_kept: usize) -> Bytes {
+    pub async fn of(&self, frame: &Arc<Frame>, kind: Kind, kinds_kept: usize) -> Picture {
         let cell = {
             let mut cache = self.cache.lock().expect("pictures lock");
             if frame.seq > cache.seq {
@@ -263,15 +276,14 @@ fn newest(streams: &Streams, name: &str) -> Result<(Arc<Stream>, Arc<Frame>), Ap
 /// A picture of `kind`, with the frame's sequence and size in
 /// `X-Framecast-*`, and for a picture of a value frame's colours, the
 /// colormap and range.
-fn picture_response(frame: &Frame, kind: Kind, file: Bytes) -> HttpResponse {
+fn picture_response(frame: &Frame, kind: Kind, picture: Picture) -> HttpResponse {
     let pixels = frame.as_frame_ref();
     let media_type = match kind {
         Kind::Png => "image/png",
         Kind::Jpeg(_) => "image/jpeg",
     };
     let mut response = HttpResponse::Ok();
-    if kind.is_coloured(frame) {
-        let range = frame.view.range.range_of(pixels.format(), pixels.pixels());
+    if let Some(range) = picture.range {
         response
             .insert_header(("X-Framecast-Colormap", frame.view.colormap.name()))
             .insert_header(("X-Framecast-Range", format!("{} {}", range.lo, range.hi)));
@@ -283,7 +295,7 @@ fn picture_response(frame: &Frame, kind: Kind, file: Bytes) -> HttpResponse {
         .insert_header(("X-Framecast-Height", pixels.height().to_string()))
         .insert_header(("X-Framecast-Format", pixels.format().name()))
         .insert_header(("X-Framecast-Seq", frame.seq.to_string()))
-        .body(file)
+        .body(picture.file)
 }
 
 /// `GET /api/streams/{stream}/frame.png`: the newest frame, exactly.
@@ -294,8 +306,8 @@ pub async fn png(
 ) -> Result<HttpResponse, ApiError> {
     let (stream, frame) = newest(&streams, &name)?;
     let kept = streams.limits().max_jpeg_qualities + 1;
-    let file = stream.pictures().of(&frame, Kind::Png, kept).await;
-    Ok(picture_response(&frame, Kind::Png, file))
+    let picture = stream.pictures().of(&frame, Kind::Png, kept).await;
+    Ok(picture_response(&frame, Kind::Png, picture))
 }
 
 /// `GET /api/streams/{stream}/frame.jpg?quality=Q`: the newest frame as a
@@ -309,11 +321,11 @@ pub async fn jpeg(
     let quality = query.quality()?;
     let (stream, frame) = newest(&streams, &name)?;
     let kept = streams.limits().max_jpeg_qualities + 1;
-    let file = stream
+    let picture = stream
         .pictures()
         .of(&frame, Kind::Jpeg(quality), kept)
         .await;
-    Ok(picture_response(&frame, Kind::Jpeg(quality), file))
+    Ok(picture_response(&frame, Kind::Jpeg(quality), picture))
 }
 
 /// `GET /api/streams/{stream}/mjpeg?quality=Q&fps=F`: the stream as MJPEG,
@@ -416,7 +428,8 @@ impl MjpegParts {
                 let frame = self.frames.borrow_and_update().clone()?;
                 let jpeg = (self.stream.pictures())
                     .of(&frame, Kind::Jpeg(self.quality), self.kinds_kept)
-                    .await;
+                    .await
+                    .file;
                 self.sent = frame.seq;
                 self.next_at = tokio::time::Instant::now() + self.interval.unwrap_or_default();
                 return Some(vec![jpeg, Bytes::from_static(PART_TAIL)]);
@@ -444,13 +457,13 @@ mod tests {
             .unwrap();
         let frame = stream.latest().unwrap();
         let pictures = Pictures::default();
-        let a = pictures.of(&frame, Kind::Jpeg(80), 2).await;
-        let b = pictures.of(&frame, Kind::Jpeg(80), 2).await;
+        let a = pictures.of(&frame, Kind::Jpeg(80), 2).await.file;
+        let b = pictures.of(&frame, Kind::Jpeg(80), 2).await.file;
         assert_eq!(a.as_ptr(), b.as_ptr(), "one encode, shared");
-        let png = pictures.of(&frame, Kind::Png, 2).await;
+        let png = pictures.of(&frame, Kind::Png, 2).await.file;
         assert_ne!(png.as_ptr(), a.as_ptr());
-        let other = pictures.of(&frame, Kind::Jpeg(50), 2).await;
-        let again = pictures.of(&frame, Kind::Jpeg(50), 2).await;
+        let other = pictures.of(&frame, Kind::Jpeg(50), 2).await.file;
+        let again = pictures.of(&frame, Kind::Jpeg(50), 2).await.file;
         assert_ne!(
             other.as_ptr(),
             again.as_ptr(),
@@ -462,8 +475,51 @@ mod tests {
             .unwrap();
         let newer = pictures
             .of(&stream.latest().unwrap(), Kind::Jpeg(80), 2)
-            .await;
+            .await
+            .file;
         assert_ne!(newer.as_ptr(), a.as_ptr(), "a newer frame, a new picture");
         assert_eq!(pictures.cache.lock().unwrap().pictures.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_picture_of_values_keeps_the_range_its_colours_were_mapped_over() {
+        use framecast_codec::colormap::{Colormap, RangeMode, View};
+
+        let stream = Streams::new().get_or_create("field").unwrap();
+        stream.set_view(View {
+            colormap: Colormap::Magma,
+            range: RangeMode::Frame,
+        });
+        let values: Vec<f32> = (0..64).map(|i| i as f32 / 4.0 - 3.0).collect();
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        stream.publish(8, 8, PixelFormat::F32, bytes).unwrap();
+        let frame = stream.latest().unwrap();
+        let pictures = Pictures::default();
+        let jpeg = pictures.of(&frame, Kind::Jpeg(80), 2).await;
+        assert_eq!(
+            jpeg.range,
+            Some(Range {
+                lo: -3.0,
+                hi: 12.75
+            })
+        );
+        let response = picture_response(&frame, Kind::Jpeg(80), jpeg);
+        assert_eq!(
+            response.headers().get("X-Framecast-Range").unwrap(),
+            "-3 12.75"
+        );
+        assert_eq!(
+            response.headers().get("X-Framecast-Colormap").unwrap(),
+            "magma"
+        );
+
+        stream
+            .publish(8, 8, PixelFormat::Rgb8, vec![5; 8 * 8 * 3])
+            .unwrap();
+        let colours = pictures.of(&stream.latest().unwrap(), Kind::Png, 2).await;
+        assert_eq!(
+            colours.range, None,
+            "an RGB frame's picture is of its pixels"
+        );
     }
 }
