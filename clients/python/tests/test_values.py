@@ -5,6 +5,7 @@ colormap and range asked for reach the server, and bad arguments fail at
 once naming what is accepted."""
 
 import json
+import re
 import time
 import urllib.request
 from types import SimpleNamespace
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 import framecast
-from conftest import peek
+from conftest import REPO, peek
 
 
 def arrays():
@@ -127,3 +128,15 @@ def test_bad_views_fail_at_once_and_publish_nothing(server, view, message):
             publisher.send(field, **view)
         assert message in str(raised.value)
         assert publisher.frames_sent == 0
+
+
+def test_the_element_offers_the_codecs_colormaps():
+    # www/element.js lists them for its colour bar (it is a client of its
+    # own, in another language); the codec's list is the one the extension
+    # exports.
+    element = (REPO / "www/element.js").read_text()
+    listed = re.search(r"export const COLORMAPS = \[([^\]]*)\];", element)
+    assert listed, "element.js no longer exports COLORMAPS"
+    assert tuple(json.loads(f"[{listed.group(1)}]")) == framecast.COLORMAPS
+    modes = re.search(r"const RANGE_MODES = \[([^\]]*)\];", element)
+    assert modes and tuple(json.loads(f"[{modes.group(1)}]")) == framecast.RANGES
