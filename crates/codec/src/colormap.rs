@@ -132,6 +132,14 @@ impl Range {
             hi: (2f64.powf(f64::from(bits)) - 1.0) as f32,
         }
     }
+
+    /// The least range that holds both.
+    pub fn union(self, other: Range) -> Range {
+        Range {
+            lo: self.lo.min(other.lo),
+            hi: self.hi.max(other.hi),
+        }
+    }
 }
 
 /// Where a value range comes from.
@@ -179,19 +187,46 @@ impl RangeMode {
         }
     }
 
-    /// The range for one frame alone, `values` of `format`: the fixed range,
-    /// or the frame's own (a window of one frame), or what `auto` gives for
-    /// it; `0..=1` when no value is finite.
-    pub fn range_of(self, format: PixelFormat, values: &[u8]) -> Range {
+    /// The range for a frame of `format` whose finite values span `frame`,
+    /// the newest of a window (the frames of the last two seconds) whose
+    /// finite values span `window` (`None`: no finite value): the fixed
+    /// range; the frame's own; the window's; or for `auto` 0..=255 (Gray8),
+    /// the bits of the window's greatest value (Gray16), the window's (F32);
+    /// `0..=1` when no value is finite.
+    pub fn resolve(
+        self,
+        format: PixelFormat,
+        frame: Option<Range>,
+        window: Option<Range>,
+    ) -> Range {
         const UNIT: Range = Range { lo: 0.0, hi: 1.0 };
         match (self, format) {
             (RangeMode::Fixed(range), _) => range,
+            (RangeMode::Frame, _) => frame.unwrap_or(UNIT),
             (RangeMode::Auto, PixelFormat::Gray8) => Range { lo: 0.0, hi: 255.0 },
             (RangeMode::Auto, PixelFormat::Gray16) => {
-                Range::of_bits(value_range(format, values).map_or(0.0, |range| range.hi))
+                Range::of_bits(window.map_or(0.0, |range| range.hi))
             }
-            _ => value_range(format, values).unwrap_or(UNIT),
+            (RangeMode::Auto | RangeMode::Window, _) => window.unwrap_or(UNIT),
         }
+    }
+
+    /// The range for one frame alone, `values` of `format`: [`resolve`]
+    /// with a window of that frame.
+    ///
+    /// [`resolve`]: RangeMode::resolve
+    pub fn range_of(self, format: PixelFormat, values: &[u8]) -> Range {
+        // (A fixed range, and Gray8's auto, need no scan of the values.)
+        let scan = !matches!(
+            (self, format),
+            (RangeMode::Fixed(_), _) | (RangeMode::Auto, PixelFormat::Gray8)
+        );
+        let frame = if scan {
+            value_range(format, values)
+        } else {
+            None
+        };
+        self.resolve(format, frame, frame)
     }
 }
 

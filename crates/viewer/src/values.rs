@@ -156,7 +156,7 @@ impl ValueView {
                         let row = &values[y as usize * row_bytes..][..row_bytes];
                         value_range(format, &row[columns.clone()])
                     })
-                    .reduce(union);
+                    .reduce(Range::union);
                 self.blocks[(by * self.columns + bx) as usize] = range;
             }
         }
@@ -164,8 +164,7 @@ impl ValueView {
 
     /// The range to paint with now.
     fn range_now(&mut self, format: PixelFormat, now_ms: f64) -> Range {
-        const UNIT: Range = Range { lo: 0.0, hi: 1.0 };
-        let frame = self.blocks.iter().flatten().copied().reduce(union);
+        let frame = self.blocks.iter().flatten().copied().reduce(Range::union);
         if let Some(frame) = frame {
             self.window.push_back((now_ms, frame));
         }
@@ -177,23 +176,12 @@ impl ValueView {
         {
             self.window.pop_front();
         }
-        let window = || self.window.iter().map(|&(_, range)| range).reduce(union);
-        match (self.mode, format) {
-            (RangeMode::Fixed(range), _) => range,
-            (RangeMode::Frame, _) => frame.unwrap_or(UNIT),
-            (RangeMode::Auto, PixelFormat::Gray8) => Range { lo: 0.0, hi: 255.0 },
-            (RangeMode::Auto, PixelFormat::Gray16) => {
-                Range::of_bits(window().map_or(0.0, |range| range.hi))
-            }
-            (RangeMode::Auto | RangeMode::Window, _) => window().unwrap_or(UNIT),
-        }
-    }
-}
-
-fn union(a: Range, b: Range) -> Range {
-    Range {
-        lo: a.lo.min(b.lo),
-        hi: a.hi.max(b.hi),
+        let window = self
+            .window
+            .iter()
+            .map(|&(_, range)| range)
+            .reduce(Range::union);
+        self.mode.resolve(format, frame, window)
     }
 }
 
