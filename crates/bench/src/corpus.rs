@@ -49,6 +49,15 @@ impl Class {
     }
 }
 
+/// The plasma class's field at pixel (`x`, `y`) of frame `n`: a sum of
+/// three travelling sine waves, between -3 and 3 (the values benchmark
+/// sends it as the float it is).
+pub fn plasma_wave(x: usize, y: usize, n: usize) -> f32 {
+    let t = n as f32 * 0.08;
+    let (fx, fy) = (x as f32 / 113.0, y as f32 / 97.0);
+    (fx + t).sin() + (fy * 1.3 - t).sin() + ((fx + fy) * 0.7 + t * 1.5).sin()
+}
+
 /// Generates the frames of one class at one size.
 #[derive(Debug)]
 pub struct Corpus {
@@ -129,15 +138,10 @@ impl Corpus {
                 frame
             }
             Class::Plasma => {
-                let t = n as f32 * 0.08;
                 let mut frame = Vec::with_capacity(w * h * 3);
                 for y in 0..h {
-                    let fy = y as f32 / 97.0;
                     for x in 0..w {
-                        let fx = x as f32 / 113.0;
-                        let v = (fx + t).sin()
-                            + (fy * 1.3 - t).sin()
-                            + ((fx + fy) * 0.7 + t * 1.5).sin();
+                        let v = plasma_wave(x, y, n);
                         frame.push((128.0 + 40.0 * v) as u8);
                         frame.push((128.0 + 40.0 * (v + 2.1).sin() * 2.0) as u8);
                         frame.push((128.0 + 40.0 * (v * 1.7).cos() * 2.0) as u8);

@@ -17,7 +17,7 @@
 use framecast_codec::colormap::{Colormap, Palette, Range};
 use framecast_codec::PixelFormat;
 
-use crate::corpus::{Class, Corpus};
+use crate::corpus::{plasma_wave, Class, Corpus};
 
 /// A class of value content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,16 +92,10 @@ impl ValueCorpus {
         match self.class {
             ValueClass::Field => {
                 // The plasma class's waves, as the float they are.
-                let t = n as f32 * 0.08;
                 let mut frame = Vec::with_capacity(w * h * 4);
                 for y in 0..h {
-                    let fy = y as f32 / 97.0;
                     for x in 0..w {
-                        let fx = x as f32 / 113.0;
-                        let v = (fx + t).sin()
-                            + (fy * 1.3 - t).sin()
-                            + ((fx + fy) * 0.7 + t * 1.5).sin();
-                        frame.extend_from_slice(&v.to_le_bytes());
+                        frame.extend_from_slice(&plasma_wave(x, y, n).to_le_bytes());
                     }
                 }
                 frame
