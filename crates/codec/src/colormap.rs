@@ -160,15 +160,14 @@ pub enum RangeMode {
 }
 
 impl RangeMode {
-    /// The mode named `auto`, `frame` or `window` (a fixed range is two
-    /// numbers, not a name).
+    /// The modes with a name of their own (a fixed range is two numbers).
+    pub const NAMED: [RangeMode; 3] = [RangeMode::Auto, RangeMode::Frame, RangeMode::Window];
+
+    /// The mode named `auto`, `frame` or `window`.
     pub fn from_name(name: &str) -> Option<RangeMode> {
-        match name {
-            "auto" => Some(RangeMode::Auto),
-            "frame" => Some(RangeMode::Frame),
-            "window" => Some(RangeMode::Window),
-            _ => None,
-        }
+        RangeMode::NAMED
+            .into_iter()
+            .find(|mode| mode.name() == name)
     }
 
     /// A fixed range from `lo` to `hi`, if both are finite.

@@ -43,6 +43,8 @@ pub struct Frame<'py> {
     pub width: u32,
     pub height: u32,
     pub format: PixelFormat,
+    /// Bytes of its pixels.
+    pub len: usize,
     dtype: Dtype,
     array: Bound<'py, PyAny>,
 }
@@ -102,12 +104,13 @@ pub fn frame_of<'py>(frame: &Bound<'py, PyAny>) -> PyResult<Frame<'py>> {
             "a frame of {width} x {height} pixels is too large"
         )));
     };
-    framecast_codec::frame_len(width, height, format)
+    let len = framecast_codec::frame_len(width, height, format)
         .map_err(|error| ArrayError::new_err(error.to_string()))?;
     Ok(Frame {
         width,
         height,
         format,
+        len,
         dtype,
         array,
     })

@@ -104,9 +104,7 @@ fn publish_message<'py>(
 ) -> PyResult<Bound<'py, PyArray1<u8>>> {
     let py = frame.py();
     let frame = arrays::frame_of(frame)?;
-    let len = framecast_codec::frame_len(frame.width, frame.height, frame.format)
-        .map_err(|error| arrays::ArrayError::new_err(error.to_string()))?;
-    let mut message = Vec::with_capacity(wire::PUBLISH_HEADER_LEN + len);
+    let mut message = Vec::with_capacity(wire::PUBLISH_HEADER_LEN + frame.len);
     wire::write_publish_header(
         &mut message,
         frame.width,
@@ -181,7 +179,7 @@ fn _jpeg<'py>(
             "a JPEG is of colours: uint8 (H, W, 3) RGB or (H, W, 4) RGBA",
         ));
     }
-    let mut pixels = Vec::new();
+    let mut pixels = Vec::with_capacity(frame.len);
     frame.append_pixels(&mut pixels)?;
     let jpeg = py.detach(|| {
         let frame =
@@ -329,7 +327,7 @@ impl Stream {
         if cmap.is_some() || vmin.is_some() || vmax.is_some() || range.is_some() {
             self.set_view(cmap, vmin, vmax, range)?;
         }
-        let mut pixels = Vec::new();
+        let mut pixels = Vec::with_capacity(frame.len);
         frame.append_pixels(&mut pixels)?;
         self.stream
             .publish(frame.width, frame.height, frame.format, pixels)
@@ -571,7 +569,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
         .map(|colormap| colormap.name())
         .collect();
     module.add("COLORMAPS", PyTuple::new(module.py(), colormaps)?)?;
-    let ranges = [RangeMode::Auto, RangeMode::Frame, RangeMode::Window].map(RangeMode::name);
+    let ranges = RangeMode::NAMED.map(RangeMode::name);
     module.add("RANGES", PyTuple::new(module.py(), ranges)?)?;
     Ok(())
 }
