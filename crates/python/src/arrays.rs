@@ -15,7 +15,6 @@
 //! | `float64` H x W | F32, converted (values beyond float32's range become infinities) |
 
 use framecast_codec::PixelFormat;
-use numpy::ndarray::ArrayViewD;
 use numpy::{Element, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
@@ -120,49 +119,44 @@ impl Frame<'_> {
     /// Appends the frame's pixels to `out`: row-major, tightly packed,
     /// little-endian, as the wire format has them.
     pub fn append_pixels(&self, out: &mut Vec<u8>) -> PyResult<()> {
+        // A crop, a transpose or a channel flip: numpy's own strided copy
+        // first (about 12x faster than one element at a time here).
+        let contiguous = self.array.cast::<PyUntypedArray>()?.is_c_contiguous();
+        let array = if contiguous {
+            self.array.clone()
+        } else {
+            let numpy = self.array.py().import("numpy")?;
+            numpy.call_method1("ascontiguousarray", (&self.array,))?
+        };
         match self.dtype {
-            Dtype::Bool => convert::<bool, u8>(&self.array, out, |&on| if on { 255 } else { 0 }),
-            Dtype::U8 => copy::<u8>(&self.array, out),
-            Dtype::U16 => copy::<u16>(&self.array, out),
-            Dtype::F32 => copy::<f32>(&self.array, out),
-            Dtype::F64 => convert::<f64, f32>(&self.array, out, |&v| v as f32),
+            Dtype::Bool => convert::<bool, u8>(&array, out, |&on| if on { 255 } else { 0 }),
+            Dtype::U8 => copy::<u8>(&array, out),
+            Dtype::U16 => copy::<u16>(&array, out),
+            Dtype::F32 => copy::<f32>(&array, out),
+            Dtype::F64 => convert::<f64, f32>(&array, out, |&v| v as f32),
         }
     }
 }
 
-/// The elements of `array` (of `T`, known from its dtype) as they are,
-/// row-major, little-endian, appended to `out`: where the array is
-/// contiguous, one copy with the GIL released; element by element where it
-/// is not (a crop, a transpose).
+/// The elements of the C-contiguous `array` (of `T`, known from its dtype)
+/// as they are, little-endian, appended to `out` in one copy with the GIL
+/// released.
 fn copy<T: Element + bytemuck::Pod>(array: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<()> {
     if cfg!(target_endian = "big") {
         return convert::<T, T>(array, out, |&v| v);
     }
     let array = array.cast::<PyArrayDyn<T>>()?;
     let readonly = array.readonly();
-    // (A Fortran-ordered array is contiguous too, but in the wrong order.)
-    let slice = readonly
-        .as_slice()
-        .ok()
-        .filter(|_| readonly.is_c_contiguous());
-    match slice {
-        Some(slice) => array
-            .py()
-            .detach(|| out.extend_from_slice(bytemuck::cast_slice::<T, u8>(slice))),
-        None => {
-            let view: ArrayViewD<'_, T> = readonly.as_array();
-            out.reserve(view.len() * size_of::<T>());
-            for value in view.iter() {
-                out.extend_from_slice(bytemuck::bytes_of(value));
-            }
-        }
-    }
+    let slice = readonly.as_slice()?;
+    array
+        .py()
+        .detach(|| out.extend_from_slice(bytemuck::cast_slice::<T, u8>(slice)));
     Ok(())
 }
 
-/// The elements of `array` (of `T`, known from its dtype) through `map`,
-/// row-major, as little-endian bytes appended to `out`; with the GIL
-/// released where the array is contiguous.
+/// The elements of the C-contiguous `array` (of `T`, known from its dtype)
+/// through `map`, as little-endian bytes appended to `out`, with the GIL
+/// released.
 fn convert<T: Element + Copy + Sync, S: bytemuck::Pod + Send>(
     array: &Bound<'_, PyAny>,
     out: &mut Vec<u8>,
@@ -170,29 +164,17 @@ fn convert<T: Element + Copy + Sync, S: bytemuck::Pod + Send>(
 ) -> PyResult<()> {
     let array = array.cast::<PyArrayDyn<T>>()?;
     let readonly = array.readonly();
-    let append = |out: &mut Vec<u8>, samples: &mut dyn Iterator<Item = S>, len: usize| {
+    let slice = readonly.as_slice()?;
+    array.py().detach(|| {
         let size = size_of::<S>();
         let start = out.len();
-        out.resize(start + len * size, 0);
-        for (out, sample) in out[start..].chunks_exact_mut(size).zip(samples) {
-            out.copy_from_slice(bytemuck::bytes_of(&sample));
+        out.resize(start + slice.len() * size, 0);
+        for (out, value) in out[start..].chunks_exact_mut(size).zip(slice) {
+            out.copy_from_slice(bytemuck::bytes_of(&map(value)));
             if cfg!(target_endian = "big") {
                 out.reverse();
             }
         }
-    };
-    let slice = readonly
-        .as_slice()
-        .ok()
-        .filter(|_| readonly.is_c_contiguous());
-    match slice {
-        Some(slice) => array
-            .py()
-            .detach(|| append(out, &mut slice.iter().map(&map), slice.len())),
-        None => {
-            let view: ArrayViewD<'_, T> = readonly.as_array();
-            append(out, &mut view.iter().map(&map), view.len());
-        }
-    }
+    });
     Ok(())
 }

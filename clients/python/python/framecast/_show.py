@@ -157,12 +157,22 @@ def _as_opencv_shows(mat: object) -> np.ndarray:
     if kind == np.uint8:
         pixels = mat
     elif kind == np.int8 or kind in (np.uint16, np.int16, np.int32) or kind.kind == "f":
-        # OpenCV's cvConvertImage: scale and shift by depth, then round and
-        # saturate to 8 bits.
+        # OpenCV's cvConvertImage: scale and shift by depth, then round (half
+        # to even) and saturate to 8 bits; in single precision where that is
+        # exact (16-bit integers) or what OpenCV uses (float32).
         scale = 1.0 if kind == np.int8 else 255.0 if kind.kind == "f" else 1 / 256
         shift = 128.0 if kind in (np.int8, np.int16) else 0.0
-        scaled = np.rint(mat.astype(np.float64) * scale + shift)
-        pixels = np.clip(np.nan_to_num(scaled, nan=0.0), 0, 255).astype(np.uint8)
+        precision = np.float64 if kind in (np.int32, np.float64) else np.float32
+        scaled = mat.astype(precision)
+        if scale != 1.0:
+            scaled *= precision(scale)
+        if shift:
+            scaled += precision(shift)
+        np.rint(scaled, out=scaled)
+        np.clip(scaled, 0, 255, out=scaled)
+        if kind.kind == "f":
+            np.nan_to_num(scaled, copy=False, nan=0.0)  # NaN shows black, as OpenCV's
+        pixels = scaled.astype(np.uint8)
     elif kind == np.bool_:
         raise ArrayError("imshow does not take bool arrays (nor does OpenCV); framecast.show does")
     else:
