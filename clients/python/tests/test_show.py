@@ -191,6 +191,10 @@ def test_imshow_shows_bgr_and_scales_16_bit_and_float_as_opencv_does(shows):
     expected = cv2.cvtColor(cv2.convertScaleAbs(unit, alpha=255), cv2.COLOR_BGR2RGB)
     assert published("unit")[0] == expected.tobytes()
 
+    signed = np.random.default_rng(11).integers(-32768, 32768, (30, 40), dtype=np.int16)
+    framecast.imshow("signed", signed)  # int16: /256, +128
+    assert published("signed")[0] == cv2.convertScaleAbs(signed, alpha=1 / 256, beta=128).tobytes()
+
     with pytest.raises(framecast.ArrayError, match=r"got shape \(4, 4, 2\)"):
         framecast.imshow("two", np.zeros((4, 4, 2), np.uint8))
 
