@@ -165,9 +165,9 @@ def _as_opencv_shows(mat: object) -> np.ndarray:
         precision = np.float64 if kind in (np.int32, np.float64) else np.float32
         scaled = mat.astype(precision)
         if scale != 1.0:
-            scaled *= precision(scale)
+            np.multiply(scaled, precision(scale), out=scaled)
         if shift:
-            scaled += precision(shift)
+            np.add(scaled, precision(shift), out=scaled)
         np.rint(scaled, out=scaled)
         np.clip(scaled, 0, 255, out=scaled)
         if kind.kind == "f":
