@@ -174,8 +174,10 @@ fi
 python_tools=()
 # maturin builds the wheel; zig links it against glibc 2.17's symbols.
 [[ $want_wheel -eq 1 ]] && python_tools+=("maturin>=1.9,<2" "ziglang==0.17.*")
-# mypy checks the package's types against numpy's and websockets'.
-[[ $want_lint -eq 1 ]] && python_tools+=("mypy==1.*" "ruff==0.*" numpy websockets)
+# mypy checks the package's types against numpy's and websockets'; both it
+# and ruff at the versions the package was last checked with (a new one may
+# bring new rules).
+[[ $want_lint -eq 1 ]] && python_tools+=("mypy==1.20.*" "ruff==0.17.*" numpy websockets)
 if [[ ${#python_tools[@]} -gt 0 ]]; then
     pytools=target/pytools
     if [[ ! -x $pytools/bin/python ]]; then
