@@ -170,6 +170,20 @@ for (const [app, name] of [
   });
 }
 
+/** What the `index`th view on the page shows of a stream of values
+ * (`valuesShown`), and its pixel at (63, 31), once it shows values. */
+async function valuesOf(page, index) {
+  const handle = await page.waitForFunction(
+    (index) => {
+      const view = document.querySelectorAll("framecast-view")[index];
+      return view?.valuesShown && { shown: view.valuesShown, corner: view.pixel(63, 31) };
+    },
+    index,
+    { timeout: 30_000 },
+  );
+  return handle.evaluate(async ({ shown, corner }) => ({ shown, corner: await corner }));
+}
+
 async function showsTheView({ dir, url }) {
   const page = await browser.newPage();
   // Errors thrown in the page, but for those from the front end's own
@@ -219,30 +233,14 @@ async function showsTheView({ dir, url }) {
 
   // The float field's view: the colormap and range show() gave it, over the
   // producer's viridis, and the field's values under the pointer.
-  const field = await page.waitForFunction(
-    () => {
-      const view = document.querySelectorAll("framecast-view")[1];
-      return view?.valuesShown && { shown: view.valuesShown, corner: view.pixel(63, 31) };
-    },
-    null,
-    { timeout: 30_000 },
-  );
-  const { shown, corner } = await field.evaluate(async ({ shown, corner }) => ({ shown, corner: await corner }));
+  const { shown, corner } = await valuesOf(page, 1);
   assert.deepEqual([shown.format, shown.colormap, shown.range], ["f32", "magma", [0, 0.5]]);
   assert.equal(corner.value, 1, "the field's last value");
   assert.deepEqual(corner.rgba.slice(0, 3), [0xfc, 0xfd, 0xbf], "above the range: magma's last colour");
 
   // framecast.show, one line each: the field (doubled) through inferno, and
   // the figure's pixels as its own savefig gives them.
-  const oneline = await page.waitForFunction(
-    () => {
-      const view = document.querySelectorAll("framecast-view")[2];
-      return view?.valuesShown && { shown: view.valuesShown, corner: view.pixel(63, 31) };
-    },
-    null,
-    { timeout: 30_000 },
-  );
-  const line = await oneline.evaluate(async ({ shown, corner }) => ({ shown, corner: await corner }));
+  const line = await valuesOf(page, 2);
   assert.deepEqual([line.shown.format, line.shown.colormap, line.shown.range], ["f32", "inferno", [0, 2]]);
   assert.equal(line.corner.value, 2);
   const drawn = await readFile(path.join(dir, "figure.rgba"));
